@@ -1,0 +1,155 @@
+# portclass - plain Makefile.  `make`, `make check`, `make bench`,
+# `make demo`, `make install PREFIX=... DESTDIR=...`; V=1 for full commands;
+# SANITIZE=1 builds everything with AddressSanitizer + UBSan in build-san/.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/portclass
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wsign-compare -Wcast-qual -Wpointer-arith \
+	-Wvla -Wno-unused-parameter
+OPT ?= -O2 -g
+CFLAGS ?= $(OPT)
+CPPFLAGS_ALL := -D_GNU_SOURCE -DPORTCLASS_VERSION='"$(VERSION)"' \
+	-DPORTCLASS_DATADIR='"$(DATADIR)"' -Irules -Ihost $(CPPFLAGS)
+CFLAGS_ALL := -std=c11 $(WARN) $(CFLAGS) -pthread
+
+ifeq ($(SANITIZE),1)
+B := build-san
+CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=address,undefined
+else
+B := build
+endif
+
+PC_PCAP := $(shell $(PKG_CONFIG) --cflags libpcap 2>/dev/null)
+LIBS_PCAP := $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
+PC_NFQ := $(shell $(PKG_CONFIG) --cflags libnetfilter_queue libmnl 2>/dev/null)
+LIBS_NFQ := $(shell $(PKG_CONFIG) --libs libnetfilter_queue libmnl 2>/dev/null || echo -lnetfilter_queue -lnfnetlink -lmnl)
+PC_CMOCKA := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+LIBS_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+CFLAGS_ALL += $(PC_PCAP) $(PC_NFQ)
+LDLIBS_ALL := $(LIBS_PCAP) -pthread $(LDLIBS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# rules/: the engine (libportclass.a).  host/: front-end helpers that touch
+# the running system (sock_diag, /proc, JSON output, logging).
+LIB_SRCS := $(sort $(wildcard rules/*.c))
+HOST_SRCS := $(sort $(wildcard host/*.c))
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+REPLAY_SRCS := $(sort $(wildcard pcap-replay/*.c))
+NFQ_SRCS := $(sort $(wildcard nfq/*.c))
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+
+LIB := $(B)/libportclass.a
+HOSTLIB := $(B)/libportclass-host.a
+PROGS := $(B)/portclass $(B)/portclass-replay $(B)/portclass-nfq
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
+TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
+
+all: $(PROGS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(HOSTLIB): $(call obj,$(HOST_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+LINK = $(if $(Q),@echo "  LD      $@";)$(CC) $(CFLAGS_ALL) $(LDFLAGS_SAN) $(LDFLAGS) -o $@
+
+$(B)/portclass: $(call obj,$(CLI_SRCS)) $(HOSTLIB) $(LIB)
+	$(Q)$(LINK) $^ $(LIBS_NFQ) $(LDLIBS_ALL)
+
+$(B)/portclass-replay: $(call obj,$(REPLAY_SRCS)) $(HOSTLIB) $(LIB)
+	$(Q)$(LINK) $^ $(LDLIBS_ALL)
+
+$(B)/portclass-nfq: $(call obj,$(NFQ_SRCS)) $(HOSTLIB) $(LIB)
+	$(Q)$(LINK) $^ $(LIBS_NFQ) $(LDLIBS_ALL)
+
+$(B)/tests/%: $(B)/tests/%.o $(HOSTLIB) $(LIB)
+	$(Q)$(LINK) $^ $(LIBS_CMOCKA) $(LIBS_NFQ) $(LDLIBS_ALL)
+
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PC_CMOCKA) -MMD -MP -c -o $@ $<
+
+$(B)/tools/%: $(B)/tests/tools/%.o $(HOSTLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(LINK) $^ $(LIBS_NFQ) $(LDLIBS_ALL)
+
+tools: $(TOOLS)
+
+# Unit tests (cmocka, one per module), then the end-to-end shell tests
+# (golden captures, corpus, and, as root, network-namespace tests).
+check: $(PROGS) $(TESTS) $(TOOLS)
+	$(Q)BUILD=$(B) sh tests/run-unit.sh $(TESTS)
+	$(Q)BUILD=$(B) sh tests/run-shell.sh
+
+# Unit tests only: quick, no root needed.
+check-unit: $(TESTS)
+	$(Q)BUILD=$(B) sh tests/run-unit.sh $(TESTS)
+
+bench: $(PROGS) $(TOOLS)
+	$(Q)BUILD=$(B) sh tests/bench/run.sh
+
+demo: $(B)/portclass-replay
+	$(Q)$(B)/portclass-replay -r contrib/default.rules contrib/demo/demo.pcapng
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples \
+		$(DESTDIR)$(UNITDIR)
+	install -m 755 $(B)/portclass $(B)/portclass-replay $(DESTDIR)$(BINDIR)/
+	install -m 755 $(B)/portclass-nfq $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 contrib/default.rules $(DESTDIR)$(DATADIR)/
+	install -m 644 contrib/examples/*.rules $(DESTDIR)$(DATADIR)/examples/
+	install -m 755 contrib/iptables-setup.sh contrib/iptables-teardown.sh $(DESTDIR)$(DATADIR)/
+	install -m 644 contrib/portclass.nft $(DESTDIR)$(DATADIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+		contrib/portclass-nfq.service.in > $(DESTDIR)$(UNITDIR)/portclass-nfq.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/portclass $(DESTDIR)$(BINDIR)/portclass-replay \
+		$(DESTDIR)$(SBINDIR)/portclass-nfq \
+		$(DESTDIR)$(UNITDIR)/portclass-nfq.service
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check check-unit bench demo install uninstall clean tools
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,278 @@
+/*
+ * jsonw: see jsonw.h.  The buffer grows geometrically; after an allocation
+ * failure every call is a no-op so callers check once, at the end.
+ */
+#include "jsonw.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jsonw_init(struct jsonw *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void jsonw_free(struct jsonw *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+void jsonw_reset(struct jsonw *w)
+{
+	w->len = 0;
+	w->need_comma = 0;
+	w->failed = 0;
+	if (w->buf)
+		w->buf[0] = '\0';
+}
+
+static int reserve(struct jsonw *w, size_t more)
+{
+	if (w->failed)
+		return -1;
+	if (w->len + more + 1 <= w->cap)
+		return 0;
+	size_t cap = w->cap ? w->cap : 256;
+	while (cap < w->len + more + 1)
+		cap *= 2;
+	char *nb = realloc(w->buf, cap);
+	if (!nb) {
+		w->failed = 1;
+		return -1;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return 0;
+}
+
+static void put(struct jsonw *w, const char *s, size_t n)
+{
+	if (reserve(w, n) < 0)
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void putc1(struct jsonw *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Separates values at one nesting level; keys set need_comma themselves. */
+static void value_prefix(struct jsonw *w)
+{
+	if (w->need_comma)
+		putc1(w, ',');
+	w->need_comma = 1;
+}
+
+void jsonw_object_begin(struct jsonw *w)
+{
+	value_prefix(w);
+	putc1(w, '{');
+	w->need_comma = 0;
+}
+
+void jsonw_object_end(struct jsonw *w)
+{
+	putc1(w, '}');
+	w->need_comma = 1;
+}
+
+void jsonw_array_begin(struct jsonw *w)
+{
+	value_prefix(w);
+	putc1(w, '[');
+	w->need_comma = 0;
+}
+
+void jsonw_array_end(struct jsonw *w)
+{
+	putc1(w, ']');
+	w->need_comma = 1;
+}
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are rejected so
+	 * that consumers never see text a strict decoder would refuse. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void jsonw_string_n(struct jsonw *w, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char esc[8];
+
+	putc1(w, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(w, esc, 2);
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			const char *e = NULL;
+			switch (c) {
+			case '\n': e = "\\n"; break;
+			case '\r': e = "\\r"; break;
+			case '\t': e = "\\t"; break;
+			default: break;
+			}
+			if (e) {
+				put(w, e, 2);
+			} else {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				put(w, esc, 6);
+			}
+			i++;
+			continue;
+		}
+		size_t l = utf8_len(u + i, n - i);
+		if (l == 0) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(w, esc, 6);
+			i++;
+			continue;
+		}
+		put(w, s + i, l);
+		i += l;
+	}
+	putc1(w, '"');
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+	value_prefix(w);
+	jsonw_string_n(w, key, strlen(key));
+	putc1(w, ':');
+	w->need_comma = 0;
+}
+
+void jsonw_string(struct jsonw *w, const char *s)
+{
+	value_prefix(w);
+	if (!s) {
+		put(w, "null", 4);
+		return;
+	}
+	jsonw_string_n(w, s, strlen(s));
+}
+
+void jsonw_int(struct jsonw *w, int64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	value_prefix(w);
+	put(w, b, (size_t)n);
+}
+
+void jsonw_uint(struct jsonw *w, uint64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	value_prefix(w);
+	put(w, b, (size_t)n);
+}
+
+void jsonw_double(struct jsonw *w, double v)
+{
+	char b[64];
+	int n;
+	value_prefix(w);
+	if (!isfinite(v)) {
+		put(w, "null", 4);
+		return;
+	}
+	n = snprintf(b, sizeof(b), "%.6g", v);
+	put(w, b, (size_t)n);
+}
+
+void jsonw_bool(struct jsonw *w, int v)
+{
+	value_prefix(w);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void jsonw_null(struct jsonw *w)
+{
+	value_prefix(w);
+	put(w, "null", 4);
+}
+
+void jsonw_kv_string(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw_key(w, key);
+	jsonw_string(w, s);
+}
+
+void jsonw_kv_int(struct jsonw *w, const char *key, int64_t v)
+{
+	jsonw_key(w, key);
+	jsonw_int(w, v);
+}
+
+void jsonw_kv_uint(struct jsonw *w, const char *key, uint64_t v)
+{
+	jsonw_key(w, key);
+	jsonw_uint(w, v);
+}
+
+void jsonw_kv_bool(struct jsonw *w, const char *key, int v)
+{
+	jsonw_key(w, key);
+	jsonw_bool(w, v);
+}
+
+void jsonw_kv_null(struct jsonw *w, const char *key)
+{
+	jsonw_key(w, key);
+	jsonw_null(w);
+}
+
+const char *jsonw_str(const struct jsonw *w)
+{
+	if (w->failed || !w->buf)
+		return "";
+	return w->buf;
+}

@@ -1,0 +1,63 @@
+/*
+ * flow: connection tracking for NEW detection where the kernel's conntrack
+ * state is not available (offline, or a queue without conntrack info).
+ * Memory is bounded: at most max_flows entries; when full, the least
+ * recently seen flow is evicted and counted.
+ */
+#ifndef PORTCLASS_FLOW_H
+#define PORTCLASS_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+struct flow_table;
+
+struct flow_opts {
+	size_t max_flows;	   /* 0: 262144 */
+	uint32_t udp_timeout_s;	   /* idle time after which a UDP flow is
+				    * new again; 0: 30 */
+	uint32_t tcp_timeout_s;	   /* idle TCP flows forgotten; 0: 300 */
+};
+
+struct flow_result {
+	uint8_t is_new;	     /* a connection attempt: TCP SYN without ACK,
+			      * first UDP/UDP-Lite datagram of a flow in
+			      * either direction within the timeout, SCTP
+			      * INIT, DCCP Request */
+	uint8_t retransmit;  /* is_new, but the same attempt was already seen
+			      * on this flow (a SYN retransmit) */
+	uint8_t reply;	     /* the first packet in the other direction of a
+			      * flow that began with an attempt (SYN/ACK, a
+			      * UDP reply): its source is a listener */
+	uint8_t tracked;     /* the packet belongs to a tracked flow */
+};
+
+struct flow_stats {
+	uint64_t flows;	     /* currently tracked */
+	uint64_t created;
+	uint64_t evicted;    /* pushed out by max_flows */
+	uint64_t expired;    /* timed out */
+	size_t bytes;	     /* memory held by the table */
+};
+
+/* NULL with errno ENOMEM. */
+struct flow_table *flow_new(const struct flow_opts *o);
+void flow_free(struct flow_table *ft);
+
+/*
+ * Records a parsed packet (status PACKET_OK, has_ports) seen at now_ns
+ * (monotonic or capture time, nanoseconds, non-decreasing in practice;
+ * time going backwards must not break anything) and says what it was.
+ * Packets without ports leave the table untouched and give all zeros.
+ */
+void flow_observe(struct flow_table *ft, const struct packet *p,
+		  uint64_t now_ns, struct flow_result *out);
+
+void flow_get_stats(const struct flow_table *ft, struct flow_stats *out);
+
+/* Bytes one tracked flow costs (for the bench's bytes-per-flow figure). */
+size_t flow_entry_size(void);
+
+#endif
