@@ -48,7 +48,6 @@ for bad in 70000 abc -1 10-20 ""; do
 	[ -s "$tmp/err" ] || fail "explain '$bad': no message"
 	[ -z "$out" ] || fail "explain '$bad' printed on stdout"
 done
-grep -q "out of range" "$tmp/err" 2>/dev/null || true
 $PC explain 70000 2>&1 | grep -q "70000" || fail "message names the port"
 
 # check: OK, then every error of a broken file in one run.
