@@ -49,7 +49,10 @@ int packet_get_bytes(const uint8_t *buf, size_t len, size_t off, void *out,
 /* Transport protocol as the project names it (replay's "proto" field). */
 enum packet_proto {
 	PROTO_NON_IP = 0, /* not IPv4/IPv6 at all */
-	PROTO_OTHER_IP,	  /* IP, transport we do not parse (or a fragment) */
+	PROTO_OTHER_IP,	  /* IP, transport we do not parse (also ESP,
+			   * no-next-header, ICMP in IPv6, ICMPv6 in IPv4).
+			   * A non-first fragment keeps its transport's
+			   * proto (tcp, udp, ...) with has_ports 0. */
 	PROTO_TCP,
 	PROTO_UDP,
 	PROTO_UDPLITE,
@@ -95,11 +98,15 @@ enum packet_reason {
 	PR_BAD_IPV4_IHL,	/* ihl < 5 */
 	PR_BAD_IPV4_TOTLEN,	/* total length < ihl*4 */
 	PR_BAD_IPV6_PAYLOAD_LEN,/* payload length shorter than ext headers */
-	PR_BAD_IPV6_EXTHDR_CHAIN,/* chain longer than the bound */
+	PR_BAD_IPV6_EXTHDR_CHAIN,/* chain longer than the bound (8), or
+				  * hop-by-hop not first */
 	PR_BAD_IPV6_EXTHDR_LEN,	/* ext header length inconsistent (AH too short) */
 	PR_BAD_TCP_OFFSET,	/* data offset < 5 or past the IP payload */
 	PR_BAD_UDP_LENGTH,	/* UDP length < 8 or > IP payload */
-	PR_BAD_L4_LENGTH,	/* IP payload shorter than the minimal L4 header */
+	PR_BAD_L4_LENGTH,	/* IP payload shorter than the minimal L4 header
+				 * (TCP 20, UDP/UDP-Lite 8, SCTP 12+4 for the
+				 * first chunk, DCCP 12/16, ICMP/ICMPv6 4), or
+				 * a DCCP data offset outside [that, payload] */
 	PR_COUNT
 };
 
@@ -134,7 +141,9 @@ struct packet {
 	uint8_t has_ports;	/* sport/dport are valid */
 	uint8_t conn_attempt;	/* TCP SYN w/o ACK, SCTP INIT, DCCP Request */
 	uint8_t tcp_flags;	/* valid for TCP */
-	uint8_t fragment;	/* 1: a fragment (first or not); non-first has no ports */
+	uint8_t fragment;	/* 1: a fragment (first or not); non-first has no
+				 * ports: proto/ipproto name the transport,
+				 * l4_off points at the fragment's data */
 	uint8_t icmp_type;	/* valid for ICMP/ICMPv6 */
 	uint16_t sport, dport;
 	uint16_t l4_off;	/* offset of the transport header in data */
@@ -151,6 +160,23 @@ struct packet {
  * (snap lengths and NFQUEUE copy ranges cut payload, not headers); bytes
  * past the total length (link padding) are ignored.  Never allocates,
  * never reads outside [data, data+caplen).
+ *
+ * Details a caller may rely on:
+ * - On error has_ports and conn_attempt are 0; family, addresses, proto
+ *   and ipproto are filled when the IP header was read.
+ * - "Needed" headers: the IPv4 header (ihl*4), the 40-byte IPv6 header,
+ *   each extension header's first 2 bytes (8 for fragment), and the L4
+ *   minimum listed at PR_BAD_L4_LENGTH.  TCP options need not be captured.
+ * - An IPv4 total length of 0 or an IPv6 payload length of 0 (BIG TCP / TSO
+ *   super-packets, jumbograms) means "unknown": the capture is the only
+ *   bound, short reads are truncated, wirelen = caplen.
+ * - First fragments are parsed as usual except that the UDP length and TCP
+ *   and DCCP data offsets may point past this fragment; a first fragment
+ *   too short for the L4 minimum (RFC 1858 tiny fragment) is
+ *   PR_BAD_L4_LENGTH.  An IPv6 atomic fragment (offset 0, M 0) is not a
+ *   fragment.
+ * - UDP length shorter than the IP payload is accepted (surplus area);
+ *   the UDP-Lite checksum coverage is not checked.
  */
 int packet_parse(struct packet *p, const uint8_t *data, size_t caplen);
 
