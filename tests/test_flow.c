@@ -1,0 +1,460 @@
+/* Tests for rules/flow.c: NEW, retransmit and reply detection, timeouts,
+ * eviction and memory per flow. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flow.h"
+
+#define SEC 1000000000ull
+
+/* A parsed packet as packet_parse would leave it, built field by field so
+ * that these tests depend on the flow table alone. */
+static struct packet pkt(uint8_t proto, uint8_t family, const char *src4,
+			 uint16_t sport, const char *dst4, uint16_t dport,
+			 uint8_t tcp_flags)
+{
+	struct packet p;
+	unsigned a, b, c, d;
+
+	memset(&p, 0, sizeof(p));
+	p.status = PACKET_OK;
+	p.family = family;
+	p.proto = proto;
+	p.has_ports = 1;
+	p.sport = sport;
+	p.dport = dport;
+	p.tcp_flags = tcp_flags;
+	if (proto == PROTO_TCP)
+		p.conn_attempt = (tcp_flags & PACKET_TCP_SYN) &&
+				 !(tcp_flags & PACKET_TCP_ACK);
+	if (family == 4) {
+		sscanf(src4, "%u.%u.%u.%u", &a, &b, &c, &d);
+		p.src[0] = (uint8_t)a; p.src[1] = (uint8_t)b;
+		p.src[2] = (uint8_t)c; p.src[3] = (uint8_t)d;
+		sscanf(dst4, "%u.%u.%u.%u", &a, &b, &c, &d);
+		p.dst[0] = (uint8_t)a; p.dst[1] = (uint8_t)b;
+		p.dst[2] = (uint8_t)c; p.dst[3] = (uint8_t)d;
+	} else {
+		/* IPv6: 2001:db8::<last byte of the dotted string> */
+		p.src[0] = 0x20; p.src[1] = 0x01; p.src[2] = 0x0d; p.src[3] = 0xb8;
+		memcpy(p.dst, p.src, 4);
+		sscanf(src4, "%*u.%*u.%*u.%u", &d);
+		p.src[15] = (uint8_t)d;
+		sscanf(dst4, "%*u.%*u.%*u.%u", &d);
+		p.dst[15] = (uint8_t)d;
+	}
+	return p;
+}
+
+static struct packet rev(const struct packet *p, uint8_t tcp_flags)
+{
+	struct packet r = *p;
+
+	memcpy(r.src, p->dst, 16);
+	memcpy(r.dst, p->src, 16);
+	r.sport = p->dport;
+	r.dport = p->sport;
+	r.tcp_flags = tcp_flags;
+	r.conn_attempt = p->proto == PROTO_TCP &&
+			 (tcp_flags & PACKET_TCP_SYN) &&
+			 !(tcp_flags & PACKET_TCP_ACK);
+	return r;
+}
+
+static struct flow_table *mk(size_t max, uint32_t udp_s, uint32_t tcp_s)
+{
+	struct flow_opts o = { .max_flows = max, .udp_timeout_s = udp_s,
+			       .tcp_timeout_s = tcp_s };
+	struct flow_table *ft = flow_new(&o);
+
+	assert_non_null(ft);
+	return ft;
+}
+
+#define EXPECT(r, n, rt, rp, tr)                                             \
+	do {                                                                 \
+		assert_int_equal((r).is_new, (n));                           \
+		assert_int_equal((r).retransmit, (rt));                      \
+		assert_int_equal((r).reply, (rp));                           \
+		assert_int_equal((r).tracked, (tr));                         \
+	} while (0)
+
+static void test_tcp_handshake(void **state)
+{
+	struct flow_table *ft = mk(0, 0, 0);
+	struct packet syn = pkt(PROTO_TCP, 4, "198.51.100.7", 40000,
+				"192.0.2.1", 60314, PACKET_TCP_SYN);
+	struct packet synack = rev(&syn, PACKET_TCP_SYN | PACKET_TCP_ACK);
+	struct packet ack = syn;
+	struct packet data_back = rev(&syn, PACKET_TCP_ACK | PACKET_TCP_PSH);
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	ack.tcp_flags = PACKET_TCP_ACK;
+	ack.conn_attempt = 0;
+
+	flow_observe(ft, &syn, 1 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &syn, 2 * SEC, &r); /* retransmit */
+	EXPECT(r, 1, 1, 0, 1);
+	flow_observe(ft, &synack, 2 * SEC, &r);
+	EXPECT(r, 0, 0, 1, 1);
+	flow_observe(ft, &ack, 2 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &data_back, 3 * SEC, &r); /* only the first is reply */
+	EXPECT(r, 0, 0, 0, 1);
+	/* A SYN on an answered flow (port reuse) is a new attempt, not a
+	 * retransmit. */
+	flow_observe(ft, &syn, 4 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, 1);
+	assert_int_equal(st.created, 1);
+	assert_int_equal(st.evicted, 0);
+	flow_free(ft);
+}
+
+static void test_tcp_rst_and_midstream(void **state)
+{
+	struct flow_table *ft = mk(0, 0, 0);
+	struct packet syn = pkt(PROTO_TCP, 6, "0.0.0.9", 50000, "0.0.0.1",
+				55555, PACKET_TCP_SYN);
+	struct packet rst = rev(&syn, PACKET_TCP_RST | PACKET_TCP_ACK);
+	struct packet mid = pkt(PROTO_TCP, 4, "203.0.113.5", 1234,
+				"192.0.2.1", 80, PACKET_TCP_ACK);
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	flow_observe(ft, &syn, 10, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	/* A RST back is a refusal: no listener answered. */
+	flow_observe(ft, &rst, 20, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	/* Next SYN after the refusal is a fresh attempt. */
+	flow_observe(ft, &syn, 30, &r);
+	EXPECT(r, 1, 0, 0, 1);
+
+	/* Mid-stream packets of an unknown flow: not new, not tracked, and
+	 * no entry is made for them. */
+	flow_observe(ft, &mid, 40, &r);
+	EXPECT(r, 0, 0, 0, 0);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, 1);
+	flow_free(ft);
+}
+
+static void test_tcp_simultaneous_open(void **state)
+{
+	struct flow_table *ft = mk(0, 0, 0);
+	struct packet a = pkt(PROTO_TCP, 4, "10.0.0.1", 5000, "10.0.0.2",
+			      6000, PACKET_TCP_SYN);
+	struct packet b = rev(&a, PACKET_TCP_SYN);
+	struct flow_result r;
+
+	(void)state;
+	flow_observe(ft, &a, 1, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &b, 2, &r); /* an attempt, but not a retransmit */
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &a, 3, &r); /* the opener again: retransmit */
+	EXPECT(r, 1, 1, 0, 1);
+	flow_free(ft);
+}
+
+static void test_udp_both_directions(void **state)
+{
+	struct flow_table *ft = mk(0, 30, 0);
+	struct packet q = pkt(PROTO_UDP, 4, "198.51.100.7", 40000,
+			      "192.0.2.1", 60001, 0);
+	struct packet a = rev(&q, 0);
+	struct packet q2 = pkt(PROTO_UDPLITE, 6, "0.0.0.5", 7000, "0.0.0.1",
+			       7001, 0);
+	struct packet a2 = rev(&q2, 0);
+	struct flow_result r;
+
+	(void)state;
+	flow_observe(ft, &q, 1 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &q, 2 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &a, 3 * SEC, &r);
+	EXPECT(r, 0, 0, 1, 1);
+	flow_observe(ft, &a, 4 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &q, 5 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+
+	/* The first datagram may come from either end: here the "server"
+	 * port speaks first and that is what opens the flow. */
+	flow_observe(ft, &a2, 1 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &q2, 1 * SEC, &r);
+	EXPECT(r, 0, 0, 1, 1);
+	flow_free(ft);
+}
+
+static void test_udp_timeout(void **state)
+{
+	struct flow_table *ft = mk(0, 30, 0);
+	struct packet q = pkt(PROTO_UDP, 4, "198.51.100.7", 40000,
+			      "192.0.2.1", 60001, 0);
+	struct packet a = rev(&q, 0);
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	flow_observe(ft, &q, 100 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &q, 130 * SEC, &r); /* exactly the timeout: same */
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &q, 160 * SEC + 1, &r); /* idle > 30 s: new again */
+	EXPECT(r, 1, 0, 0, 1);
+	/* The other side after a timeout opens a flow of its own. */
+	flow_observe(ft, &a, 200 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &q, 201 * SEC, &r);
+	EXPECT(r, 0, 0, 1, 1);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.expired, 2);
+	assert_int_equal(st.flows, 1);
+	flow_free(ft);
+}
+
+static void test_tcp_timeout_and_reap(void **state)
+{
+	struct flow_table *ft = mk(0, 10, 60);
+	struct packet syn = pkt(PROTO_TCP, 4, "10.1.1.1", 1111, "10.2.2.2",
+				2222, PACKET_TCP_SYN);
+	struct packet u = pkt(PROTO_UDP, 4, "10.1.1.1", 53, "10.2.2.2", 53, 0);
+	struct packet other = pkt(PROTO_UDP, 4, "10.9.9.9", 9, "10.8.8.8", 8,
+				  0);
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	flow_observe(ft, &syn, 0, &r);
+	flow_observe(ft, &u, 1 * SEC, &r);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, 2);
+	/* 30 s later the UDP flow is gone, the TCP one (60 s) is not...
+	 * but the TCP one is the LRU tail, so lazy reaping stops there. */
+	flow_observe(ft, &other, 31 * SEC, &r);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, 3);
+	/* After 2 minutes both old flows are reaped from the tail by any
+	 * packet, even one of an unrelated flow (itself idle past its own
+	 * timeout, so new again). */
+	flow_observe(ft, &other, 121 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.expired, 3);
+	assert_int_equal(st.flows, 1);
+	/* A SYN retransmitted after the TCP timeout is a fresh attempt. */
+	flow_observe(ft, &syn, 122 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_free(ft);
+}
+
+static void test_sctp_dccp(void **state)
+{
+	struct flow_table *ft = mk(0, 0, 0);
+	struct packet init = pkt(PROTO_SCTP, 4, "10.0.0.1", 5000, "10.0.0.2",
+				 60000, 0);
+	struct packet ack = rev(&init, 0);
+	struct packet req = pkt(PROTO_DCCP, 6, "0.0.0.1", 5000, "0.0.0.2",
+				60000, 0);
+	struct packet resp = rev(&req, 0);
+	struct packet data = init;
+	struct flow_result r;
+
+	(void)state;
+	init.conn_attempt = 1;
+	req.conn_attempt = 1;
+	data.conn_attempt = 0;
+	flow_observe(ft, &init, 1, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &init, 2, &r);
+	EXPECT(r, 1, 1, 0, 1);
+	flow_observe(ft, &ack, 3, &r);
+	EXPECT(r, 0, 0, 1, 1);
+	flow_observe(ft, &data, 4, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &req, 1, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &resp, 2, &r);
+	EXPECT(r, 0, 0, 1, 1);
+	flow_free(ft);
+}
+
+static void test_no_ports_untouched(void **state)
+{
+	struct flow_table *ft = mk(0, 0, 0);
+	struct packet icmp = pkt(PROTO_ICMP, 4, "10.0.0.1", 0, "10.0.0.2", 0,
+				 0);
+	struct packet bad = pkt(PROTO_UDP, 4, "10.0.0.1", 1, "10.0.0.2", 2, 0);
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	icmp.has_ports = 0;
+	bad.status = PACKET_TRUNCATED;
+	flow_observe(ft, &icmp, 1, &r);
+	EXPECT(r, 0, 0, 0, 0);
+	flow_observe(ft, &bad, 1, &r);
+	EXPECT(r, 0, 0, 0, 0);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, 0);
+	assert_int_equal(st.created, 0);
+	flow_free(ft);
+}
+
+static void test_eviction_lru(void **state)
+{
+	enum { MAX = 100 };
+	struct flow_table *ft = mk(MAX, 30, 0);
+	struct packet p = pkt(PROTO_UDP, 4, "10.0.0.1", 1000, "10.0.0.2", 53,
+			      0);
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	for (unsigned i = 0; i < MAX; i++) {
+		p.sport = (uint16_t)(1000 + i);
+		flow_observe(ft, &p, SEC, &r);
+		EXPECT(r, 1, 0, 0, 1);
+	}
+	/* Touch flow 1000 so that 1001 becomes the least recently seen. */
+	p.sport = 1000;
+	flow_observe(ft, &p, SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, MAX);
+	assert_int_equal(st.evicted, 0);
+
+	p.sport = 5000; /* table full: evicts 1001 */
+	flow_observe(ft, &p, SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, MAX);
+	assert_int_equal(st.evicted, 1);
+
+	p.sport = 1000; /* survived */
+	flow_observe(ft, &p, SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	p.sport = 1001; /* evicted: new again, evicting 1002 */
+	flow_observe(ft, &p, SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	p.sport = 1003;
+	flow_observe(ft, &p, SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	p.sport = 1002;
+	flow_observe(ft, &p, SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.evicted, 3);
+	assert_int_equal(st.created, MAX + 3);
+	assert_int_equal(st.flows, MAX);
+
+	/* A long churn through a small table stays consistent. */
+	for (unsigned i = 0; i < 20000; i++) {
+		p.sport = (uint16_t)(i * 7919u);
+		p.src[3] = (uint8_t)(i >> 8);
+		flow_observe(ft, &p, SEC + i, &r);
+		assert_int_equal(r.tracked, 1);
+	}
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, MAX);
+	assert_true(st.evicted > 19000);
+	flow_free(ft);
+}
+
+static void test_time_backwards(void **state)
+{
+	struct flow_table *ft = mk(4, 30, 60);
+	struct packet q = pkt(PROTO_UDP, 4, "10.0.0.1", 4000, "10.0.0.2", 53,
+			      0);
+	struct packet syn = pkt(PROTO_TCP, 4, "10.0.0.1", 4001, "10.0.0.2",
+				80, PACKET_TCP_SYN);
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	flow_observe(ft, &q, 1000 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	/* The clock jumps back an hour: the flow is not "expired" by an
+	 * unsigned wrap-around, and nothing else breaks. */
+	flow_observe(ft, &q, 1 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &syn, 0, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &syn, UINT64_MAX, &r); /* far future: expired */
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &syn, 5, &r);		/* and back to the start */
+	EXPECT(r, 1, 1, 0, 1);
+	/* Timing from the latest time seen still works. */
+	flow_observe(ft, &q, 1 * SEC + 31 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_get_stats(ft, &st);
+	assert_true(st.flows <= 4);
+	flow_free(ft);
+}
+
+static void test_memory_per_flow(void **state)
+{
+	struct flow_table *ft = mk(0, 0, 0);
+	struct flow_stats st;
+
+	(void)state;
+	assert_true(flow_entry_size() <= 200);
+	flow_get_stats(ft, &st);
+	/* The default table: 262144 flows, all preallocated. */
+	assert_true(st.bytes >= 262144 * (size_t)40);
+	assert_true(st.bytes / 262144 <= flow_entry_size());
+	flow_free(ft);
+
+	ft = mk(1000, 0, 0); /* not a power of two: buckets round up */
+	flow_get_stats(ft, &st);
+	assert_true(st.bytes / 1000 <= flow_entry_size());
+	flow_free(ft);
+}
+
+static void test_bad_opts(void **state)
+{
+	struct flow_opts o = { .max_flows = (size_t)1 << 40 };
+
+	(void)state;
+	assert_null(flow_new(&o));
+	flow_free(NULL);
+	/* NULL opts: defaults. */
+	struct flow_table *ft = flow_new(NULL);
+	assert_non_null(ft);
+	flow_free(ft);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_handshake),
+		cmocka_unit_test(test_tcp_rst_and_midstream),
+		cmocka_unit_test(test_tcp_simultaneous_open),
+		cmocka_unit_test(test_udp_both_directions),
+		cmocka_unit_test(test_udp_timeout),
+		cmocka_unit_test(test_tcp_timeout_and_reap),
+		cmocka_unit_test(test_sctp_dccp),
+		cmocka_unit_test(test_no_ports_untouched),
+		cmocka_unit_test(test_eviction_lru),
+		cmocka_unit_test(test_time_backwards),
+		cmocka_unit_test(test_memory_per_flow),
+		cmocka_unit_test(test_bad_opts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
