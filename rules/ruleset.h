@@ -22,6 +22,10 @@ enum verdict { VERDICT_PASS = 0, VERDICT_DROP, VERDICT_REJECT, VERDICT_COUNT };
 /* "pass", "drop", "reject". */
 const char *verdict_name(enum verdict v);
 
+/* The language's keywords, sorted (strcmp order) for bsearch; *n receives
+ * how many.  Exposed so a test can check the order. */
+const char *const *ruleset_keywords(size_t *n);
+
 /*
  * Receives one complete diagnostic, already formatted:
  *   rules.conf:12:18: error: port 70000 out of range (0-65535)
