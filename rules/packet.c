@@ -428,8 +428,12 @@ static int parse_ipv6(struct packet *p, struct ctx *c)
 		} else {
 			hlen = ((size_t)lenb + 1) * 8;
 		}
-		if (c->end != LEN_UNKNOWN && hlen > c->end - off)
-			return fail(p, PR_BAD_IPV6_PAYLOAD_LEN);
+		/* The whole header, not just its first bytes: a chain that
+		 * runs past the capture is cut, even when nothing after it
+		 * (ESP, no-next-header) is read. */
+		if (need(p, c, off, hlen, PR_TRUNC_IPV6_EXTHDR,
+			 PR_BAD_IPV6_PAYLOAD_LEN) < 0)
+			return -1;
 		off += hlen;
 		nh = next;
 	}

@@ -165,7 +165,7 @@ struct packet {
  * - On error has_ports and conn_attempt are 0; family, addresses, proto
  *   and ipproto are filled when the IP header was read.
  * - "Needed" headers: the IPv4 header (ihl*4), the 40-byte IPv6 header,
- *   each extension header's first 2 bytes (8 for fragment), and the L4
+ *   every extension header in full (so l4_off <= caplen), and the L4
  *   minimum listed at PR_BAD_L4_LENGTH.  TCP options need not be captured.
  * - An IPv4 total length of 0 or an IPv6 payload length of 0 (BIG TCP / TSO
  *   super-packets, jumbograms) means "unknown": the capture is the only
