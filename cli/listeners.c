@@ -1,0 +1,478 @@
+/*
+ * portclass listeners: every listening socket on the host, classified -
+ * what `ss -ltnup` and `lsof -i` answer, plus the IANA class, the host's
+ * ephemeral range and what the rules say about it.  --json prints the
+ * snapshot that `portclass-replay --listeners` reads back.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "class.h"
+#include "cli.h"
+#include "jsonw.h"
+#include "listener.h"
+#include "owner.h"
+#include "packet.h"
+#include "range.h"
+#include "ruleset.h"
+#include "sockdiag.h"
+
+static const char usage_text[] =
+	"usage: portclass listeners [--json] [-r RULES]\n";
+
+static void usage_long(FILE *f)
+{
+	fprintf(f,
+		"%s"
+		"\n"
+		"Lists every listening TCP socket and every bound, unconnected UDP\n"
+		"and UDP-Lite socket (IPv4 and IPv6) with its IANA class, whether\n"
+		"the port is in this host's ephemeral range, the owning process and\n"
+		"what the rules say about it:\n"
+		"  expected     in the guarded dynamic range, covered by an `expect`\n"
+		"  unexpected   in the guarded dynamic range, not covered: a new\n"
+		"               inbound connection to it gets the `unexpected` action\n"
+		"  not-guarded  outside the guarded dynamic range\n"
+		"\n"
+		"  -r, --rules FILE   rules to judge by (default: %s if it exists,\n"
+		"                     else no rules: the IANA dynamic range\n"
+		"                     49152-65535 is guarded and nothing is expected)\n"
+		"  -j, --json         the JSON snapshot `portclass-replay --listeners`\n"
+		"                     reads\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"EPHEM is yes when the port is in ip_local_port_range, reserved when it\n"
+		"is also in ip_local_reserved_ports (the kernel does not hand it out).\n"
+		"Owners of other users' sockets are found only as root.\n",
+		usage_text, cli_default_rules());
+}
+
+static void report(void *ctx, const char *diag)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", diag);
+}
+
+enum policy { POL_NOT_GUARDED, POL_EXPECTED, POL_UNEXPECTED };
+
+static const char *policy_name(enum policy p)
+{
+	switch (p) {
+	case POL_EXPECTED:
+		return "expected";
+	case POL_UNEXPECTED:
+		return "unexpected";
+	default:
+		return "not-guarded";
+	}
+}
+
+/* One output row: the listener and what we worked out about it. */
+struct row {
+	struct listener *l;
+	enum policy policy;
+	int ephemeral; /* -1 unknown */
+	int reserved;
+};
+
+/*
+ * What would happen to a connection attempt to this listener: a packet
+ * built by hand (no bytes behind it) carrying exactly what ruleset_expect
+ * reads.  The source is the unspecified address, so `expect ... from`
+ * rules never cover it; a wildcard listener is asked about the wildcard
+ * address.  An owner the rules need but nobody could name (not root)
+ * counts as unexpected, as the live decision would alert on it.
+ */
+static enum policy judge(const struct ruleset *rs, struct listener_table *t,
+			 const struct listener *l)
+{
+	struct port_range dyn = ruleset_dynamic_range(rs);
+	struct packet p;
+
+	if (!range_contains(&dyn, l->port))
+		return POL_NOT_GUARDED;
+	memset(&p, 0, sizeof(p));
+	p.family = l->family;
+	p.proto = l->proto;
+	switch (l->proto) {
+	case PROTO_TCP:
+		p.ipproto = 6;
+		p.tcp_flags = PACKET_TCP_SYN;
+		break;
+	case PROTO_UDP:
+		p.ipproto = 17;
+		break;
+	case PROTO_UDPLITE:
+		p.ipproto = 136;
+		break;
+	default:
+		break;
+	}
+	p.has_ports = 1;
+	p.conn_attempt = 1;
+	p.sport = 0;
+	p.dport = l->port;
+	memcpy(p.dst, l->addr, sizeof(p.dst));
+	p.status = PACKET_OK;
+	p.reason = PR_NONE;
+	return ruleset_expect(rs, &p, t, NULL, NULL) == EXPECT_YES
+		       ? POL_EXPECTED
+		       : POL_UNEXPECTED;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct listener *x = ((const struct row *)a)->l;
+	const struct listener *y = ((const struct row *)b)->l;
+	int c;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	return 0;
+}
+
+static const struct listener_owner *known_owner(const struct listener *l)
+{
+	return l->owner_state == 1 ? &l->owner : NULL;
+}
+
+static void kv_string_or_null(struct jsonw *w, const char *key, const char *s)
+{
+	if (s && *s)
+		jsonw_kv_string(w, key, s);
+	else
+		jsonw_kv_null(w, key);
+}
+
+static int print_json(const struct row *rows, size_t n, int have_range,
+		      const struct port_range *range)
+{
+	struct jsonw w;
+	char host[256], when[32], abuf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = 0;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (!gmtime_r(&now, &tm) ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+
+	jsonw_init(&w);
+	jsonw_object_begin(&w);
+	jsonw_kv_int(&w, "version", 1);
+	kv_string_or_null(&w, "host", host);
+	jsonw_kv_string(&w, "time", when);
+	jsonw_key(&w, "range");
+	if (have_range) {
+		jsonw_object_begin(&w);
+		jsonw_kv_uint(&w, "lo", range->lo);
+		jsonw_kv_uint(&w, "hi", range->hi);
+		jsonw_object_end(&w);
+	} else {
+		jsonw_null(&w);
+	}
+	jsonw_key(&w, "listeners");
+	jsonw_array_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		const struct listener *l = rows[i].l;
+		const struct listener_owner *o = known_owner(l);
+
+		jsonw_object_begin(&w);
+		jsonw_kv_string(&w, "proto",
+				packet_proto_name((enum packet_proto)l->proto));
+		jsonw_kv_int(&w, "family", l->family);
+		jsonw_kv_string(&w, "addr", addr_format(l->family, l->addr, abuf,
+							sizeof(abuf)));
+		jsonw_kv_uint(&w, "port", l->port);
+		jsonw_kv_string(&w, "class", class_name(class_of(l->port)));
+		if (rows[i].ephemeral < 0)
+			jsonw_kv_null(&w, "ephemeral");
+		else
+			jsonw_kv_bool(&w, "ephemeral", rows[i].ephemeral);
+		jsonw_kv_bool(&w, "reserved", rows[i].reserved);
+		if (o && o->pid > 0)
+			jsonw_kv_int(&w, "pid", o->pid);
+		else
+			jsonw_kv_null(&w, "pid");
+		kv_string_or_null(&w, "program", o ? o->program : NULL);
+		kv_string_or_null(&w, "exe", o ? o->exe : NULL);
+		kv_string_or_null(&w, "user", o ? o->user : NULL);
+		if (o && o->has_uid)
+			jsonw_kv_uint(&w, "uid", o->uid);
+		else
+			jsonw_kv_null(&w, "uid");
+		kv_string_or_null(&w, "unit", o ? o->unit : NULL);
+		jsonw_kv_string(&w, "policy", policy_name(rows[i].policy));
+		jsonw_object_end(&w);
+	}
+	jsonw_array_end(&w);
+	jsonw_object_end(&w);
+	if (w.failed) {
+		fprintf(stderr, "portclass: listeners: out of memory\n");
+		rc = 1;
+	} else if (printf("%s\n", jsonw_str(&w)) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "portclass: listeners: write: %s\n",
+			strerror(errno));
+		rc = 1;
+	}
+	jsonw_free(&w);
+	return rc;
+}
+
+/* The human table's columns. */
+enum col { C_PROTO, C_ADDR, C_PORT, C_CLASS, C_EPHEM, C_POLICY, C_PID,
+	   C_PROGRAM, C_USER, C_UNIT, C_COUNT };
+
+static const char *const col_head[C_COUNT] = {
+	"PROTO", "ADDRESS", "PORT", "CLASS", "EPHEM", "POLICY", "PID",
+	"PROGRAM", "USER", "UNIT"
+};
+
+#define CELL 160
+
+/*
+ * Copies s into a cell, replacing bytes that a terminal would interpret
+ * (a program may name itself with escape sequences) by '?'.
+ */
+static void cell_set(char *cell, const char *s)
+{
+	size_t i;
+
+	if (!s || !*s) {
+		snprintf(cell, CELL, "-");
+		return;
+	}
+	for (i = 0; s[i] && i < CELL - 1; i++) {
+		unsigned char c = (unsigned char)s[i];
+		cell[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	cell[i] = '\0';
+}
+
+static int print_table(const struct row *rows, size_t n)
+{
+	size_t width[C_COUNT];
+	char (*cells)[C_COUNT][CELL];
+
+	cells = calloc(n + 1, sizeof(*cells));
+	if (!cells) {
+		fprintf(stderr, "portclass: listeners: out of memory\n");
+		return 1;
+	}
+	for (int c = 0; c < C_COUNT; c++)
+		cell_set(cells[0][c], col_head[c]);
+	for (size_t i = 0; i < n; i++) {
+		const struct listener *l = rows[i].l;
+		const struct listener_owner *o = known_owner(l);
+		char (*r)[CELL] = cells[i + 1];
+		char buf[64];
+
+		cell_set(r[C_PROTO], packet_proto_name((enum packet_proto)l->proto));
+		cell_set(r[C_ADDR], addr_format(l->family, l->addr, buf,
+						sizeof(buf)));
+		snprintf(r[C_PORT], CELL, "%u", (unsigned)l->port);
+		cell_set(r[C_CLASS], class_name(class_of(l->port)));
+		cell_set(r[C_EPHEM], rows[i].ephemeral < 0 ? "?"
+				     : !rows[i].ephemeral ? "no"
+				     : rows[i].reserved ? "reserved"
+							: "yes");
+		cell_set(r[C_POLICY], policy_name(rows[i].policy));
+		if (o && o->pid > 0)
+			snprintf(r[C_PID], CELL, "%" PRId32, o->pid);
+		else
+			cell_set(r[C_PID], NULL);
+		cell_set(r[C_PROGRAM], o ? o->program : NULL);
+		if (o && o->user[0]) {
+			cell_set(r[C_USER], o->user);
+		} else {
+			/* The socket's uid is known even when its process is
+			 * not (another user's, and we are not root). */
+			snprintf(buf, sizeof(buf), "uid:%" PRIu32, l->uid);
+			cell_set(r[C_USER], buf);
+		}
+		cell_set(r[C_UNIT], o ? o->unit : NULL);
+	}
+	for (int c = 0; c < C_COUNT; c++) {
+		width[c] = 0;
+		for (size_t i = 0; i <= n; i++) {
+			size_t len = strlen(cells[i][c]);
+			if (len > width[c])
+				width[c] = len;
+		}
+	}
+	for (size_t i = 0; i <= n; i++) {
+		for (int c = 0; c < C_COUNT; c++) {
+			if (c == C_COUNT - 1)
+				printf("%s\n", cells[i][c]);
+			else if (c == C_PORT || c == C_PID)
+				printf("%*s  ", (int)width[c], cells[i][c]);
+			else
+				printf("%-*s  ", (int)width[c], cells[i][c]);
+		}
+	}
+	free(cells);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "portclass: listeners: write: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The rules: -r FILE, else the default file if there is one, else an empty
+ * ruleset (which guards the IANA dynamic range and expects nothing).
+ */
+static struct ruleset *load_rules(const char *path)
+{
+	struct ruleset_opts o = { .procroot = NULL, .report = report };
+	struct ruleset *rs;
+	int nerr = 0;
+
+	if (!path) {
+		const char *def = cli_default_rules();
+		if (access(def, R_OK) == 0)
+			path = def;
+	}
+	if (path)
+		rs = ruleset_load(path, &o, &nerr);
+	else
+		rs = ruleset_parse_string("(no rules)", "", &o, &nerr);
+	if (!rs) {
+		if (nerr)
+			fprintf(stderr, "portclass: %s: %d error%s\n",
+				path ? path : "(no rules)", nerr,
+				nerr == 1 ? "" : "s");
+		else
+			fprintf(stderr, "portclass: %s: %s\n",
+				path ? path : "(no rules)", strerror(errno));
+	}
+	return rs;
+}
+
+int cli_listeners(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rules = NULL;
+	int json = 0, opt, rc = 1;
+	struct ruleset *rs = NULL;
+	struct listener_table *t = NULL;
+	struct port_set *reserved = NULL;
+	struct port_range range = { 0, 0 };
+	struct row *rows = NULL;
+	int have_range, have_reserved;
+	char err[256];
+	size_t n;
+
+	optind = 0; /* GNU: start afresh whatever ran before */
+	opterr = 0; /* our own messages, named after the command */
+	while ((opt = getopt_long(argc, argv, "+jr:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'r':
+			rules = optarg;
+			break;
+		case 'h':
+			usage_long(stdout);
+			return 0;
+		default:
+			if (optopt && strchr("r", optopt))
+				fprintf(stderr, "portclass: listeners: option "
+					"-%c needs an argument\n", optopt);
+			else if (optopt)
+				fprintf(stderr, "portclass: listeners: unknown "
+					"option -%c\n", optopt);
+			else
+				fprintf(stderr, "portclass: listeners: unknown "
+					"option %s\n", argv[optind - 1]);
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "portclass: listeners: unexpected argument '%s'\n",
+			argv[optind]);
+		fputs(usage_text, stderr);
+		return 2;
+	}
+
+	rs = load_rules(rules);
+	if (!rs)
+		goto out;
+
+	t = listener_table_new();
+	if (!t) {
+		fprintf(stderr, "portclass: listeners: out of memory\n");
+		goto out;
+	}
+	if (sockdiag_fill(t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "portclass: listeners: %s\n", err);
+		goto out;
+	}
+	/* One pass over /proc for every socket; owners that are not found
+	 * (not root, or the process is gone) print as unknown. */
+	if (owner_resolve_table("/proc", t) < 0)
+		fprintf(stderr, "portclass: listeners: warning: /proc: %s; "
+			"owners unknown\n", strerror(errno));
+	/* ruleset_expect may ask the table for owners of entries the pass
+	 * above did not find; the resolver will not find them either. */
+	listener_table_set_resolver(t, owner_resolve, NULL);
+
+	have_range = range_host("/proc", &range, err, sizeof(err)) == 0;
+	if (!have_range)
+		fprintf(stderr, "portclass: listeners: warning: %s\n", err);
+	reserved = calloc(1, sizeof(*reserved));
+	have_reserved = reserved &&
+			range_host_reserved("/proc", reserved, NULL, 0) == 0;
+
+	n = listener_table_count(t);
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows) {
+		fprintf(stderr, "portclass: listeners: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct row *r = &rows[i];
+		r->l = listener_table_at(t, i);
+		r->ephemeral = have_range ? range_contains(&range, r->l->port)
+					  : -1;
+		r->reserved = have_reserved && port_set_has(reserved, r->l->port);
+		r->policy = judge(rs, t, r->l);
+	}
+	qsort(rows, n, sizeof(*rows), row_cmp);
+
+	rc = json ? print_json(rows, n, have_range, &range)
+		  : print_table(rows, n);
+out:
+	free(rows);
+	free(reserved);
+	listener_table_free(t);
+	ruleset_free(rs);
+	return rc;
+}
