@@ -1,0 +1,36 @@
+/*
+ * progress: a one-line progress report on stderr for long replays (bytes
+ * of the file read, packets per second), redrawn at most a few times a
+ * second, and only when stderr is a terminal.
+ */
+#ifndef PORTCLASS_REPLAY_PROGRESS_H
+#define PORTCLASS_REPLAY_PROGRESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct progress {
+	int enabled;
+	const char *name;
+	FILE *file;		/* the capture's stream, for its position */
+	int64_t size;		/* -1: not a regular file */
+	uint64_t start_ns, last_ns;
+	uint64_t packets;	/* at the last check */
+	int drawn;		/* a line is on screen */
+};
+
+/* enabled: draw at all (the caller checks isatty). */
+void progress_begin(struct progress *pg, int enabled, const char *name,
+		    FILE *file);
+
+/*
+ * Called every PROGRESS_EVERY packets (the caller counts, so the hot path
+ * pays one compare); redraws when enough time has passed.
+ */
+#define PROGRESS_EVERY 4096
+void progress_tick(struct progress *pg, uint64_t packets);
+
+/* Clears the line. */
+void progress_end(struct progress *pg);
+
+#endif

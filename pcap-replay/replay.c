@@ -1,0 +1,389 @@
+/*
+ * replay: see replay.h.  The loop is the hot path of a multi-million
+ * packet run: no allocation per packet, counters bumped in place, JSON
+ * formatted only for lines that are printed.
+ */
+#include "replay.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decision.h"
+#include "linktype.h"
+#include "packet.h"
+#include "progress.h"
+#include "seen.h"
+
+#define PROG "portclass-replay"
+/* Written files get a generous snap length: libpcap cuts records longer
+ * than the header's, and later inputs may have a larger one than the
+ * first. */
+#define DUMP_SNAPLEN 262144
+
+struct dump {
+	const char *path;
+	pcap_t *dead;
+	pcap_dumper_t *d;
+	int dlt;
+};
+
+struct replay {
+	struct replay_opts o;
+	struct flow_table *flows, *flows2;
+	struct report_counts *c;
+	struct port_range dyn;
+	int has_local;
+	struct dump passed, dropped;
+	/* the dumpers the current file writes to (NULL: none, or a link
+	 * type the file cannot take) */
+	pcap_dumper_t *cur_passed, *cur_dropped;
+	int dump_failed;
+	struct jsonw w;
+};
+
+struct replay *replay_new(const struct replay_opts *o, char *err,
+			  size_t errlen)
+{
+	struct replay *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->o = *o;
+	r->flows = flow_new(&o->flow);
+	if (o->rs2)
+		r->flows2 = flow_new(&o->flow);
+	if (!r->flows || (o->rs2 && !r->flows2)) {
+		snprintf(err, errlen, "flow table: %s", strerror(errno));
+		replay_free(r);
+		return NULL;
+	}
+	r->c = report_counts(o->rep);
+	r->dyn = ruleset_dynamic_range(o->rs);
+	r->has_local = ruleset_has_local(o->rs);
+	r->passed.path = o->write_passed;
+	r->dropped.path = o->write_dropped;
+	r->passed.dlt = r->dropped.dlt = -1;
+	jsonw_init(&r->w);
+	return r;
+}
+
+static void dump_close(struct dump *d, int *failed)
+{
+	if (d->d) {
+		if (pcap_dump_flush(d->d) < 0 || ferror(pcap_dump_file(d->d))) {
+			fprintf(stderr, PROG ": %s: write error\n", d->path);
+			*failed = 1;
+		}
+		pcap_dump_close(d->d);
+		d->d = NULL;
+	}
+	if (d->dead) {
+		pcap_close(d->dead);
+		d->dead = NULL;
+	}
+}
+
+void replay_free(struct replay *r)
+{
+	int failed = 0;
+
+	if (!r)
+		return;
+	dump_close(&r->passed, &failed);
+	dump_close(&r->dropped, &failed);
+	flow_free(r->flows);
+	flow_free(r->flows2);
+	jsonw_free(&r->w);
+	free(r);
+}
+
+void replay_flow_stats(const struct replay *r, struct flow_stats *out)
+{
+	flow_get_stats(r->flows, out);
+}
+
+int replay_finish(struct replay *r)
+{
+	dump_close(&r->passed, &r->dump_failed);
+	dump_close(&r->dropped, &r->dump_failed);
+	return r->dump_failed ? -1 : 0;
+}
+
+/*
+ * Opens a --write-* file with the link type of the first capture.  A later
+ * capture of another link type cannot go into the same pcap file; its
+ * packets are left out and the run ends with an input error.
+ */
+static int dump_prepare(struct dump *d, int dlt, const char *input,
+			int *failed)
+{
+	if (!d->path)
+		return 0;
+	if (!d->d) {
+		if (d->dlt >= 0)
+			return -1; /* opening failed before */
+		d->dlt = dlt;
+		d->dead = pcap_open_dead_with_tstamp_precision(
+			dlt, DUMP_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
+		if (!d->dead) {
+			fprintf(stderr, PROG ": %s: cannot create a pcap handle\n",
+				d->path);
+			*failed = 1;
+			return -1;
+		}
+		d->d = pcap_dump_open(d->dead, d->path);
+		if (!d->d) {
+			fprintf(stderr, PROG ": %s: %s\n", d->path,
+				pcap_geterr(d->dead));
+			*failed = 1;
+			return -1;
+		}
+		return 0;
+	}
+	if (d->dlt != dlt) {
+		fprintf(stderr,
+			PROG ": %s: link type %s differs from %s of the first "
+			"capture; its packets are not written to %s\n",
+			input, pcap_datalink_val_to_name(dlt) ?
+				pcap_datalink_val_to_name(dlt) : "?",
+			pcap_datalink_val_to_name(d->dlt) ?
+				pcap_datalink_val_to_name(d->dlt) : "?",
+			d->path);
+		*failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A listener answered: record it and whether the policy expects it. */
+static void note_listener(struct replay *r, const struct packet *p,
+			  uint64_t ts)
+{
+	struct seen_entry *e;
+	struct packet q = *p;
+	const char *file = NULL;
+	unsigned line = 0;
+	enum expect_result er;
+
+	e = seen_get(report_seen(r->o.rep), p->proto, p->family, p->src,
+		     p->sport);
+	if (!e)
+		return;
+	/* ask about the attempt this packet answers: the reverse direction */
+	memcpy(q.src, p->dst, 16);
+	memcpy(q.dst, p->src, 16);
+	q.sport = p->dport;
+	q.dport = p->sport;
+	q.conn_attempt = 1;
+	q.tcp_flags = PACKET_TCP_SYN;
+	er = ruleset_expect(r->o.rs, &q, r->o.listeners, &file, &line);
+	if (e->answers++ == 0) {
+		e->first_ns = ts;
+		e->local = !r->has_local ||
+			   ruleset_is_local(r->o.rs, p->family, p->src);
+	}
+	if (er == EXPECT_YES) {
+		e->expected++;
+		if (!e->expect_file) {
+			e->expect_file = file;
+			e->expect_line = line;
+		}
+	} else if (er == EXPECT_UNDETERMINED) {
+		e->undetermined++;
+	}
+}
+
+static const struct packet non_ip_packet = { .proto = PROTO_NON_IP };
+
+static void one_frame(struct replay *r, unsigned file, uint64_t frame, int dlt,
+		      const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct report_counts *c = r->c;
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull +
+		      (uint64_t)h->ts.tv_usec; /* nanoseconds: opened NANO */
+	struct packet p;
+	struct decision d, d2;
+	size_t off = 0;
+	enum linktype_result lr;
+	int attempt, alert;
+
+	c->frames++;
+	c->bytes += h->len;
+	lr = linktype_strip(dlt, data, h->caplen, &off);
+	if (lr != LINKTYPE_IP) {
+		c->proto_pkts[PROTO_NON_IP]++;
+		c->proto_bytes[PROTO_NON_IP] += h->len;
+		if (lr == LINKTYPE_TRUNCATED)
+			c->trunc_link++;
+		if (r->o.jsonl && r->o.events_packets)
+			report_jsonl_packet(r->o.rep, &r->w, r->o.out, file,
+					    frame, ts, &non_ip_packet, NULL);
+		return;
+	}
+	packet_parse(&p, data + off, h->caplen - off);
+	decision_make(r->o.rs, r->flows, r->o.listeners, &p, ts, -1, &d);
+
+	c->proto_pkts[p.proto]++;
+	c->proto_bytes[p.proto] += h->len;
+	c->matrix[d.sclass][d.dclass]++;
+	c->verdicts[d.verdict]++;
+	c->reasons[d.reason]++;
+	c->bad[p.reason]++;
+	c->logged += (uint64_t)(d.log != 0);
+	attempt = d.is_new && !d.retransmit;
+	alert = attempt && (d.alert || d.log);
+	if (d.is_new) {
+		c->attempts++;
+		c->retransmits += (uint64_t)(d.retransmit != 0);
+		if (attempt && d.reason == REASON_UNDETERMINED)
+			c->undetermined++;
+	}
+	if (d.reply && p.has_ports && range_contains(&r->dyn, p.sport))
+		note_listener(r, &p, ts);
+
+	if (r->o.jsonl && r->o.events_packets)
+		report_jsonl_packet(r->o.rep, &r->w, r->o.out, file, frame, ts,
+				    &p, &d);
+	if (alert) {
+		c->alerts++;
+		if (!r->o.jsonl) {
+			struct report_event e;
+
+			report_event_fill(&e, file, frame, ts, &p, &d, NULL,
+					  r->o.listeners);
+			report_keep_alert(r->o.rep, &e);
+		} else if (!r->o.events_packets) {
+			report_jsonl_alert(r->o.rep, &r->w, r->o.out, file,
+					   frame, ts, &p, &d, r->o.listeners);
+		}
+	}
+
+	if (r->o.rs2) {
+		decision_make(r->o.rs2, r->flows2, r->o.listeners, &p, ts, -1,
+			      &d2);
+		if (d2.verdict != d.verdict) {
+			c->diff_packets++;
+			if (attempt || (d2.is_new && !d2.retransmit)) {
+				c->diffs++;
+				if (r->o.jsonl) {
+					report_jsonl_diff(r->o.rep, &r->w,
+							  r->o.out, file, frame,
+							  ts, &p, &d, &d2);
+				} else {
+					struct report_event e;
+
+					report_event_fill(&e, file, frame, ts,
+							  &p, &d, &d2,
+							  r->o.listeners);
+					report_keep_diff(r->o.rep, &e);
+				}
+			}
+		}
+	}
+
+	if (d.verdict == VERDICT_PASS) {
+		if (r->cur_passed)
+			pcap_dump((u_char *)r->cur_passed, h, data);
+	} else if (r->cur_dropped) {
+		pcap_dump((u_char *)r->cur_dropped, h, data);
+	}
+}
+
+static pcap_t *open_capture(const char *path, char *errbuf)
+{
+	if (strcmp(path, "-") == 0)
+		return pcap_fopen_offline_with_tstamp_precision(
+			stdin, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	return pcap_open_offline_with_tstamp_precision(
+		path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+}
+
+int replay_file(struct replay *r, const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct bpf_program prog;
+	int have_prog = 0, dlt, rc, ret = 0, fidx;
+	const char *dlt_name;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	uint64_t frame = 0;
+	struct progress pg;
+	pcap_t *pc;
+
+	fidx = report_add_file(r->o.rep, path);
+	if (fidx < 0) {
+		fprintf(stderr, PROG ": %s: out of memory\n", path);
+		return -1;
+	}
+	pc = open_capture(path, errbuf);
+	if (!pc) {
+		fprintf(stderr, PROG ": %s: %s\n", path, errbuf);
+		report_file_error(r->o.rep, (unsigned)fidx, 0, errbuf);
+		return -1;
+	}
+	dlt = pcap_datalink(pc);
+	dlt_name = pcap_datalink_val_to_name(dlt);
+	report_file_linktype(r->o.rep, (unsigned)fidx, dlt, dlt_name,
+			     linktype_supported(dlt));
+	if (!linktype_supported(dlt)) {
+		fprintf(stderr, PROG ": %s: unsupported link type %s (%d), "
+			"file skipped\n", path, dlt_name ? dlt_name : "?", dlt);
+		pcap_close(pc);
+		return -1;
+	}
+	if (r->o.filter) {
+		if (pcap_compile(pc, &prog, r->o.filter, 1,
+				 PCAP_NETMASK_UNKNOWN) < 0) {
+			snprintf(errbuf, sizeof(errbuf), "filter: %s",
+				 pcap_geterr(pc));
+			fprintf(stderr, PROG ": %s: %s\n", path, errbuf);
+			report_file_error(r->o.rep, (unsigned)fidx, 0, errbuf);
+			pcap_close(pc);
+			return -1;
+		}
+		have_prog = 1;
+	}
+	r->cur_passed = r->cur_dropped = NULL;
+	if (dump_prepare(&r->passed, dlt, path, &r->dump_failed) == 0)
+		r->cur_passed = r->passed.d;
+	else
+		ret = -1;
+	if (dump_prepare(&r->dropped, dlt, path, &r->dump_failed) == 0)
+		r->cur_dropped = r->dropped.d;
+	else
+		ret = -1;
+
+	progress_begin(&pg, r->o.progress, path, pcap_file(pc));
+	/*
+	 * The filter runs here rather than through pcap_setfilter so that
+	 * frames it leaves out still count: frame numbers then match
+	 * tcpdump's and tshark's for the unfiltered file.
+	 */
+	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
+		frame++;
+		if ((frame & (PROGRESS_EVERY - 1)) == 0)
+			progress_tick(&pg, frame);
+		if (have_prog && !pcap_offline_filter(&prog, h, data)) {
+			r->c->filtered++;
+			continue;
+		}
+		one_frame(r, (unsigned)fidx, frame, dlt, h, data);
+	}
+	progress_end(&pg);
+	report_file_frames(r->o.rep, (unsigned)fidx, frame);
+	if (rc == PCAP_ERROR) {
+		snprintf(errbuf, sizeof(errbuf), "%s", pcap_geterr(pc));
+		fprintf(stderr, PROG ": %s: read error after %llu frames: %s\n",
+			path, (unsigned long long)frame, errbuf);
+		report_file_error(r->o.rep, (unsigned)fidx, frame, errbuf);
+		ret = -1;
+	}
+	if (have_prog)
+		pcap_freecode(&prog);
+	pcap_close(pc);
+	return ret;
+}

@@ -1,0 +1,59 @@
+/*
+ * replay: reads captures frame by frame and runs each through the engine
+ * exactly as the daemon would (link layer stripped, packet_parse,
+ * decision_make with capture-time flow tracking), feeding the report and
+ * the --write-* files.  Several files share one flow table, so they are
+ * one stream of time.
+ */
+#ifndef PORTCLASS_REPLAY_REPLAY_H
+#define PORTCLASS_REPLAY_REPLAY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "flow.h"
+#include "listener.h"
+#include "report.h"
+#include "ruleset.h"
+
+struct replay_opts {
+	const struct ruleset *rs;
+	const struct ruleset *rs2;	   /* --compare, or NULL */
+	struct listener_table *listeners;  /* --listeners, or NULL */
+	struct flow_opts flow;
+	const char *filter;		   /* -f, or NULL */
+	const char *write_passed;	   /* or NULL */
+	const char *write_dropped;	   /* or NULL */
+	int jsonl;			   /* --format jsonl */
+	int events_packets;		   /* --events packets */
+	int progress;			   /* draw a progress line on stderr */
+	struct report *rep;
+	FILE *out;			   /* stdout */
+};
+
+struct replay;
+
+/* NULL with a message in err. */
+struct replay *replay_new(const struct replay_opts *o, char *err,
+			  size_t errlen);
+
+/*
+ * Replays one capture ("-" is standard input).  Problems (cannot open,
+ * unsupported link type, read error part way) are printed on stderr,
+ * recorded in the report, and make it return -1; the frames read before a
+ * read error still count.
+ */
+int replay_file(struct replay *r, const char *path);
+
+/* Flow statistics of the main policy's table. */
+void replay_flow_stats(const struct replay *r, struct flow_stats *out);
+
+/*
+ * Closes the --write-* files.  Returns 0, or -1 (message on stderr) when
+ * writing failed or some packets could not be written.
+ */
+int replay_finish(struct replay *r);
+
+void replay_free(struct replay *r);
+
+#endif

@@ -1,0 +1,695 @@
+/*
+ * report: see report.h.  Counting is done by the caller on the hot path;
+ * this file only formats, so it favours clarity over speed.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "event.h"
+
+struct report_file {
+	char *name;
+	uint64_t frames;
+	int dlt;		/* -1: not opened */
+	char *dlt_name;
+	int unsupported;
+	char *error;		/* open/read error, or NULL */
+};
+
+struct event_list {
+	struct report_event *v;
+	size_t n, cap;
+};
+
+struct report {
+	struct report_counts c;
+	struct seen_set *seen;
+	struct report_file *files;
+	size_t nfiles;
+	size_t max_list;
+	struct event_list alerts, diffs;
+};
+
+struct report *report_new(size_t max_list)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->seen = seen_new();
+	if (!r->seen) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->max_list = max_list;
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nfiles; i++) {
+		free(r->files[i].name);
+		free(r->files[i].dlt_name);
+		free(r->files[i].error);
+	}
+	free(r->files);
+	free(r->alerts.v);
+	free(r->diffs.v);
+	seen_free(r->seen);
+	free(r);
+}
+
+struct report_counts *report_counts(struct report *r)
+{
+	return &r->c;
+}
+
+struct seen_set *report_seen(struct report *r)
+{
+	return r->seen;
+}
+
+int report_add_file(struct report *r, const char *name)
+{
+	struct report_file *nf;
+	char *copy = strdup(name);
+
+	if (!copy)
+		return -1;
+	nf = realloc(r->files, (r->nfiles + 1) * sizeof(*nf));
+	if (!nf) {
+		free(copy);
+		return -1;
+	}
+	r->files = nf;
+	memset(&nf[r->nfiles], 0, sizeof(*nf));
+	nf[r->nfiles].name = copy;
+	nf[r->nfiles].dlt = -1;
+	return (int)r->nfiles++;
+}
+
+void report_file_linktype(struct report *r, unsigned file, int dlt,
+			  const char *dlt_name, int supported)
+{
+	struct report_file *f = &r->files[file];
+
+	f->dlt = dlt;
+	free(f->dlt_name);
+	f->dlt_name = dlt_name ? strdup(dlt_name) : NULL;
+	f->unsupported = !supported;
+}
+
+void report_file_error(struct report *r, unsigned file, uint64_t frames,
+		       const char *msg)
+{
+	struct report_file *f = &r->files[file];
+
+	f->frames = frames;
+	free(f->error);
+	f->error = strdup(msg ? msg : "error");
+}
+
+void report_file_frames(struct report *r, unsigned file, uint64_t frames)
+{
+	r->files[file].frames = frames;
+}
+
+int report_input_errors(const struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfiles; i++)
+		if (r->files[i].unsupported || r->files[i].error)
+			return 1;
+	return 0;
+}
+
+const char *report_file_name(const struct report *r, unsigned file)
+{
+	return r->files[file].name;
+}
+
+static void keep(struct event_list *l, size_t max, const struct report_event *e)
+{
+	if (max && l->n >= max)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct report_event *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return; /* the count stays right; the listing is short */
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *e;
+}
+
+void report_keep_alert(struct report *r, const struct report_event *e)
+{
+	keep(&r->alerts, r->max_list, e);
+}
+
+void report_keep_diff(struct report *r, const struct report_event *e)
+{
+	keep(&r->diffs, r->max_list, e);
+}
+
+void report_event_fill(struct report_event *e, unsigned file, uint64_t frame,
+		       uint64_t ts_ns, const struct packet *p,
+		       const struct decision *d, const struct decision *d2,
+		       struct listener_table *lt)
+{
+	const struct listener_owner *o = NULL;
+
+	memset(e, 0, sizeof(*e));
+	e->ts_ns = ts_ns;
+	e->frame = frame;
+	e->file = file;
+	e->proto = p->proto;
+	e->family = p->family;
+	e->sport = p->sport;
+	e->dport = p->dport;
+	memcpy(e->src, p->src, 16);
+	memcpy(e->dst, p->dst, 16);
+	e->dclass = (uint8_t)d->dclass;
+	e->verdict = (uint8_t)d->verdict;
+	e->reason = (uint8_t)d->reason;
+	e->rule_file = d->rule_file;
+	e->rule_line = d->rule_line;
+	if (d2) {
+		e->verdict2 = (uint8_t)d2->verdict;
+		e->reason2 = (uint8_t)d2->reason;
+		e->rule_file2 = d2->rule_file;
+		e->rule_line2 = d2->rule_line;
+	}
+	e->listener = d->listener;
+	e->pid = -1;
+	if (d->owner_of && lt)
+		o = listener_owner(lt, d->owner_of);
+	if (o) {
+		e->pid = o->pid;
+		snprintf(e->program, sizeof(e->program), "%s", o->program);
+	}
+}
+
+/* ---- human summary ---- */
+
+/* "192.0.2.1:80" or "[2001:db8::1]:80" */
+static const char *endpoint(uint8_t family, const uint8_t a[16], uint16_t port,
+			    char *buf, size_t len)
+{
+	char ab[64];
+
+	addr_format(family, a, ab, sizeof(ab));
+	if (family == 6)
+		snprintf(buf, len, "[%s]:%u", ab, port);
+	else
+		snprintf(buf, len, "%s:%u", ab, port);
+	return buf;
+}
+
+static const char *rule_text(const char *file, unsigned line,
+			     enum decision_reason reason, char *buf, size_t len)
+{
+	if (file)
+		snprintf(buf, len, "%s:%u", file, line);
+	else
+		snprintf(buf, len, "%s", decision_reason_name(reason));
+	return buf;
+}
+
+static void print_files(struct report *r, FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "files:\n");
+	for (i = 0; i < r->nfiles; i++) {
+		const struct report_file *f = &r->files[i];
+
+		fprintf(out, "  %s: ", f->name);
+		if (f->unsupported)
+			fprintf(out, "unsupported link type %s (%d), skipped\n",
+				f->dlt_name ? f->dlt_name : "?", f->dlt);
+		else if (f->error)
+			fprintf(out, "error after %" PRIu64 " frames: %s\n",
+				f->frames, f->error);
+		else
+			fprintf(out, "%" PRIu64 " frames, link type %s\n",
+				f->frames, f->dlt_name ? f->dlt_name : "?");
+	}
+}
+
+static void print_matrix(const struct report_counts *c, FILE *out)
+{
+	int s, d;
+
+	fprintf(out, "\nsource class x destination class (IP packets):\n");
+	fprintf(out, "  %-9s", "src\\dst");
+	for (d = 0; d < CLASS_COUNT; d++)
+		fprintf(out, " %10s", class_name((enum port_class)d));
+	fprintf(out, "\n");
+	for (s = 0; s < CLASS_COUNT; s++) {
+		fprintf(out, "  %-9s", class_name((enum port_class)s));
+		for (d = 0; d < CLASS_COUNT; d++)
+			fprintf(out, " %10" PRIu64, c->matrix[s][d]);
+		fprintf(out, "\n");
+	}
+}
+
+static void print_bad(const struct report_counts *c, FILE *out)
+{
+	uint64_t trunc = c->trunc_link, bad = 0;
+	int i;
+
+	for (i = 1; i < PR_COUNT; i++) {
+		if (packet_reason_status((enum packet_reason)i) == PACKET_TRUNCATED)
+			trunc += c->bad[i];
+		else
+			bad += c->bad[i];
+	}
+	fprintf(out, "\ntruncated: %" PRIu64 "\n", trunc);
+	if (c->trunc_link)
+		fprintf(out, "  %-24s %10" PRIu64 "\n", "truncated-link",
+			c->trunc_link);
+	for (i = 1; i < PR_COUNT; i++)
+		if (c->bad[i] && packet_reason_status((enum packet_reason)i) ==
+					 PACKET_TRUNCATED)
+			fprintf(out, "  %-24s %10" PRIu64 "\n",
+				packet_reason_name((enum packet_reason)i),
+				c->bad[i]);
+	fprintf(out, "malformed: %" PRIu64 "\n", bad);
+	for (i = 1; i < PR_COUNT; i++)
+		if (c->bad[i] && packet_reason_status((enum packet_reason)i) ==
+					 PACKET_MALFORMED)
+			fprintf(out, "  %-24s %10" PRIu64 "\n",
+				packet_reason_name((enum packet_reason)i),
+				c->bad[i]);
+}
+
+static void print_event_head(const struct report_event *e, FILE *out)
+{
+	char ts[40], src[80], dst[80];
+
+	fprintf(out, "  %s %s %s -> %s %s",
+		event_format_ts(e->ts_ns, ts, sizeof(ts)),
+		packet_proto_name((enum packet_proto)e->proto),
+		endpoint(e->family, e->src, e->sport, src, sizeof(src)),
+		endpoint(e->family, e->dst, e->dport, dst, sizeof(dst)),
+		class_name((enum port_class)e->dclass));
+}
+
+static void print_alerts(struct report *r, FILE *out)
+{
+	const struct report_counts *c = &r->c;
+	char rule[320];
+	size_t i;
+
+	fprintf(out, "\nconnection attempts: %" PRIu64 " (%" PRIu64
+		" retransmits folded)\n", c->attempts - c->retransmits,
+		c->retransmits);
+	fprintf(out, "alerts: %" PRIu64 "\n", c->alerts);
+	for (i = 0; i < r->alerts.n; i++) {
+		const struct report_event *e = &r->alerts.v[i];
+
+		print_event_head(e, out);
+		fprintf(out, " %s %s %s",
+			verdict_name((enum verdict)e->verdict),
+			decision_reason_name((enum decision_reason)e->reason),
+			rule_text(e->rule_file, e->rule_line,
+				  (enum decision_reason)e->reason, rule,
+				  sizeof(rule)));
+		if (e->listener > 0) {
+			fprintf(out, " listener");
+			if (e->program[0])
+				fprintf(out, " %s", e->program);
+			if (e->pid >= 0)
+				fprintf(out, " pid %d", (int)e->pid);
+		} else if (e->listener == 0) {
+			fprintf(out, " no-listener");
+		}
+		fprintf(out, "\n");
+	}
+	if (c->alerts > r->alerts.n)
+		fprintf(out, "  ... %" PRIu64 " more (see --max-alerts)\n",
+			c->alerts - r->alerts.n);
+}
+
+static void print_diffs(struct report *r, FILE *out,
+			const struct report_info *info)
+{
+	const struct report_counts *c = &r->c;
+	char r1[320], r2[320];
+	size_t i;
+
+	fprintf(out, "\npolicy differences (%s -> %s): %" PRIu64
+		" connection attempts (%" PRIu64 " packets)\n",
+		info->rules, info->compare, c->diffs, c->diff_packets);
+	for (i = 0; i < r->diffs.n; i++) {
+		const struct report_event *e = &r->diffs.v[i];
+
+		print_event_head(e, out);
+		fprintf(out, " %s (%s) -> %s (%s)\n",
+			verdict_name((enum verdict)e->verdict),
+			rule_text(e->rule_file, e->rule_line,
+				  (enum decision_reason)e->reason, r1,
+				  sizeof(r1)),
+			verdict_name((enum verdict)e->verdict2),
+			rule_text(e->rule_file2, e->rule_line2,
+				  (enum decision_reason)e->reason2, r2,
+				  sizeof(r2)));
+	}
+	if (c->diffs > r->diffs.n)
+		fprintf(out, "  ... %" PRIu64 " more (see --max-alerts)\n",
+			c->diffs - r->diffs.n);
+}
+
+/* What the policy says about a listener, over all the answers seen. */
+static const char *seen_policy(const struct seen_entry *e)
+{
+	if (e->expected == e->answers)
+		return "expected";
+	if (e->undetermined == e->answers)
+		return "undetermined";
+	if (e->expected == 0 && e->undetermined == 0)
+		return "unexpected";
+	return "mixed";
+}
+
+static void print_seen(struct report *r, FILE *out,
+		       const struct report_info *info)
+{
+	struct seen_entry **v;
+	size_t n, i;
+	char ep[80], ts[40];
+
+	v = seen_sorted(r->seen, &n);
+	fprintf(out, "\nlisteners seen (answered connection attempts to %u-%u): %zu\n",
+		info->range.lo, info->range.hi, seen_count(r->seen));
+	for (i = 0; i < n; i++) {
+		const struct seen_entry *e = v[i];
+		const char *pol = seen_policy(e);
+
+		fprintf(out, "  %-7s %-24s %-12s", packet_proto_name((enum packet_proto)e->proto),
+			endpoint(e->family, e->addr, e->port, ep, sizeof(ep)),
+			pol);
+		if (e->expect_file)
+			fprintf(out, " %s:%u", e->expect_file, e->expect_line);
+		fprintf(out, " answers %" PRIu64, e->answers);
+		if (!strcmp(pol, "mixed"))
+			fprintf(out, " (expected %" PRIu64 ", undetermined %" PRIu64 ")",
+				e->expected, e->undetermined);
+		if (info->has_local && !e->local)
+			fprintf(out, " not-local");
+		fprintf(out, " first %s\n", event_format_ts(e->first_ns, ts, sizeof(ts)));
+	}
+	free(v);
+}
+
+void report_print(struct report *r, FILE *out, const struct report_info *info)
+{
+	const struct report_counts *c = &r->c;
+	int i;
+
+	fprintf(out, "policy: %s (dynamic range %s %u-%u%s)\n", info->rules,
+		info->range_name, info->range.lo, info->range.hi,
+		info->has_local ? ", local hosts given" : ", no local: all inbound");
+	if (info->filter)
+		fprintf(out, "filter: %s (%" PRIu64 " frames left out)\n",
+			info->filter, c->filtered);
+	print_files(r, out);
+
+	fprintf(out, "\nframes: %" PRIu64 ", bytes: %" PRIu64 "\n", c->frames,
+		c->bytes);
+	fprintf(out, "  %-10s %12s %14s\n", "protocol", "packets", "bytes");
+	for (i = 0; i < PROTO_COUNT; i++)
+		if (c->proto_pkts[i])
+			fprintf(out, "  %-10s %12" PRIu64 " %14" PRIu64 "\n",
+				packet_proto_name((enum packet_proto)i),
+				c->proto_pkts[i], c->proto_bytes[i]);
+	print_matrix(c, out);
+
+	fprintf(out, "\nverdicts:");
+	for (i = 0; i < VERDICT_COUNT; i++)
+		fprintf(out, " %s %" PRIu64, verdict_name((enum verdict)i),
+			c->verdicts[i]);
+	fprintf(out, " (logged %" PRIu64 ")\nreasons:", c->logged);
+	for (i = 0; i < REASON_COUNT; i++)
+		fprintf(out, " %s %" PRIu64,
+			decision_reason_name((enum decision_reason)i),
+			c->reasons[i]);
+	fprintf(out, "\n");
+	print_bad(c, out);
+	print_alerts(r, out);
+	if (c->undetermined || !info->have_listeners)
+		fprintf(out, "undetermined: %" PRIu64 " connection attempts%s\n",
+			c->undetermined,
+			info->have_listeners ? "" :
+			" (no --listeners snapshot: owners unknown)");
+	if (info->compare)
+		print_diffs(r, out, info);
+	print_seen(r, out, info);
+	fprintf(out, "\nflows: %" PRIu64 " created, %" PRIu64 " evicted, %" PRIu64
+		" expired\n", info->flows.created, info->flows.evicted,
+		info->flows.expired);
+}
+
+/* ---- jsonl ---- */
+
+static void emit(struct jsonw *w, FILE *out)
+{
+	if (w->failed) {
+		/* never a half line: a consumer reads line by line */
+		fputs("{\"type\":\"error\",\"message\":\"out of memory\"}\n", out);
+		return;
+	}
+	fwrite(w->buf, 1, w->len, out);
+	putc('\n', out);
+}
+
+static void head(struct report *r, struct jsonw *w, const char *type,
+		 unsigned file, uint64_t frame, uint64_t ts_ns)
+{
+	jsonw_reset(w);
+	jsonw_object_begin(w);
+	jsonw_kv_string(w, "type", type);
+	jsonw_kv_string(w, "file", r->files[file].name);
+	jsonw_kv_uint(w, "frame", frame);
+	event_write_ts(w, "ts", ts_ns);
+}
+
+void report_jsonl_packet(struct report *r, struct jsonw *w, FILE *out,
+			 unsigned file, uint64_t frame, uint64_t ts_ns,
+			 const struct packet *p, const struct decision *d)
+{
+	head(r, w, "packet", file, frame, ts_ns);
+	event_write_packet(w, p, d);
+	jsonw_object_end(w);
+	emit(w, out);
+}
+
+void report_jsonl_alert(struct report *r, struct jsonw *w, FILE *out,
+			unsigned file, uint64_t frame, uint64_t ts_ns,
+			const struct packet *p, const struct decision *d,
+			struct listener_table *lt)
+{
+	const struct listener_owner *o = NULL;
+
+	if (d->owner_of && lt)
+		o = listener_owner(lt, d->owner_of);
+	head(r, w, "alert", file, frame, ts_ns);
+	event_write_packet(w, p, d);
+	event_write_listener(w, d->listener, o);
+	jsonw_object_end(w);
+	emit(w, out);
+}
+
+void report_jsonl_diff(struct report *r, struct jsonw *w, FILE *out,
+		       unsigned file, uint64_t frame, uint64_t ts_ns,
+		       const struct packet *p, const struct decision *d,
+		       const struct decision *d2)
+{
+	char rule[320];
+
+	head(r, w, "diff", file, frame, ts_ns);
+	event_write_packet(w, p, d);
+	jsonw_kv_string(w, "compare_verdict", verdict_name(d2->verdict));
+	jsonw_kv_bool(w, "compare_log", d2->log);
+	jsonw_kv_string(w, "compare_reason", decision_reason_name(d2->reason));
+	jsonw_kv_string(w, "compare_rule",
+			rule_text(d2->rule_file, d2->rule_line, d2->reason,
+				  rule, sizeof(rule)));
+	jsonw_object_end(w);
+	emit(w, out);
+}
+
+static void kv_str_or_null(struct jsonw *w, const char *k, const char *v)
+{
+	if (v)
+		jsonw_kv_string(w, k, v);
+	else
+		jsonw_kv_null(w, k);
+}
+
+static void json_files(struct report *r, struct jsonw *w)
+{
+	size_t i;
+
+	jsonw_key(w, "files");
+	jsonw_array_begin(w);
+	for (i = 0; i < r->nfiles; i++) {
+		const struct report_file *f = &r->files[i];
+
+		jsonw_object_begin(w);
+		jsonw_kv_string(w, "file", f->name);
+		jsonw_kv_uint(w, "frames", f->frames);
+		if (f->dlt >= 0)
+			jsonw_kv_int(w, "linktype", f->dlt);
+		else
+			jsonw_kv_null(w, "linktype");
+		kv_str_or_null(w, "linktype_name", f->dlt_name);
+		jsonw_kv_bool(w, "skipped", f->unsupported);
+		kv_str_or_null(w, "error", f->error);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
+static void json_bad(const struct report_counts *c, struct jsonw *w,
+		     enum packet_status st, const char *key)
+{
+	int i;
+
+	jsonw_key(w, key);
+	jsonw_object_begin(w);
+	if (st == PACKET_TRUNCATED && c->trunc_link)
+		jsonw_kv_uint(w, "truncated-link", c->trunc_link);
+	for (i = 1; i < PR_COUNT; i++)
+		if (c->bad[i] && packet_reason_status((enum packet_reason)i) == st)
+			jsonw_kv_uint(w, packet_reason_name((enum packet_reason)i),
+				      c->bad[i]);
+	jsonw_object_end(w);
+}
+
+static void json_seen(struct report *r, struct jsonw *w,
+		      const struct report_info *info)
+{
+	struct seen_entry **v;
+	size_t n, i;
+	char ab[64], rule[320];
+
+	v = seen_sorted(r->seen, &n);
+	jsonw_key(w, "listeners_seen");
+	jsonw_array_begin(w);
+	for (i = 0; i < n; i++) {
+		const struct seen_entry *e = v[i];
+
+		jsonw_object_begin(w);
+		jsonw_kv_string(w, "proto", packet_proto_name((enum packet_proto)e->proto));
+		jsonw_kv_string(w, "addr", addr_format(e->family, e->addr, ab, sizeof(ab)));
+		jsonw_kv_uint(w, "port", e->port);
+		jsonw_kv_bool(w, "local", !info->has_local || e->local);
+		jsonw_kv_string(w, "policy", seen_policy(e));
+		if (e->expect_file) {
+			snprintf(rule, sizeof(rule), "%s:%u", e->expect_file,
+				 e->expect_line);
+			jsonw_kv_string(w, "rule", rule);
+		} else {
+			jsonw_kv_null(w, "rule");
+		}
+		jsonw_kv_uint(w, "answers", e->answers);
+		jsonw_kv_uint(w, "expected", e->expected);
+		jsonw_kv_uint(w, "undetermined", e->undetermined);
+		event_write_ts(w, "first", e->first_ns);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	free(v);
+}
+
+void report_jsonl_summary(struct report *r, struct jsonw *w, FILE *out,
+			  const struct report_info *info)
+{
+	const struct report_counts *c = &r->c;
+	int i, j;
+
+	jsonw_reset(w);
+	jsonw_object_begin(w);
+	jsonw_kv_string(w, "type", "summary");
+	jsonw_kv_string(w, "rules", info->rules);
+	kv_str_or_null(w, "compare", info->compare);
+	jsonw_key(w, "dynamic_range");
+	jsonw_object_begin(w);
+	jsonw_kv_string(w, "name", info->range_name);
+	jsonw_kv_uint(w, "lo", info->range.lo);
+	jsonw_kv_uint(w, "hi", info->range.hi);
+	jsonw_object_end(w);
+	jsonw_kv_bool(w, "local", info->has_local);
+	kv_str_or_null(w, "filter", info->filter);
+	json_files(r, w);
+	jsonw_kv_uint(w, "frames", c->frames);
+	jsonw_kv_uint(w, "bytes", c->bytes);
+	jsonw_kv_uint(w, "filtered", c->filtered);
+	jsonw_key(w, "protocols");
+	jsonw_object_begin(w);
+	for (i = 0; i < PROTO_COUNT; i++) {
+		jsonw_key(w, packet_proto_name((enum packet_proto)i));
+		jsonw_object_begin(w);
+		jsonw_kv_uint(w, "packets", c->proto_pkts[i]);
+		jsonw_kv_uint(w, "bytes", c->proto_bytes[i]);
+		jsonw_object_end(w);
+	}
+	jsonw_object_end(w);
+	jsonw_key(w, "matrix");
+	jsonw_object_begin(w);
+	for (i = 0; i < CLASS_COUNT; i++) {
+		jsonw_key(w, class_name((enum port_class)i));
+		jsonw_object_begin(w);
+		for (j = 0; j < CLASS_COUNT; j++)
+			jsonw_kv_uint(w, class_name((enum port_class)j),
+				      c->matrix[i][j]);
+		jsonw_object_end(w);
+	}
+	jsonw_object_end(w);
+	jsonw_key(w, "verdicts");
+	jsonw_object_begin(w);
+	for (i = 0; i < VERDICT_COUNT; i++)
+		jsonw_kv_uint(w, verdict_name((enum verdict)i), c->verdicts[i]);
+	jsonw_object_end(w);
+	jsonw_kv_uint(w, "logged", c->logged);
+	jsonw_key(w, "reasons");
+	jsonw_object_begin(w);
+	for (i = 0; i < REASON_COUNT; i++)
+		jsonw_kv_uint(w, decision_reason_name((enum decision_reason)i),
+			      c->reasons[i]);
+	jsonw_object_end(w);
+	json_bad(c, w, PACKET_TRUNCATED, "truncated");
+	json_bad(c, w, PACKET_MALFORMED, "malformed");
+	jsonw_kv_uint(w, "attempts", c->attempts - c->retransmits);
+	jsonw_kv_uint(w, "retransmits", c->retransmits);
+	jsonw_kv_uint(w, "alerts", c->alerts);
+	jsonw_kv_uint(w, "undetermined", c->undetermined);
+	if (info->compare)
+		jsonw_kv_uint(w, "differences", c->diffs);
+	else
+		jsonw_kv_null(w, "differences");
+	json_seen(r, w, info);
+	jsonw_key(w, "flows");
+	jsonw_object_begin(w);
+	jsonw_kv_uint(w, "created", info->flows.created);
+	jsonw_kv_uint(w, "evicted", info->flows.evicted);
+	jsonw_kv_uint(w, "expired", info->flows.expired);
+	jsonw_object_end(w);
+	jsonw_object_end(w);
+	emit(w, out);
+}
