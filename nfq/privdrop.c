@@ -1,0 +1,133 @@
+/* privdrop: see privdrop.h. */
+#include "privdrop.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static uint64_t cap_mask(unsigned keep)
+{
+	uint64_t m = 0;
+
+	if (keep & PRIVDROP_NET_ADMIN)
+		m |= 1ull << CAP_NET_ADMIN;
+	if (keep & PRIVDROP_SYS_PTRACE)
+		m |= 1ull << CAP_SYS_PTRACE;
+	if (keep & PRIVDROP_DAC_READ_SEARCH)
+		m |= 1ull << CAP_DAC_READ_SEARCH;
+	return m;
+}
+
+const char *privdrop_describe(unsigned keep, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s%s%s",
+		 keep & PRIVDROP_NET_ADMIN ? "cap_net_admin," : "",
+		 keep & PRIVDROP_SYS_PTRACE ? "cap_sys_ptrace," : "",
+		 keep & PRIVDROP_DAC_READ_SEARCH ? "cap_dac_read_search," : "");
+	if (*buf)
+		buf[strlen(buf) - 1] = '\0';
+	else
+		snprintf(buf, buflen, "none");
+	return buf;
+}
+
+static int last_cap(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int v = 40;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1 || v < 0 || v > 63)
+			v = 40;
+		fclose(f);
+	}
+	return v;
+}
+
+static int set_caps(uint64_t m)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
+	};
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	data[0].effective = data[0].permitted = (uint32_t)m;
+	data[1].effective = data[1].permitted = (uint32_t)(m >> 32);
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
+{
+	uint64_t m = cap_mask(keep);
+	struct passwd *pw = NULL;
+	int c, lc = last_cap();
+
+	if (user) {
+		errno = 0;
+		pw = getpwnam(user);
+		if (!pw) {
+			snprintf(err, errlen, "unknown user %s%s%s", user,
+				 errno ? ": " : "", errno ? strerror(errno) : "");
+			return -1;
+		}
+	}
+	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
+	 * we are about to lose. */
+	for (c = 0; c <= lc; c++) {
+		if (m & (1ull << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+			snprintf(err, errlen, "PR_CAPBSET_DROP %d: %s", c,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (pw) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+			snprintf(err, errlen, "PR_SET_KEEPCAPS: %s", strerror(errno));
+			return -1;
+		}
+		if (setgroups(1, &pw->pw_gid) < 0) {
+			snprintf(err, errlen, "setgroups: %s", strerror(errno));
+			return -1;
+		}
+		if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0) {
+			snprintf(err, errlen, "setresgid %u: %s",
+				 (unsigned)pw->pw_gid, strerror(errno));
+			return -1;
+		}
+		if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+			snprintf(err, errlen, "setresuid %u: %s",
+				 (unsigned)pw->pw_uid, strerror(errno));
+			return -1;
+		}
+	}
+	/* After setresuid with KEEPCAPS the permitted set survives and the
+	 * effective set is empty: restore just the ones we keep. */
+	if (set_caps(m) < 0) {
+		snprintf(err, errlen, "capset: %s", strerror(errno));
+		return -1;
+	}
+	if (pw)
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	/* A drop that can be undone is no drop. */
+	if (pw && pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		snprintf(err, errlen, "could regain root after dropping to %s",
+			 user);
+		return -1;
+	}
+	return 0;
+}

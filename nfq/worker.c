@@ -1,0 +1,349 @@
+/* worker: see worker.h. */
+#include "worker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+
+#include "decision.h"
+#include "event.h"
+#include "jsonw.h"
+#include "listener.h"
+#include "log.h"
+#include "owner.h"
+#include "packet.h"
+#include "policy.h"
+#include "sockdiag.h"
+
+/* Packet messages read per wake-up before the verdicts are sent. */
+#define WORKER_BATCH 64
+
+struct worker {
+	struct queue *q;
+	const struct worker_config *cfg;
+	pthread_t thread;
+	int started;
+	int stop_fd;
+	struct flow_table *flows;
+	struct listener_table *listeners;
+	int have_table;
+	uint64_t last_refresh_ns;
+	uint64_t last_refresh_warn_ns;
+	struct policy_ref *policy;
+	uint64_t policy_gen;
+	struct jsonw json;
+	int warned_loop, warned_verdict;
+	struct stats_counters c;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct worker *worker_new(struct queue *q, const struct worker_config *c)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->q = q;
+	w->cfg = c;
+	w->flows = flow_new(&c->flow);
+	w->listeners = listener_table_new();
+	if (!w->flows || !w->listeners) {
+		flow_free(w->flows);
+		listener_table_free(w->listeners);
+		free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* owner_resolve takes the proc root as its context. */
+	listener_table_set_resolver(w->listeners, owner_resolve,
+				    (void *)(uintptr_t)c->procroot);
+	jsonw_init(&w->json);
+	return w;
+}
+
+void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	queue_close(w->q);
+	flow_free(w->flows);
+	listener_table_free(w->listeners);
+	policy_release(w->policy);
+	jsonw_free(&w->json);
+	free(w);
+}
+
+uint16_t worker_queue_num(const struct worker *w)
+{
+	return queue_num(w->q);
+}
+
+const struct stats_counters *worker_counters(const struct worker *w)
+{
+	return &w->c;
+}
+
+void worker_queue_stats(const struct worker *w, struct queue_stats *out)
+{
+	queue_get_stats(w->q, out);
+}
+
+static void refresh_listeners(struct worker *w, uint64_t now)
+{
+	char err[256];
+
+	w->last_refresh_ns = now;
+	STATS_INC(w->c.refreshes);
+	if (sockdiag_fill(w->listeners, err, sizeof(err)) < 0) {
+		STATS_INC(w->c.refresh_errors);
+		/* Without a table every alert says "unknown"; say why, but
+		 * not for every packet. */
+		if (now - w->last_refresh_warn_ns > 60ull * 1000000000u ||
+		    !w->last_refresh_warn_ns) {
+			log_warnx("queue %u: listener table: %s",
+				  queue_num(w->q), err);
+			w->last_refresh_warn_ns = now;
+		}
+		w->have_table = 0;
+		return;
+	}
+	w->have_table = 1;
+}
+
+static int ported_proto(uint8_t proto)
+{
+	return proto == PROTO_TCP || proto == PROTO_UDP ||
+	       proto == PROTO_UDPLITE || proto == PROTO_SCTP ||
+	       proto == PROTO_DCCP;
+}
+
+/*
+ * The listener cache is refreshed when a connection attempt to a guarded
+ * dynamic port finds no entry (a listener started since the last dump), at
+ * most every refresh_min_ms, and whenever the table is older than
+ * listener_max_age_ms (a port may have changed hands).  Attempts to other
+ * ports never cost a dump.
+ */
+static void maybe_refresh(struct worker *w, const struct ruleset *rs,
+			  const struct packet *p, int ct_new, uint64_t now)
+{
+	struct port_range dyn;
+	uint64_t age = now - w->last_refresh_ns;
+	int attempt;
+
+	if (p->status != PACKET_OK || !p->has_ports || !ported_proto(p->proto))
+		return;
+	if (ct_new >= 0)
+		attempt = ct_new;
+	else
+		attempt = p->conn_attempt || p->proto == PROTO_UDP ||
+			  p->proto == PROTO_UDPLITE;
+	if (!attempt)
+		return;
+	dyn = ruleset_dynamic_range(rs);
+	if (!range_contains(&dyn, p->dport))
+		return;
+	if (ruleset_has_local(rs) && !ruleset_is_local(rs, p->family, p->dst))
+		return;
+	if (!w->have_table ||
+	    age >= (uint64_t)w->cfg->listener_max_age_ms * 1000000u) {
+		refresh_listeners(w, now);
+		return;
+	}
+	if (age >= (uint64_t)w->cfg->refresh_min_ms * 1000000u &&
+	    !listener_table_find(w->listeners, p->proto, p->family, p->dst,
+				 p->dport))
+		refresh_listeners(w, now);
+}
+
+static void log_packet(struct worker *w, const struct packet *p,
+		       const struct decision *d, int ct_new)
+{
+	struct jsonw *j = &w->json;
+	const char *type;
+
+	if (d->alert)
+		type = "alert";
+	else if (d->verdict == VERDICT_DROP)
+		type = "drop";
+	else if (d->verdict == VERDICT_REJECT)
+		type = "reject";
+	else
+		type = "log";
+	jsonw_reset(j);
+	jsonw_object_begin(j);
+	jsonw_kv_string(j, "type", type);
+	event_write_ts(j, "ts", real_ns());
+	jsonw_kv_uint(j, "queue", queue_num(w->q));
+	event_write_packet(j, p, d);
+	if (d->alert || (d->is_new && p->has_ports)) {
+		const struct listener_owner *o = NULL;
+		struct listener *l = NULL;
+		int state;
+
+		if (d->alert) {
+			state = d->listener;
+			l = d->owner_of;
+		} else {
+			l = w->have_table ?
+				    listener_table_find(w->listeners, p->proto,
+							p->family, p->dst,
+							p->dport) : NULL;
+			state = w->have_table ? (l != NULL) : -1;
+		}
+		if (state > 0 && l)
+			o = listener_owner(w->listeners, l);
+		event_write_listener(j, state, o);
+	}
+	jsonw_kv_string(j, "conntrack",
+			ct_new > 0 ? "new" : ct_new == 0 ? "not-new" : "none");
+	jsonw_kv_bool(j, "enforced", !w->cfg->monitor);
+	jsonw_object_end(j);
+	if (!j->failed)
+		log_event(jsonw_str(j), j->len);
+}
+
+static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
+{
+	struct worker *w = ctx;
+	const struct ruleset *rs = policy_ruleset(w->policy);
+	struct decision d;
+	struct packet p;
+	uint64_t now = mono_ns();
+
+	if (qp->has_mark && qp->mark == w->cfg->reject_mark) {
+		/* We rejected this packet and the ruleset sent it straight
+		 * back: repeating would loop forever.  Drop is the nearest
+		 * safe answer; say once how to fix the rules. */
+		STATS_INC(w->c.mark_loops);
+		if (!w->warned_loop) {
+			log_warnx("queue %u: a rejected packet came back with mark "
+				  "0x%x: the NFQUEUE rule must skip it "
+				  "(-m mark ! --mark 0x%x) and a REJECT rule "
+				  "must follow; dropping such packets",
+				  queue_num(q), w->cfg->reject_mark,
+				  w->cfg->reject_mark);
+			w->warned_loop = 1;
+		}
+		queue_verdict(q, qp->id, NF_DROP, 0, 0);
+		return;
+	}
+	(void)packet_parse(&p, qp->data, qp->caplen);
+	if (p.status != PACKET_OK)
+		STATS_INC(w->c.invalid);
+	maybe_refresh(w, rs, &p, qp->ct_new, now);
+	decision_make(rs, w->flows, w->have_table ? w->listeners : NULL, &p,
+		      now, qp->ct_new, &d);
+	if ((unsigned)d.sclass < CLASS_COUNT && (unsigned)d.dclass < CLASS_COUNT &&
+	    (unsigned)d.verdict < VERDICT_COUNT)
+		STATS_INC(w->c.packets[d.sclass][d.dclass][d.verdict]);
+	if (d.alert)
+		STATS_INC(w->c.alerts[d.listener > 0 ? STATS_ROGUE :
+				      d.listener == 0 ? STATS_PROBE :
+				      STATS_UNKNOWN]);
+	if (d.alert || d.log || d.verdict != VERDICT_PASS)
+		log_packet(w, &p, &d, qp->ct_new);
+
+	if (w->cfg->monitor || d.verdict == VERDICT_PASS)
+		queue_verdict(q, qp->id, NF_ACCEPT, 0, 0);
+	else if (d.verdict == VERDICT_DROP)
+		queue_verdict(q, qp->id, NF_DROP, 0, 0);
+	else
+		/* REPEAT: the packet walks the same hook again with the mark;
+		 * the contrib rules skip the queue for it and REJECT it. */
+		queue_verdict(q, qp->id, NF_REPEAT, 1, w->cfg->reject_mark);
+}
+
+static void check_verdict_errors(struct worker *w)
+{
+	struct queue_stats st;
+
+	if (w->warned_verdict)
+		return;
+	queue_get_stats(w->q, &st);
+	if (st.verdict_errors) {
+		errno = st.last_verdict_errno;
+		log_warn("queue %u: the kernel refused a verdict", queue_num(w->q));
+		w->warned_verdict = 1;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pollfd pfd[2];
+
+	w->policy = policy_acquire(&w->policy_gen);
+	refresh_listeners(w, mono_ns());
+	pfd[0].fd = queue_fd(w->q);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = w->stop_fd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		int n = poll(pfd, 2, 1000);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("queue %u: poll", queue_num(w->q));
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		if (policy_generation() != w->policy_gen) {
+			struct policy_ref *old = w->policy;
+
+			w->policy = policy_acquire(&w->policy_gen);
+			policy_release(old);
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLERR)))
+			continue;
+		if (queue_poll(w->q, WORKER_BATCH, on_packet, w) < 0) {
+			log_warn("queue %u: receive", queue_num(w->q));
+			/* Do not spin on a broken socket. */
+			usleep(100000);
+		}
+		check_verdict_errors(w);
+	}
+	return NULL;
+}
+
+int worker_start(struct worker *w, int stop_fd)
+{
+	int rc;
+
+	w->stop_fd = stop_fd;
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc == 0)
+		w->started = 1;
+	return rc;
+}
+
+void worker_join(struct worker *w)
+{
+	if (w && w->started) {
+		pthread_join(w->thread, NULL);
+		w->started = 0;
+	}
+}

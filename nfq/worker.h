@@ -1,0 +1,45 @@
+/*
+ * worker: one thread per queue.  Receives packets, asks the engine for a
+ * decision, gives the verdict, logs alerts and drops with the listener's
+ * owner, and keeps its own counters and its own flow and listener tables
+ * (so the packet path takes no lock).
+ */
+#ifndef PORTCLASS_WORKER_H
+#define PORTCLASS_WORKER_H
+
+#include <stdint.h>
+
+#include "flow.h"
+#include "queue.h"
+#include "stats.h"
+
+struct worker_config {
+	int monitor;		  /* accept everything, log what would be dropped */
+	uint32_t reject_mark;	  /* mark set with NF_REPEAT for `reject` */
+	uint32_t refresh_min_ms;  /* minimum time between listener refreshes
+				   * triggered by a cache miss */
+	uint32_t listener_max_age_ms; /* refresh an older table on any
+				   * connection attempt to a guarded port */
+	const char *procroot;	  /* for owner lookups; "/proc" */
+	struct flow_opts flow;
+};
+
+struct worker;
+
+/* Takes ownership of q.  NULL with errno on failure. */
+struct worker *worker_new(struct queue *q, const struct worker_config *c);
+
+/* Starts the thread; it stops when stop_fd becomes readable.  Returns 0 or
+ * an error number. */
+int worker_start(struct worker *w, int stop_fd);
+void worker_join(struct worker *w);
+
+/* Closes the queue (unbinding it) and frees everything; after join. */
+void worker_free(struct worker *w);
+
+uint16_t worker_queue_num(const struct worker *w);
+/* The live counters (read them with stats_copy) and the queue's. */
+const struct stats_counters *worker_counters(const struct worker *w);
+void worker_queue_stats(const struct worker *w, struct queue_stats *out);
+
+#endif
