@@ -1,0 +1,133 @@
+/*
+ * decision: the verdict for one parsed packet.  This is the per-packet hot
+ * path of both front ends: no I/O, no allocation, and the ruleset is asked
+ * only what the packet needs (the expect rules and the listener table only
+ * for NEW inbound packets to the guarded range).
+ */
+#include <string.h>
+
+#include "decision.h"
+
+const char *decision_dir_name(enum decision_dir d)
+{
+	switch (d) {
+	case DIR_IN:
+		return "in";
+	case DIR_OUT:
+		return "out";
+	case DIR_TRANSIT:
+		return "transit";
+	}
+	return "in";
+}
+
+const char *decision_reason_name(enum decision_reason r)
+{
+	static const char *const names[REASON_COUNT] = {
+		[REASON_DEFAULT] = "default",
+		[REASON_RULE] = "rule",
+		[REASON_UNEXPECTED] = "unexpected",
+		[REASON_EXPECTED] = "expected",
+		[REASON_UNDETERMINED] = "undetermined",
+		[REASON_INVALID] = "invalid",
+	};
+
+	if ((unsigned)r < REASON_COUNT)
+		return names[r];
+	return "default";
+}
+
+static inline enum decision_dir direction(const struct ruleset *rs,
+					  const struct packet *p)
+{
+	if (!ruleset_has_local(rs) || ruleset_is_local(rs, p->family, p->dst))
+		return DIR_IN;
+	if (ruleset_is_local(rs, p->family, p->src))
+		return DIR_OUT;
+	return DIR_TRANSIT;
+}
+
+static inline void set_default(const struct ruleset *rs, struct decision *out,
+			       enum decision_reason why)
+{
+	out->verdict = ruleset_default_verdict(rs, &out->log);
+	out->reason = why;
+}
+
+void decision_make(const struct ruleset *rs, struct flow_table *flows,
+		   struct listener_table *listeners, const struct packet *p,
+		   uint64_t now_ns, int ct_new, struct decision *out)
+{
+	struct rule_ref ref;
+	struct port_range dyn;
+	int inbound;
+
+	memset(out, 0, sizeof(*out));
+	out->listener = -1;
+	if (p->has_ports) {
+		out->sclass = class_of(p->sport);
+		out->dclass = class_of(p->dport);
+	}
+	out->dir = direction(rs, p);
+	inbound = out->dir == DIR_IN;
+
+	if (p->status != PACKET_OK) {
+		set_default(rs, out, REASON_INVALID);
+		return;
+	}
+
+	if (flows && ct_new < 0) {
+		struct flow_result fr;
+
+		flow_observe(flows, p, now_ns, &fr);
+		out->is_new = fr.is_new;
+		out->retransmit = fr.retransmit;
+		out->reply = fr.reply;
+	} else if (ct_new >= 0) {
+		out->is_new = ct_new > 0;
+	} else {
+		/* No flow state: only handshakes can be told apart. */
+		out->is_new = p->conn_attempt &&
+			      (p->proto == PROTO_TCP || p->proto == PROTO_SCTP ||
+			       p->proto == PROTO_DCCP);
+	}
+
+	dyn = ruleset_dynamic_range(rs);
+	out->dyn_dport = p->has_ports && range_contains(&dyn, p->dport);
+
+	if (ruleset_match(rs, p, out->is_new, inbound, &ref)) {
+		out->verdict = ref.verdict;
+		out->log = ref.log;
+		out->reason = REASON_RULE;
+		out->rule_file = ref.file;
+		out->rule_line = ref.line;
+		return;
+	}
+
+	if (out->is_new && inbound && out->dyn_dport) {
+		const char *file = NULL;
+		unsigned line = 0;
+		enum expect_result er;
+
+		er = ruleset_expect(rs, p, listeners, &file, &line);
+		if (er == EXPECT_YES) {
+			set_default(rs, out, REASON_EXPECTED);
+			out->rule_file = file;
+			out->rule_line = line;
+			return;
+		}
+		out->verdict = ruleset_unexpected_verdict(rs, &out->log);
+		out->reason = er == EXPECT_UNDETERMINED ? REASON_UNDETERMINED
+							: REASON_UNEXPECTED;
+		out->alert = 1;
+		if (listeners) {
+			out->owner_of = listener_table_find(listeners, p->proto,
+							    p->family, p->dst,
+							    p->dport);
+			out->listener = out->owner_of != NULL;
+		}
+		return;
+	}
+
+	set_default(rs, out, REASON_DEFAULT);
+}
