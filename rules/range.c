@@ -42,6 +42,17 @@ int range_profile_lookup(const char *name, struct port_range *out)
 	return -1;
 }
 
+/* How much of the rest of the input to quote in a message: up to the end
+ * of the line or list item, and never a whole file. */
+static int token_len(const char *s)
+{
+	size_t n = strcspn(s, "\n,");
+
+	if (n == 0 && *s)
+		n = 1;
+	return n > 32 ? 32 : (int)n;
+}
+
 /*
  * One port number at *sp: decimal digits only (strtoul alone would accept
  * "+5", " 5" and "-1").  Advances *sp past the digits.
@@ -55,7 +66,8 @@ static int parse_port(const char **sp, uint16_t *out, char *err,
 
 	if (*s < '0' || *s > '9') {
 		if (*s)
-			snprintf(err, errlen, "invalid port '%s'", s);
+			snprintf(err, errlen, "invalid port '%.*s'",
+				 token_len(s), s);
 		else
 			snprintf(err, errlen, "missing port number");
 		return -1;
@@ -112,7 +124,8 @@ int range_parse(const char *s, struct port_range *out, char *err,
 	if (parse_range_at(&s, &r, err, errlen) < 0)
 		return -1;
 	if (*s) {
-		snprintf(err, errlen, "unexpected '%s' after port", s);
+		snprintf(err, errlen, "unexpected '%.*s' after port",
+			 token_len(s), s);
 		return -1;
 	}
 	*out = r;
@@ -241,8 +254,8 @@ int range_parse_list(const char *s, struct port_set *out, char *err,
 				return -1;
 			}
 		} else if (*s) {
-			snprintf(err, errlen, "unexpected '%s' in port list",
-				 s);
+			snprintf(err, errlen, "unexpected '%.*s' in port list",
+				 token_len(s), s);
 			return -1;
 		}
 	}
