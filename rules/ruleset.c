@@ -1141,13 +1141,21 @@ static int parse_rule(struct parser *ps, struct pfile *f)
 			r.is_new = 1;
 			if (next(ps, f) < 0)
 				goto fail;
+			if (expect_eol(ps, f,
+				       "end of line (\"new\" comes last)",
+				       NULL, 0) < 0)
+				goto fail;
 			break;
 		} else {
 			break;
 		}
 	}
-	if (expect_eol(ps, f, "from, to, new or end of line", rule_tail_words,
-		       3) < 0)
+	if (expect_eol(ps, f,
+		       r.protos == 0 && !seen_from && !seen_to
+			       ? "a protocol, from, to, new, filter or end "
+				 "of line"
+			       : "from, to, new or end of line",
+		       rule_tail_words, 3) < 0)
 		goto fail;
 	if (r.protos == 0)
 		r.protos = ALL_PROTO_MASK;
@@ -1632,7 +1640,12 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 	default:
 		break;
 	}
-	if (f->tok.type == LEXER_WORD) {
+	if (f->tok.type == LEXER_WORD && tok_kw(f) != KW_NONE) {
+		diag(ps, f, "\"%s\" cannot start a statement, expected pass, "
+			    "drop, reject, expect, local, include, "
+			    "dynamic-range, unexpected or default",
+		     f->tok.text);
+	} else if (f->tok.type == LEXER_WORD) {
 		s = suggest(f->tok.text, stmts, sizeof(stmts) / sizeof(*stmts));
 		if (s)
 			diag(ps, f, "unknown keyword \"%s\" (did you mean "
