@@ -1055,10 +1055,35 @@ static int add_rule(struct parser *ps, struct rule *r)
 	return 0;
 }
 
-static const char *const rule_tail_words[] = { "from", "to", "new" };
+static const char *const rule_tail_words[] = { "from", "to", "filter",
+						"new" };
 
-/* ACTION [log] [PROTO] [from ...] [to ...] [new]
- * ACTION [log] filter "expr" [new] */
+static int parse_filter_clause(struct parser *ps, struct pfile *f,
+			       struct rule *r)
+{
+	char d[64];
+
+	if (r->has_filter) {
+		diag(ps, f, "duplicate \"filter\"%s", "");
+		return -1;
+	}
+	if (next(ps, f) < 0)
+		return -1;
+	if (f->tok.type != LEXER_STRING) {
+		diag(ps, f, "unexpected %s, expected a quoted pcap-filter "
+			    "expression",
+		     describe(f, d, sizeof(d)));
+		return -1;
+	}
+	if (compile_filter(ps, f, r) < 0)
+		return -1;
+	return next(ps, f);
+}
+
+/* ACTION [log] [PROTO] [from ...] [to ...] [filter "expr"] [new]
+ * The filter may be scoped by protocol and ports: such a rule sits in the
+ * port maps like any other and its BPF program only runs on the ports it
+ * names. */
 static int parse_rule(struct parser *ps, struct pfile *f)
 {
 	struct rule r;
@@ -1075,34 +1100,6 @@ static int parse_rule(struct parser *ps, struct pfile *f)
 		if (next(ps, f) < 0)
 			return -1;
 	}
-	if (tok_kw(f) == KW_FILTER) {
-		if (next(ps, f) < 0)
-			return -1;
-		if (f->tok.type != LEXER_STRING) {
-			char d[64];
-
-			diag(ps, f, "unexpected %s, expected a quoted "
-				    "pcap-filter expression",
-			     describe(f, d, sizeof(d)));
-			return -1;
-		}
-		if (compile_filter(ps, f, &r) < 0)
-			return -1;
-		r.protos = ALL_PROTO_MASK;
-		if (next(ps, f) < 0)
-			goto fail;
-		if (tok_kw(f) == KW_NEW) {
-			r.is_new = 1;
-			if (next(ps, f) < 0)
-				goto fail;
-		}
-		if (expect_eol(ps, f, "new or end of line",
-			       rule_tail_words + 2, 1) < 0)
-			goto fail;
-		if (add_rule(ps, &r) < 0)
-			goto fail;
-		return 0;
-	}
 	if (f->tok.type == LEXER_LBRACE ||
 	    (f->tok.type == LEXER_WORD && tok_kw(f) == KW_NONE)) {
 		if (f->tok.type == LEXER_WORD && proto_word(f->tok.text) < 0) {
@@ -1112,7 +1109,7 @@ static int parse_rule(struct parser *ps, struct pfile *f)
 				"to",	"new",	  "filter",  "log"
 			};
 			diag_expected(ps, f,
-				      "a protocol, from, to, new, filter or "
+				      "a protocol, from, to, filter, new or "
 				      "end of line",
 				      cands, sizeof(cands) / sizeof(cands[0]));
 			return -1;
@@ -1125,17 +1122,24 @@ static int parse_rule(struct parser *ps, struct pfile *f)
 		if (k == KW_FROM || k == KW_TO) {
 			int *seen = k == KW_FROM ? &seen_from : &seen_to;
 
-			if (*seen || (k == KW_FROM && seen_to)) {
-				diag(ps, f, "%s", k == KW_FROM && !seen_from
-					? "\"from\" must come before \"to\""
-					: k == KW_FROM
-						? "duplicate \"from\""
-						: "duplicate \"to\"");
+			if (*seen || (k == KW_FROM && seen_to) || r.has_filter) {
+				diag(ps, f, "%s",
+				     r.has_filter
+					     ? "\"from\" and \"to\" must come "
+					       "before \"filter\""
+				     : k == KW_FROM && !seen_from
+					     ? "\"from\" must come before "
+					       "\"to\""
+				     : k == KW_FROM ? "duplicate \"from\""
+						    : "duplicate \"to\"");
 				goto fail;
 			}
 			*seen = 1;
 			if (parse_endpoint(ps, f, &r.protos,
 					   k == KW_FROM ? &r.src : &r.dst) < 0)
+				goto fail;
+		} else if (k == KW_FILTER) {
+			if (parse_filter_clause(ps, f, &r) < 0)
 				goto fail;
 		} else if (k == KW_NEW) {
 			r.is_new = 1;
@@ -1151,11 +1155,13 @@ static int parse_rule(struct parser *ps, struct pfile *f)
 		}
 	}
 	if (expect_eol(ps, f,
-		       r.protos == 0 && !seen_from && !seen_to
-			       ? "a protocol, from, to, new, filter or end "
+		       r.protos == 0 && !seen_from && !seen_to && !r.has_filter
+			       ? "a protocol, from, to, filter, new or end "
 				 "of line"
-			       : "from, to, new or end of line",
-		       rule_tail_words, 3) < 0)
+			       : r.has_filter ? "new or end of line"
+					      : "from, to, filter, new or end "
+						"of line",
+		       rule_tail_words, 4) < 0)
 		goto fail;
 	if (r.protos == 0)
 		r.protos = ALL_PROTO_MASK;

@@ -883,6 +883,30 @@ static void test_filter_rules(void **state)
 					   "192.0.2.2", 53, 0), 1),
 			 0);
 	ruleset_free(rs);
+
+	/* A filter scoped by protocol and port runs only on those ports. */
+	rs = parse_ok("drop tcp to port 8443 filter \"src net "
+		      "198.51.100.0/24\"\n"
+		      "reject from 192.0.2.0/24 filter \"udp\" new\n");
+	assert_int_equal(match_line(rs, mk(&k, PROTO_TCP, "198.51.100.9", 40000,
+					   "192.0.2.1", 8443, 0x02), 1),
+			 1);
+	assert_int_equal(match_line(rs, mk(&k, PROTO_TCP, "198.51.100.9", 40000,
+					   "192.0.2.1", 8444, 0x02), 1),
+			 0);
+	assert_int_equal(match_line(rs, mk(&k, PROTO_TCP, "198.51.101.9", 40000,
+					   "192.0.2.1", 8443, 0x02), 1),
+			 0);
+	assert_int_equal(match_line(rs, mk(&k, PROTO_UDP, "192.0.2.9", 40000,
+					   "10.0.0.1", 9, 0), 1),
+			 2);
+	assert_int_equal(match_line(rs, mk(&k, PROTO_TCP, "192.0.2.9", 40000,
+					   "10.0.0.1", 9, 0x02), 1),
+			 0);
+	assert_int_equal(match_line(rs, mk(&k, PROTO_UDP, "192.0.2.9", 40000,
+					   "10.0.0.1", 9, 0), 0),
+			 0);
+	ruleset_free(rs);
 }
 
 /* A random port-only policy checked against a plain first-match scan, to

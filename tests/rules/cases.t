@@ -111,7 +111,7 @@ drop tcp to class ephemeral;fail;expected a port class (system, user or dynamic)
 drop tcp to class dynamc;fail;did you mean "dynamic"
 drop tcp to class;fail;expected a port class
 drop tpc to port 80;fail;did you mean "tcp"
-drop foo;fail;expected a protocol, from, to, new, filter or end of line
+drop foo;fail;expected a protocol, from, to, filter, new or end of line
 drop { tcp, foo };fail;expected a protocol
 drop { };fail;empty list
 drop tcp form 192.0.2.1;fail;did you mean "from"
@@ -125,11 +125,11 @@ drop tcp from 192.0.2.1 from 192.0.2.2;fail;duplicate "from"
 drop tcp to port 1 to port 2;fail;duplicate "to"
 drop tcp new to port 80;fail;expected end of line ("new" comes last)
 drop tcp to port 80 new new;fail;"new" comes last
-drop tcp to port 80 log;fail;expected from, to, new or end of line
-drop tcp to port 80 class user;fail;expected from, to, new or end of line
-drop tcp to any port 80 port 81;fail;expected from, to, new or end of line
-drop log log;fail;expected a protocol, from, to, new, filter or end of line
-drop "tcp";fail;expected a protocol, from, to, new, filter or end of line
+drop tcp to port 80 log;fail;expected from, to, filter, new or end of line
+drop tcp to port 80 class user;fail;expected from, to, filter, new or end of line
+drop tcp to any port 80 port 81;fail;expected from, to, filter, new or end of line
+drop log log;fail;expected a protocol, from, to, filter, new or end of line
+drop "tcp";fail;expected a protocol, from, to, filter, new or end of line
 pass tcp to port 80 # a comment;ok
 pass tcp to port 80# no space before the comment;ok
 
@@ -148,7 +148,12 @@ drop filter;fail;expected a quoted pcap-filter expression
 drop filter "tcp" "udp";fail;expected new or end of line
 drop filter "tcp;fail;unterminated string
 drop filter "tcp \q";fail;unknown escape \q
-drop tcp filter "tcp";fail;expected from, to, new or end of line
+drop tcp filter "tcp";ok
+drop tcp to port 8443 filter "src net 198.51.100.0/24";ok
+drop log { tcp, udp } from 192.0.2.0/24 to port 53 filter "ip[8] < 5" new;ok
+drop filter "tcp" to port 80;fail;"from" and "to" must come before "filter"
+drop filter "tcp" filter "udp";fail;duplicate "filter"
+drop tcp filter "tcp" log;fail;expected new or end of line
 
 # --- expect
 expect tcp;ok
@@ -193,7 +198,7 @@ new;fail;"new" cannot start a statement
 { tcp };fail;expected a statement
 "pass";fail;expected a statement
 , ;fail;expected a statement
-pass } ;fail;expected a protocol, from, to, new, filter or end of line
+pass } ;fail;expected a protocol, from, to, filter, new or end of line
 pass\x01;fail;invalid character 0x01
 pass "unterminated;fail;unterminated string
 pass\r\ndrop\r\n;ok
