@@ -1430,6 +1430,103 @@ static void test_garbage(void **state)
 	}
 }
 
+/* The bundled policies load cleanly and say what their comments say. */
+static struct ruleset *load_contrib(const char *rel)
+{
+	struct diags ds = { { 0 }, 0 };
+	struct ruleset_opts o = { procroot, collect, &ds };
+	char path[PATH_MAX];
+	struct ruleset *rs;
+	int nerr = -1;
+
+	snprintf(path, sizeof(path), "%s", rel);
+	if (access(path, R_OK) != 0)
+		snprintf(path, sizeof(path), "../%s", rel);
+	rs = ruleset_load(path, &o, &nerr);
+	if (!rs) {
+		fprintf(stderr, "%s:\n", path);
+		diags_print(&ds);
+	}
+	assert_non_null(rs);
+	assert_int_equal(nerr, 0);
+	diags_free(&ds);
+	return rs;
+}
+
+static void test_contrib_files(void **state)
+{
+	struct ruleset *rs;
+	struct listener_table *t;
+	struct pkt k;
+	int log;
+
+	(void)state;
+	rs = load_contrib("contrib/default.rules");
+	assert_string_equal(ruleset_dynamic_range_name(rs), "iana");
+	assert_int_equal(ruleset_unexpected_verdict(rs, &log), VERDICT_REJECT);
+	assert_int_equal(log, 1);
+	assert_int_equal(ruleset_default_verdict(rs, &log), VERDICT_PASS);
+	assert_int_equal(ruleset_rule_count(rs), 0);
+	assert_int_equal(ruleset_has_local(rs), 0);
+	ruleset_free(rs);
+
+	t = listener_table_new();
+	assert_non_null(t);
+	add_listener(t, PROTO_UDP, 4, NULL, 60001, 1, "mosh-server",
+		     "/usr/bin/mosh-server", "alice", 1000);
+	add_listener(t, PROTO_UDP, 4, NULL, 60002, 1, "nc", "/bin/nc.openbsd",
+		     "alice", 1000);
+	add_listener(t, PROTO_TCP, 4, NULL, 50010, 1, "vsftpd",
+		     "/usr/sbin/vsftpd", "ftp", 107);
+	add_listener(t, PROTO_UDP, 4, "192.0.2.50", 49170, 1, "turnserver",
+		     "/usr/bin/turnserver", "turnserver", 120);
+
+	rs = load_contrib("contrib/examples/mosh.rules");
+	assert_int_equal(ruleset_expect(rs, mk(&k, PROTO_UDP, "203.0.113.1",
+					       40000, "192.0.2.1", 60001, 0),
+					t, NULL, NULL),
+			 EXPECT_YES);
+	assert_int_equal(ruleset_expect(rs, mk(&k, PROTO_UDP, "203.0.113.1",
+					       40000, "192.0.2.1", 60002, 0),
+					t, NULL, NULL),
+			 EXPECT_NONE);
+	assert_int_equal(match_line(rs, mk(&k, PROTO_TCP, "198.51.100.4", 40000,
+					   "192.0.2.1", 22, 0x02), 1),
+			 15);
+	assert_int_equal(match_line(rs, mk(&k, PROTO_TCP, "203.0.113.4", 40000,
+					   "192.0.2.1", 22, 0x02), 1),
+			 16);
+	ruleset_free(rs);
+
+	rs = load_contrib("contrib/examples/passive-ftp.rules");
+	assert_int_equal(ruleset_expect(rs, mk(&k, PROTO_TCP, "203.0.113.1",
+					       40000, "192.0.2.1", 50010, 2),
+					t, NULL, NULL),
+			 EXPECT_YES);
+	assert_int_equal(ruleset_expect(rs, mk(&k, PROTO_TCP, "203.0.113.1",
+					       40000, "192.0.2.1", 50101, 2),
+					t, NULL, NULL),
+			 EXPECT_NONE);
+	ruleset_free(rs);
+
+	rs = load_contrib("contrib/examples/turn.rules");
+	assert_int_equal(ruleset_has_local(rs), 1);
+	assert_int_equal(ruleset_expect(rs, mk(&k, PROTO_UDP, "203.0.113.1",
+					       40000, "192.0.2.50", 49170, 0),
+					t, NULL, NULL),
+			 EXPECT_YES);
+	assert_int_equal(ruleset_expect(rs, mk(&k, PROTO_UDP, "203.0.113.1",
+					       40000, "192.0.2.51", 49170, 0),
+					t, NULL, NULL),
+			 EXPECT_NONE);
+	assert_true(match_line(rs, mk(&k, PROTO_UDP, "10.1.2.3", 40000,
+				      "192.0.2.50", 49170, 0), 1) > 0);
+	assert_true(match_line(rs, mk(&k, PROTO_UDP, "203.0.113.1", 40000,
+				      "192.0.2.50", 3478, 0), 1) > 0);
+	ruleset_free(rs);
+	listener_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1448,6 +1545,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_dynamic_range_host),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_contrib_files),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
