@@ -22,6 +22,7 @@
 #include "packet.h"
 #include "range.h"
 #include "ruleset.h"
+#include "snapshot.h"
 #include "sockdiag.h"
 
 static const char usage_text[] =
@@ -60,172 +61,18 @@ static void report(void *ctx, const char *diag)
 	fprintf(stderr, "%s\n", diag);
 }
 
-enum policy { POL_NOT_GUARDED, POL_EXPECTED, POL_UNEXPECTED };
-
-static const char *policy_name(enum policy p)
-{
-	switch (p) {
-	case POL_EXPECTED:
-		return "expected";
-	case POL_UNEXPECTED:
-		return "unexpected";
-	default:
-		return "not-guarded";
-	}
-}
-
-/* One output row: the listener and what we worked out about it. */
-struct row {
-	struct listener *l;
-	enum policy policy;
-	int ephemeral; /* -1 unknown */
-	int reserved;
-};
-
-/*
- * What would happen to a connection attempt to this listener: a packet
- * built by hand (no bytes behind it) carrying exactly what ruleset_expect
- * reads.  The source is the unspecified address, so `expect ... from`
- * rules never cover it; a wildcard listener is asked about the wildcard
- * address.  An owner the rules need but nobody could name (not root)
- * counts as unexpected, as the live decision would alert on it.
- */
-static enum policy judge(const struct ruleset *rs, struct listener_table *t,
-			 const struct listener *l)
-{
-	struct port_range dyn = ruleset_dynamic_range(rs);
-	struct packet p;
-
-	if (!range_contains(&dyn, l->port))
-		return POL_NOT_GUARDED;
-	memset(&p, 0, sizeof(p));
-	p.family = l->family;
-	p.proto = l->proto;
-	switch (l->proto) {
-	case PROTO_TCP:
-		p.ipproto = 6;
-		p.tcp_flags = PACKET_TCP_SYN;
-		break;
-	case PROTO_UDP:
-		p.ipproto = 17;
-		break;
-	case PROTO_UDPLITE:
-		p.ipproto = 136;
-		break;
-	default:
-		break;
-	}
-	p.has_ports = 1;
-	p.conn_attempt = 1;
-	p.sport = 0;
-	p.dport = l->port;
-	memcpy(p.dst, l->addr, sizeof(p.dst));
-	p.status = PACKET_OK;
-	p.reason = PR_NONE;
-	return ruleset_expect(rs, &p, t, NULL, NULL) == EXPECT_YES
-		       ? POL_EXPECTED
-		       : POL_UNEXPECTED;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	const struct listener *x = ((const struct row *)a)->l;
-	const struct listener *y = ((const struct row *)b)->l;
-	int c;
-
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	c = memcmp(x->addr, y->addr, sizeof(x->addr));
-	if (c)
-		return c;
-	if (x->inode != y->inode)
-		return x->inode < y->inode ? -1 : 1;
-	return 0;
-}
-
-static const struct listener_owner *known_owner(const struct listener *l)
-{
-	return l->owner_state == 1 ? &l->owner : NULL;
-}
-
-static void kv_string_or_null(struct jsonw *w, const char *key, const char *s)
-{
-	if (s && *s)
-		jsonw_kv_string(w, key, s);
-	else
-		jsonw_kv_null(w, key);
-}
-
-static int print_json(const struct row *rows, size_t n, int have_range,
+static int print_json(const struct snapshot_row *rows, size_t n,
 		      const struct port_range *range)
 {
 	struct jsonw w;
-	char host[256], when[32], abuf[64];
-	time_t now = time(NULL);
-	struct tm tm;
+	char host[256];
 	int rc = 0;
 
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	if (!gmtime_r(&now, &tm) ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
-
 	jsonw_init(&w);
-	jsonw_object_begin(&w);
-	jsonw_kv_int(&w, "version", 1);
-	kv_string_or_null(&w, "host", host);
-	jsonw_kv_string(&w, "time", when);
-	jsonw_key(&w, "range");
-	if (have_range) {
-		jsonw_object_begin(&w);
-		jsonw_kv_uint(&w, "lo", range->lo);
-		jsonw_kv_uint(&w, "hi", range->hi);
-		jsonw_object_end(&w);
-	} else {
-		jsonw_null(&w);
-	}
-	jsonw_key(&w, "listeners");
-	jsonw_array_begin(&w);
-	for (size_t i = 0; i < n; i++) {
-		const struct listener *l = rows[i].l;
-		const struct listener_owner *o = known_owner(l);
-
-		jsonw_object_begin(&w);
-		jsonw_kv_string(&w, "proto",
-				packet_proto_name((enum packet_proto)l->proto));
-		jsonw_kv_int(&w, "family", l->family);
-		jsonw_kv_string(&w, "addr", addr_format(l->family, l->addr, abuf,
-							sizeof(abuf)));
-		jsonw_kv_uint(&w, "port", l->port);
-		jsonw_kv_string(&w, "class", class_name(class_of(l->port)));
-		if (rows[i].ephemeral < 0)
-			jsonw_kv_null(&w, "ephemeral");
-		else
-			jsonw_kv_bool(&w, "ephemeral", rows[i].ephemeral);
-		jsonw_kv_bool(&w, "reserved", rows[i].reserved);
-		if (o && o->pid > 0)
-			jsonw_kv_int(&w, "pid", o->pid);
-		else
-			jsonw_kv_null(&w, "pid");
-		kv_string_or_null(&w, "program", o ? o->program : NULL);
-		kv_string_or_null(&w, "exe", o ? o->exe : NULL);
-		kv_string_or_null(&w, "user", o ? o->user : NULL);
-		if (o && o->has_uid)
-			jsonw_kv_uint(&w, "uid", o->uid);
-		else
-			jsonw_kv_null(&w, "uid");
-		kv_string_or_null(&w, "unit", o ? o->unit : NULL);
-		jsonw_kv_string(&w, "policy", policy_name(rows[i].policy));
-		jsonw_object_end(&w);
-	}
-	jsonw_array_end(&w);
-	jsonw_object_end(&w);
+	snapshot_write(&w, host, (int64_t)time(NULL), range, rows, n);
 	if (w.failed) {
 		fprintf(stderr, "portclass: listeners: out of memory\n");
 		rc = 1;
@@ -268,7 +115,7 @@ static void cell_set(char *cell, const char *s)
 	cell[i] = '\0';
 }
 
-static int print_table(const struct row *rows, size_t n)
+static int print_table(const struct snapshot_row *rows, size_t n)
 {
 	size_t width[C_COUNT];
 	char (*cells)[C_COUNT][CELL];
@@ -282,7 +129,8 @@ static int print_table(const struct row *rows, size_t n)
 		cell_set(cells[0][c], col_head[c]);
 	for (size_t i = 0; i < n; i++) {
 		const struct listener *l = rows[i].l;
-		const struct listener_owner *o = known_owner(l);
+		const struct listener_owner *o =
+			l->owner_state == 1 ? &l->owner : NULL;
 		char (*r)[CELL] = cells[i + 1];
 		char buf[64];
 
@@ -295,7 +143,7 @@ static int print_table(const struct row *rows, size_t n)
 				     : !rows[i].ephemeral ? "no"
 				     : rows[i].reserved ? "reserved"
 							: "yes");
-		cell_set(r[C_POLICY], policy_name(rows[i].policy));
+		cell_set(r[C_POLICY], snapshot_policy_name(rows[i].policy));
 		if (o && o->pid > 0)
 			snprintf(r[C_PID], CELL, "%" PRId32, o->pid);
 		else
@@ -383,7 +231,7 @@ int cli_listeners(int argc, char **argv)
 	struct listener_table *t = NULL;
 	struct port_set *reserved = NULL;
 	struct port_range range = { 0, 0 };
-	struct row *rows = NULL;
+	struct snapshot_row *rows = NULL;
 	int have_range, have_reserved;
 	char err[256];
 	size_t n;
@@ -458,16 +306,16 @@ int cli_listeners(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct row *r = &rows[i];
+		struct snapshot_row *r = &rows[i];
 		r->l = listener_table_at(t, i);
 		r->ephemeral = have_range ? range_contains(&range, r->l->port)
 					  : -1;
 		r->reserved = have_reserved && port_set_has(reserved, r->l->port);
-		r->policy = judge(rs, t, r->l);
+		r->policy = snapshot_judge(rs, t, r->l);
 	}
-	qsort(rows, n, sizeof(*rows), row_cmp);
+	snapshot_sort(rows, n);
 
-	rc = json ? print_json(rows, n, have_range, &range)
+	rc = json ? print_json(rows, n, have_range ? &range : NULL)
 		  : print_table(rows, n);
 out:
 	free(rows);

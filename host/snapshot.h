@@ -1,0 +1,69 @@
+/*
+ * snapshot: the listener snapshot - the JSON document `portclass listeners
+ * --json` prints and listener_snapshot_parse (rules/listener.h) reads back
+ * for `portclass-replay --listeners` - and the per-listener policy it
+ * records.  Writing only; no I/O.
+ */
+#ifndef PORTCLASS_SNAPSHOT_H
+#define PORTCLASS_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonw.h"
+#include "listener.h"
+#include "range.h"
+#include "ruleset.h"
+
+enum snapshot_policy {
+	SNAPSHOT_NOT_GUARDED = 0, /* port outside the guarded dynamic range */
+	SNAPSHOT_EXPECTED,	  /* inside, an `expect` covers it */
+	SNAPSHOT_UNEXPECTED,	  /* inside, nothing covers it */
+};
+
+/* "not-guarded", "expected", "unexpected". */
+const char *snapshot_policy_name(enum snapshot_policy p);
+
+/* One listener and what is known about it on this host. */
+struct snapshot_row {
+	struct listener *l;
+	enum snapshot_policy policy;
+	int ephemeral; /* in ip_local_port_range: 1, 0, or -1 unknown */
+	int reserved;  /* in ip_local_reserved_ports */
+};
+
+/*
+ * What rs says about a connection attempt to l: a TCP SYN (or the first
+ * UDP datagram) to l's address and port from the unspecified address,
+ * asked of ruleset_expect with t as the listener table.  So `expect ...
+ * from` rules never cover it, and a wildcard listener is asked about the
+ * wildcard address.  EXPECT_UNDETERMINED (the rules need an owner nobody
+ * could name) is SNAPSHOT_UNEXPECTED: the live decision would alert.
+ */
+enum snapshot_policy snapshot_judge(const struct ruleset *rs,
+				    struct listener_table *t,
+				    const struct listener *l);
+
+/*
+ * Orders rows by protocol, port, family, address (then inode), the order
+ * `portclass listeners` prints.
+ */
+void snapshot_sort(struct snapshot_row *rows, size_t n);
+
+/*
+ * Writes the whole document:
+ *   {"version":1,"host":H,"time":"2026-11-27T13:00:00Z",
+ *    "range":{"lo":32768,"hi":60999},"listeners":[{"proto":"tcp",
+ *    "family":4,"addr":"0.0.0.0","port":60314,"class":"dynamic",
+ *    "ephemeral":true,"reserved":false,"pid":1234,"program":"nc",
+ *    "exe":"/usr/bin/nc.openbsd","user":"root","uid":0,
+ *    "unit":"ssh.service","policy":"unexpected"}, ...]}
+ * host may be NULL or "" (null), range NULL (null: unknown).  Owner fields
+ * are null unless the row's owner is known (owner_state 1), and each one
+ * that is empty is null.  Check w->failed afterwards.
+ */
+void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
+		    const struct port_range *range,
+		    const struct snapshot_row *rows, size_t n);
+
+#endif
