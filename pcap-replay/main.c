@@ -412,8 +412,8 @@ int main(int argc, char **argv)
 		return MAIN_EXIT_ERROR;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, PROG ": no capture file given\n");
-		usage(stderr);
+		fprintf(stderr, PROG ": no capture file given\n"
+			"Try '" PROG " --help'.\n");
 		return MAIN_EXIT_ERROR;
 	}
 	for (i = optind; i < argc; i++)

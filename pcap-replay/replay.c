@@ -321,8 +321,14 @@ int replay_file(struct replay *r, const char *path)
 	}
 	pc = open_capture(path, errbuf);
 	if (!pc) {
-		fprintf(stderr, PROG ": %s: %s\n", path, errbuf);
-		report_file_error(r->o.rep, (unsigned)fidx, 0, errbuf);
+		/* libpcap names the file itself for some errors, not others */
+		const char *msg = errbuf;
+		size_t n = strlen(path);
+
+		if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+			msg += n + 2;
+		fprintf(stderr, PROG ": %s: %s\n", path, msg);
+		report_file_error(r->o.rep, (unsigned)fidx, 0, msg);
 		return -1;
 	}
 	dlt = pcap_datalink(pc);

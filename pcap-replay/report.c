@@ -315,10 +315,12 @@ static void print_alerts(struct report *r, FILE *out)
 	char rule[320];
 	size_t i;
 
-	fprintf(out, "\nconnection attempts: %" PRIu64 " (%" PRIu64
-		" retransmits folded)\n", c->attempts - c->retransmits,
-		c->retransmits);
+	fprintf(out, "\nconnection attempts: %" PRIu64 " (retransmits folded: %"
+		PRIu64 ")\n", c->attempts - c->retransmits, c->retransmits);
 	fprintf(out, "alerts: %" PRIu64 "\n", c->alerts);
+	if (r->alerts.n)
+		fprintf(out, "  time proto src:sport -> dst:dport class verdict "
+			"reason rule [listener]\n");
 	for (i = 0; i < r->alerts.n; i++) {
 		const struct report_event *e = &r->alerts.v[i];
 
@@ -338,6 +340,7 @@ static void print_alerts(struct report *r, FILE *out)
 		} else if (e->listener == 0) {
 			fprintf(out, " no-listener");
 		}
+		/* -1: no snapshot, nothing known to say */
 		fprintf(out, "\n");
 	}
 	if (c->alerts > r->alerts.n)
@@ -355,6 +358,9 @@ static void print_diffs(struct report *r, FILE *out,
 	fprintf(out, "\npolicy differences (%s -> %s): %" PRIu64
 		" connection attempts (%" PRIu64 " packets)\n",
 		info->rules, info->compare, c->diffs, c->diff_packets);
+	if (r->diffs.n)
+		fprintf(out, "  time proto src:sport -> dst:dport class "
+			"verdict (rule) -> verdict (rule)\n");
 	for (i = 0; i < r->diffs.n; i++) {
 		const struct report_event *e = &r->diffs.v[i];
 
@@ -396,6 +402,9 @@ static void print_seen(struct report *r, FILE *out,
 	v = seen_sorted(r->seen, &n);
 	fprintf(out, "\nlisteners seen (answered connection attempts to %u-%u): %zu\n",
 		info->range.lo, info->range.hi, seen_count(r->seen));
+	if (n)
+		fprintf(out, "  proto   listener                 policy [rule] "
+			"answers N first TIME\n");
 	for (i = 0; i < n; i++) {
 		const struct seen_entry *e = v[i];
 		const char *pol = seen_policy(e);

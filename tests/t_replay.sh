@@ -1,0 +1,154 @@
+#!/bin/sh
+# portclass-replay end to end: the golden cases of tests/replay/TESTLIST
+# over captures crafted by build/tools/mkpcap, then the checks a golden
+# file cannot express (files written by --write-*, re-read).
+#
+# REGEN=1 rewrites the golden files instead of comparing (then read every
+# changed one before committing it).
+set -u
+: "${BUILD:=build}"
+ROOT=$(pwd)
+REPLAY=$ROOT/$BUILD/portclass-replay
+MKPCAP=$ROOT/$BUILD/tools/mkpcap
+for b in "$REPLAY" "$MKPCAP"; do
+	if [ ! -x "$b" ]; then
+		echo "skip: $b not built (make $BUILD/portclass-replay $BUILD/tools/mkpcap)"
+		exit 77
+	fi
+done
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+"$MKPCAP" "$tmp" || { echo "mkpcap failed"; exit 1; }
+# Cases run inside $tmp so that capture and rules names in the output are
+# the short relative ones the golden files hold.
+ln -s "$ROOT/tests/replay" "$tmp/replay"
+
+pass=0 fail=0
+
+# A sanitizer report anywhere is a failure, whatever the exit status.
+sanitizer_hit() {
+	grep -q -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'runtime error:' \
+		-e 'UndefinedBehaviorSanitizer' "$1"
+}
+
+run_case() {
+	name=$1 caps=$2 rules=$3 opts=$4 want=$5
+	args="" stdin=/dev/null
+	for c in $caps; do
+		case $c in
+		"<"*) stdin=${c#<}; args="$args -"; ;;
+		*) args="$args $c" ;;
+		esac
+	done
+	[ "$rules" = "-" ] || opts="-r $rules $opts"
+	(cd "$tmp" && eval "\"\$REPLAY\" $opts $args" <"$stdin" \
+		>"$tmp/out" 2>"$tmp/err")
+	rc=$?
+	{
+		cat "$tmp/out"
+		if [ -s "$tmp/err" ]; then
+			echo "--- stderr"
+			cat "$tmp/err"
+		fi
+	} >"$tmp/got"
+	golden=$ROOT/tests/replay/$name.out
+	if [ "${REGEN:-0}" = 1 ]; then
+		cp "$tmp/got" "$golden"
+	fi
+	if sanitizer_hit "$tmp/err"; then
+		echo "FAIL $name: sanitizer report"
+		cat "$tmp/err"
+		fail=$((fail + 1))
+	elif [ "$rc" != "$want" ]; then
+		echo "FAIL $name: exit $rc, expected $want"
+		cat "$tmp/got"
+		fail=$((fail + 1))
+	elif ! diff -u "$golden" "$tmp/got"; then
+		echo "FAIL $name: output differs from tests/replay/$name.out"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+while IFS=';' read -r name caps rules opts want; do
+	case $name in '#'* | '') continue ;; esac
+	run_case "$name" "$caps" "$rules" "$opts" "$want"
+done <"$ROOT/tests/replay/TESTLIST"
+
+check() {
+	if [ "$1" = "$2" ]; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $3: got '$1', expected '$2'"
+		fail=$((fail + 1))
+	fi
+}
+
+# frames in a capture, as portclass-replay itself counts them
+frames_of() {
+	"$REPLAY" -r "$ROOT/tests/replay/pass.rules" --format jsonl "$1" 2>&1 |
+		sed -n 's/.*"type":"summary".*"frames":\([0-9]*\),"bytes".*/\1/p'
+}
+
+# --write-passed/--write-dropped: basic.rules drops 6 of eth.pcap's 17 IP
+# packets (its 2 non-IP frames have no verdict and go to neither file).
+(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-passed passed.pcap \
+	--write-dropped dropped.pcap eth.pcap >/dev/null 2>"$tmp/err")
+check "$?" 0 "write: exit status"
+sanitizer_hit "$tmp/err" && check sanitizer none "write: sanitizer"
+check "$(frames_of "$tmp/passed.pcap")" 11 "write-passed: frames"
+check "$(frames_of "$tmp/dropped.pcap")" 6 "write-dropped: frames"
+# The written files keep the link type and the nanosecond stamps, and
+# the dropped file replays as all drops under the same policy.
+out=$("$REPLAY" -r "$ROOT/tests/replay/basic.rules" --format jsonl \
+	--events packets "$tmp/dropped.pcap" 2>&1)
+check "$(printf '%s\n' "$out" | grep -c '"type":"packet".*"verdict":"drop"')" 6 \
+	"write-dropped: all drops on replay"
+check "$(printf '%s\n' "$out" | sed -n '1s/.*"ts":"\([^"]*\)".*/\1/p')" \
+	"2026-11-27T13:00:00.373456Z" "write-dropped: first stamp"
+if command -v tcpdump >/dev/null 2>&1; then
+	check "$(tcpdump -nr "$tmp/passed.pcap" 2>/dev/null | wc -l | tr -d ' ')" 11 \
+		"write-passed: tcpdump reads it"
+	check "$(tcpdump -nr "$tmp/dropped.pcap" 2>/dev/null | wc -l | tr -d ' ')" 6 \
+		"write-dropped: tcpdump reads it"
+fi
+# A second capture of another link type cannot go into the same pcap.
+(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-passed p2.pcap \
+	eth.pcap sll.pcap >/dev/null 2>"$tmp/err")
+check "$?" 2 "write: mixed link types exit status"
+check "$(grep -c 'differs from EN10MB' "$tmp/err")" 1 "write: mixed link types message"
+check "$(frames_of "$tmp/p2.pcap")" 11 "write: mixed link types, first file only"
+
+# Nothing goes to stdout but the report: jsonl lines all parse as objects.
+(cd "$tmp" && "$REPLAY" -r replay/basic.rules --format jsonl --events packets \
+	eth.pcap vlan.pcap sll2.pcap >"$tmp/out" 2>"$tmp/err")
+check "$(grep -vc '^{.*}$' "$tmp/out")" 0 "jsonl: one object per line"
+check "$(grep -c '"type":"summary"' "$tmp/out")" 1 "jsonl: one summary"
+check "$(tail -n 1 "$tmp/out" | grep -c '"type":"summary"')" 1 "jsonl: summary last"
+# frames restart at 1 in each file
+check "$(grep -c '"frame":1,' "$tmp/out")" 3 "jsonl: frame numbers per file"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json,sys
+for l in open(sys.argv[1]): json.loads(l)' "$tmp/out"
+	check "$?" 0 "jsonl: valid JSON"
+fi
+
+# --help and --version exit 0 and print to stdout
+"$REPLAY" --help >"$tmp/out" 2>&1
+check "$?" 0 "--help exit"
+check "$(grep -c -e '--write-dropped' "$tmp/out")" 1 "--help lists options"
+check "$("$REPLAY" --version)" "portclass-replay $(sed -n 's/^VERSION := //p' "$ROOT/Makefile")" "--version"
+
+# Without -r the bundled policy is used (from the source tree here).
+if [ -f "$ROOT/contrib/default.rules" ]; then
+	(cd "$tmp" && "$REPLAY" eth.pcap >"$tmp/out" 2>"$tmp/err")
+	rc=$?
+	case $rc in 0 | 1) check ok ok "default policy" ;; *) check "$rc" "0" "default policy exit" ;; esac
+	check "$(sed -n '1s/^policy: .*contrib\/default.rules .*/yes/p' "$tmp/out")" yes \
+		"default policy named"
+fi
+
+echo "replay: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
