@@ -330,9 +330,13 @@ static void ports_normalize(struct endpoint *e)
 
 /* Sweeps the port space once: events at each range start/end update the
  * ascending set of active rules, and a new interval is opened only when
- * the set changes. */
+ * the set changes.  The lists take at most *budget entries (shared by all
+ * indices of a ruleset): many wide, staggered, overlapping ranges could
+ * otherwise need rules x intervals entries.  Returns 0, 1 when the budget
+ * ran out (ix left empty: the caller falls back to ordered matching), or
+ * -1 with errno ENOMEM. */
 static int index_build(struct port_index *ix, const struct ix_entry *e,
-		       size_t ne)
+		       size_t ne, size_t *budget)
 {
 	struct ix_event *ev = NULL;
 	uint32_t *active = NULL, nactive = 0;
@@ -394,6 +398,12 @@ static int index_build(struct port_index *ix, const struct ix_entry *e,
 		       memcmp(ix->items + ix->off[nint - 1], active,
 			      nactive * sizeof(*active)) == 0;
 		if (!same) {
+			if (nitems + nactive > *budget) {
+				free(ev);
+				free(active);
+				index_free(ix);
+				return 1;
+			}
 			if (grow(&ix->off, &capoff, (size_t)nint + 2,
 				 sizeof(*ix->off)) < 0 ||
 			    grow(&ix->items, &capitems, nitems + nactive + 1,
@@ -416,6 +426,7 @@ static int index_build(struct port_index *ix, const struct ix_entry *e,
 	}
 	free(ev);
 	free(active);
+	*budget -= nitems;
 	return 0;
 oom:
 	free(ev);
@@ -433,12 +444,18 @@ static int list_push(struct idx_list *l, size_t *cap, uint32_t v)
 	return 0;
 }
 
+/* Entries of all port indices of one ruleset together: 4 Mi rule indices
+ * (16 MiB).  A policy that needs more is still exact, only slower: the
+ * rules of an index over budget are tried in order with the residual ones. */
+#define INDEX_BUDGET ((size_t)4 << 20)
+
 static int ruleset_compile(struct ruleset *rs)
 {
 	struct ix_entry *ent = NULL;
 	size_t cap = rs->nrules > rs->nexpects ? rs->nrules : rs->nexpects;
-	size_t i, ne;
-	int pp, proto;
+	size_t i, ne, budget = INDEX_BUDGET;
+	int pp, proto, rc;
+	uint8_t demote_d[PROTO_COUNT] = { 0 }, demote_s[PROTO_COUNT] = { 0 };
 
 	if (cap) {
 		ent = calloc(cap, sizeof(*ent));
@@ -457,8 +474,10 @@ static int ruleset_compile(struct ruleset *rs)
 					(uint32_t)i, r->dst.ports,
 					r->dst.nports };
 		}
-		if (index_build(&rs->rdport[pp], ent, ne) < 0)
+		rc = index_build(&rs->rdport[pp], ent, ne, &budget);
+		if (rc < 0)
 			goto oom;
+		demote_d[PROTO_TCP + pp] = rc == 1;
 		ne = 0;
 		for (i = 0; i < rs->nrules; i++) {
 			const struct rule *r = &rs->rules[i];
@@ -469,8 +488,10 @@ static int ruleset_compile(struct ruleset *rs)
 					(uint32_t)i, r->src.ports,
 					r->src.nports };
 		}
-		if (index_build(&rs->rsport[pp], ent, ne) < 0)
+		rc = index_build(&rs->rsport[pp], ent, ne, &budget);
+		if (rc < 0)
 			goto oom;
+		demote_s[PROTO_TCP + pp] = rc == 1;
 		ne = 0;
 		for (i = 0; i < rs->nexpects; i++) {
 			const struct expect_rule *x = &rs->expects[i];
@@ -480,13 +501,14 @@ static int ruleset_compile(struct ruleset *rs)
 					(uint32_t)i, x->dst.ports,
 					x->dst.nports };
 		}
-		if (index_build(&rs->xdport[pp], ent, ne) < 0)
+		rc = index_build(&rs->xdport[pp], ent, ne, &budget);
+		if (rc < 0)
 			goto oom;
 		cap = 0;
 		for (i = 0; i < rs->nexpects; i++) {
 			const struct expect_rule *x = &rs->expects[i];
 
-			if ((x->protos & bit) && !x->dst.nports &&
+			if ((x->protos & bit) && (rc == 1 || !x->dst.nports) &&
 			    list_push(&rs->xresid[pp], &cap, (uint32_t)i) < 0)
 				goto oom;
 		}
@@ -495,9 +517,13 @@ static int ruleset_compile(struct ruleset *rs)
 		cap = 0;
 		for (i = 0; i < rs->nrules; i++) {
 			const struct rule *r = &rs->rules[i];
+			int resid = !r->dst.nports && !r->src.nports;
 
-			if ((r->protos & (1u << proto)) && !r->dst.nports &&
-			    !r->src.nports &&
+			if (r->dst.nports && demote_d[proto])
+				resid = 1;
+			if (!r->dst.nports && r->src.nports && demote_s[proto])
+				resid = 1;
+			if ((r->protos & (1u << proto)) && resid &&
 			    list_push(&rs->rresid[proto], &cap, (uint32_t)i) <
 				    0)
 				goto oom;
@@ -1890,13 +1916,18 @@ static inline int addrs_have(const struct endpoint *e, uint8_t family,
 
 /* kind 0: found through the destination-port map (dport known to match),
  * 1: through the source-port map (the rule has no dport), 2: residual
- * (no port constraint at all). */
+ * (normally no port constraint; ports are checked for rules an index over
+ * budget left there). */
 static inline int rule_test(const struct rule *r, const struct packet *p,
 			    int is_new, int kind)
 {
 	if (r->is_new && !is_new)
 		return 0;
-	if (kind == 0 && r->src.nports && !ports_have(&r->src, p->sport))
+	if (kind != 1 && r->src.nports &&
+	    (!p->has_ports || !ports_have(&r->src, p->sport)))
+		return 0;
+	if (kind == 2 && r->dst.nports &&
+	    (!p->has_ports || !ports_have(&r->dst, p->dport)))
 		return 0;
 	if (r->src.naddrs && !addrs_have(&r->src, p->family, p->src))
 		return 0;
@@ -2038,10 +2069,13 @@ enum expect_result ruleset_expect(const struct ruleset *rs,
 		const struct expect_rule *x;
 		int m;
 
-		if (va <= vc)
+		if (va <= vc) {
 			x = &rs->expects[a[ia++]];
-		else
+		} else {
 			x = &rs->expects[c[ic++]];
+			if (x->dst.nports && !ports_have(&x->dst, p->dport))
+				continue; /* an index over budget */
+		}
 		if (x->src.naddrs && !addrs_have(&x->src, p->family, p->src))
 			continue;
 		if (x->dst.naddrs && !addrs_have(&x->dst, p->family, p->dst))

@@ -1086,6 +1086,65 @@ static void test_oracle_random(void **state)
 	free(text);
 }
 
+/* Staggered nested ranges need rules x intervals list entries; past the
+ * index budget the rules fall back to ordered matching, with the same
+ * answers. */
+static void test_index_budget(void **state)
+{
+	enum { NR = 3000, NP = 3000 };
+	uint16_t *slo = calloc(NR, sizeof(*slo)), *shi = calloc(NR, sizeof(*shi));
+	size_t len = 0, cap = 1 << 16;
+	char *text = malloc(cap);
+	struct ruleset *rs;
+	struct pkt k;
+	int i, j;
+
+	(void)state;
+	assert_non_null(slo);
+	assert_non_null(shi);
+	assert_non_null(text);
+	text[0] = '\0';
+	for (i = 0; i < NR; i++) {
+		slo[i] = (uint16_t)(rnd() % 60000);
+		shi[i] = (uint16_t)(slo[i] + rnd() % 5000);
+		append(&text, &len, &cap,
+		       "pass tcp from port %u-%u to port %d-%d\n", slo[i],
+		       shi[i], i, 65535 - i);
+	}
+	/* expects share the budget: these land in ordered matching too */
+	for (i = 0; i < 50; i++)
+		append(&text, &len, &cap, "expect tcp port %d-%d\n",
+		       1000 + i * 100, 1000 + i * 100 + 9);
+	rs = parse_ok(text);
+	assert_int_equal(ruleset_rule_count(rs), NR);
+	for (i = 0; i < NP; i++) {
+		uint16_t sp = (uint16_t)rnd(), dp = (uint16_t)(rnd() % 4000);
+		unsigned want = 0;
+		enum expect_result ew;
+
+		if (i % 2)
+			dp = (uint16_t)(65535 - dp);
+		for (j = 0; j < NR; j++) {
+			if (dp >= j && dp <= 65535 - j && sp >= slo[j] &&
+			    sp <= shi[j]) {
+				want = (unsigned)j + 1;
+				break;
+			}
+		}
+		mk(&k, PROTO_TCP, "10.1.1.1", sp, "10.2.2.2", dp, 0x02);
+		assert_int_equal(match_line(rs, &k.p, 1), want);
+		ew = dp >= 1000 && dp < 6000 && (dp - 1000) % 100 < 10
+			     ? EXPECT_YES
+			     : EXPECT_NONE;
+		assert_int_equal(ruleset_expect(rs, &k.p, NULL, NULL, NULL),
+				 ew);
+	}
+	ruleset_free(rs);
+	free(text);
+	free(slo);
+	free(shi);
+}
+
 /* ---- expect ------------------------------------------------------------ */
 
 static void add_listener(struct listener_table *t, int proto, int family,
@@ -1540,6 +1599,7 @@ int main(void)
 		cmocka_unit_test(test_new_class_addrs),
 		cmocka_unit_test(test_filter_rules),
 		cmocka_unit_test(test_oracle_random),
+		cmocka_unit_test(test_index_budget),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_defaults),
