@@ -484,6 +484,21 @@ static void test_ipv4_fragments(void **state)
 	assert_int_equal(p.ipproto, 17);
 	assert_int_equal(p.sport, 0);
 	assert_int_equal(p.l4_off, 20);
+	/* every offset bit counts, up to the largest offset */
+	for (unsigned bit = 0; bit < 13; bit++) {
+		put16(b + 6, (uint16_t)(1u << bit));
+		assert_int_equal(parse(&p, b, n), 0);
+		assert_int_equal(p.fragment, 1);
+		assert_int_equal(p.has_ports, 0);
+	}
+	put16(b + 6, 0x1fff);
+	assert_int_equal(parse(&p, b, n), 0);
+	assert_int_equal(p.has_ports, 0);
+	/* the reserved flag bit alone is not a fragment */
+	put16(b + 6, 0x8000);
+	assert_int_equal(parse(&p, b, n), 0);
+	assert_int_equal(p.fragment, 0);
+	assert_int_equal(p.has_ports, 1);
 	/* last fragment (offset, no MF), payload too short for any header */
 	put16(b + 6, 185);
 	assert_int_equal(parse(&p, b, 22), 0);
@@ -945,6 +960,18 @@ static void test_ipv6_fragments(void **state)
 	assert_int_equal(p.has_ports, 0);
 	assert_int_equal(p.proto, PROTO_UDP);
 	assert_int_equal(p.l4_off, 48);
+	/* every offset bit counts; the two reserved bits do not */
+	for (unsigned bit = 3; bit < 16; bit++) {
+		put16(b + 40 + 2, (uint16_t)(1u << bit));
+		assert_int_equal(parse(&p, b, n), 0);
+		assert_int_equal(p.fragment, 1);
+		assert_int_equal(p.has_ports, 0);
+	}
+	put16(b + 40 + 2, 0x0006);
+	assert_int_equal(parse(&p, b, n), 0);
+	assert_int_equal(p.fragment, 0);
+	assert_int_equal(p.has_ports, 1);
+	put16(b + 40 + 2, (uint16_t)(100 << 3));
 	/* even when only the fragment header was captured */
 	assert_int_equal(parse(&p, b, 48), 0);
 	assert_int_equal(p.has_ports, 0);
