@@ -21,6 +21,7 @@
  * than the header's, and later inputs may have a larger one than the
  * first. */
 #define DUMP_SNAPLEN 262144
+#define READ_BUF (1u << 20)
 
 struct dump {
 	const char *path;
@@ -41,6 +42,7 @@ struct replay {
 	pcap_dumper_t *cur_passed, *cur_dropped;
 	int dump_failed;
 	struct jsonw w;
+	char *iobuf;		/* stdio buffer of the capture being read */
 };
 
 struct replay *replay_new(const struct replay_opts *o, char *err,
@@ -68,6 +70,7 @@ struct replay *replay_new(const struct replay_opts *o, char *err,
 	r->dropped.path = o->write_dropped;
 	r->passed.dlt = r->dropped.dlt = -1;
 	jsonw_init(&r->w);
+	r->iobuf = malloc(READ_BUF); /* without it, stdio's default */
 	return r;
 }
 
@@ -98,6 +101,7 @@ void replay_free(struct replay *r)
 	flow_free(r->flows);
 	flow_free(r->flows2);
 	jsonw_free(&r->w);
+	free(r->iobuf);
 	free(r);
 }
 
@@ -293,13 +297,32 @@ static void one_frame(struct replay *r, unsigned file, uint64_t frame, int dlt,
 	}
 }
 
-static pcap_t *open_capture(const char *path, char *errbuf)
+/*
+ * Opens the stream itself so that it reads through a large buffer: with
+ * stdio's default of one page, a multi-gigabyte capture costs a read(2)
+ * per few packets.  pcap_close() closes the stream.
+ */
+static pcap_t *open_capture(struct replay *r, const char *path, char *errbuf)
 {
-	if (strcmp(path, "-") == 0)
-		return pcap_fopen_offline_with_tstamp_precision(
-			stdin, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	return pcap_open_offline_with_tstamp_precision(
-		path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	FILE *f;
+	pcap_t *pc;
+
+	if (strcmp(path, "-") == 0) {
+		f = stdin;
+	} else {
+		f = fopen(path, "rb");
+		if (!f) {
+			snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+			return NULL;
+		}
+	}
+	if (r->iobuf)
+		setvbuf(f, r->iobuf, _IOFBF, READ_BUF);
+	pc = pcap_fopen_offline_with_tstamp_precision(
+		f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!pc && f != stdin)
+		fclose(f);
+	return pc;
 }
 
 int replay_file(struct replay *r, const char *path)
@@ -319,7 +342,7 @@ int replay_file(struct replay *r, const char *path)
 		fprintf(stderr, PROG ": %s: out of memory\n", path);
 		return -1;
 	}
-	pc = open_capture(path, errbuf);
+	pc = open_capture(r, path, errbuf);
 	if (!pc) {
 		/* libpcap names the file itself for some errors, not others */
 		const char *msg = errbuf;
