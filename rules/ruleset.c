@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "bpfscope.h"
 #include "class.h"
 #include "lexer.h"
 
@@ -166,6 +167,11 @@ struct ruleset {
 
 	struct port_index rdport[PORT_PROTOS], rsport[PORT_PROTOS];
 	struct idx_list rresid[PROTO_COUNT];
+	/* Residual lists for plain IPv4 packets (20-byte header, ports parsed
+	 * when the protocol has them): filter rules that cannot match such a
+	 * packet of that protocol are left out, and those that can only on
+	 * some destination ports sit in rdport instead (see bpfscope.h). */
+	struct idx_list rresid_v4[PROTO_COUNT];
 	struct port_index xdport[PORT_PROTOS];
 	struct idx_list xresid[PORT_PROTOS];
 };
@@ -251,8 +257,10 @@ void ruleset_free(struct ruleset *rs)
 		index_free(&rs->xdport[i]);
 		free(rs->xresid[i].v);
 	}
-	for (i = 0; i < PROTO_COUNT; i++)
+	for (i = 0; i < PROTO_COUNT; i++) {
 		free(rs->rresid[i].v);
+		free(rs->rresid_v4[i].v);
+	}
 	free(rs);
 }
 
@@ -449,18 +457,130 @@ static int list_push(struct idx_list *l, size_t *cap, uint32_t v)
  * rules of an index over budget are tried in order with the residual ones. */
 #define INDEX_BUDGET ((size_t)4 << 20)
 
+/* How a filter-only rule relates to plain IPv4 packets of one protocol. */
+enum { SCOPE_ALL = 0, SCOPE_NEVER, SCOPE_SOME };
+
+struct scope {
+	uint8_t cls[PROTO_COUNT];
+	struct port_range *r[PORT_PROTOS]; /* SCOPE_SOME: the dports */
+	uint32_t n[PORT_PROTOS];
+};
+
+static int is_filter_only(const struct rule *r)
+{
+	return r->has_filter && !r->dst.nports && !r->src.nports;
+}
+
+static int ipproto_of(int proto)
+{
+	switch (proto) {
+	case PROTO_TCP: return 6;
+	case PROTO_UDP: return 17;
+	case PROTO_UDPLITE: return 136;
+	case PROTO_SCTP: return 132;
+	case PROTO_DCCP: return 33;
+	case PROTO_ICMP: return 1;
+	default: return -1;
+	}
+}
+
+/* Bitmap to ranges; more than 256 runs is not worth a table entry. */
+static int set_to_ranges(const struct port_set *set, struct port_range **out,
+			 uint32_t *n)
+{
+	uint32_t port = 0, cnt = 0;
+	struct port_range tmp[256];
+
+	while (port <= 65535) {
+		uint32_t lo;
+
+		if (!port_set_has(set, (uint16_t)port)) {
+			port++;
+			continue;
+		}
+		lo = port;
+		while (port <= 65535 && port_set_has(set, (uint16_t)port))
+			port++;
+		if (cnt == 256)
+			return 1;
+		tmp[cnt++] = (struct port_range){ (uint16_t)lo,
+						  (uint16_t)(port - 1) };
+	}
+	*out = malloc(cnt * sizeof(**out) + 1);
+	if (!*out)
+		return -1;
+	memcpy(*out, tmp, cnt * sizeof(**out));
+	*n = cnt;
+	return 0;
+}
+
+static int scope_rule(const struct rule *r, struct scope *sc,
+		      struct port_set *set)
+{
+	int proto, rc;
+
+	for (proto = 0; proto < PROTO_COUNT; proto++) {
+		if (!(r->protos & (1u << proto)))
+			continue;
+		if (proto == PROTO_ICMP6 || proto == PROTO_NON_IP)
+			continue; /* never a plain IPv4 packet */
+		if (proto >= PROTO_TCP && proto <= PROTO_DCCP) {
+			unsigned pp = (unsigned)proto - PROTO_TCP;
+
+			rc = bpfscope_v4(r->prog.bf_insns, r->prog.bf_len,
+					 ipproto_of(proto), set);
+			if (rc == 0) {
+				sc->cls[proto] = SCOPE_NEVER;
+			} else if (rc == 1) {
+				rc = set_to_ranges(set, &sc->r[pp], &sc->n[pp]);
+				if (rc < 0)
+					return -1;
+				if (rc == 0 &&
+				    !(sc->n[pp] == 1 && sc->r[pp][0].lo == 0 &&
+				      sc->r[pp][0].hi == 65535))
+					sc->cls[proto] = sc->n[pp]
+								 ? SCOPE_SOME
+								 : SCOPE_NEVER;
+			}
+		} else if (bpfscope_v4(r->prog.bf_insns, r->prog.bf_len,
+				       ipproto_of(proto), NULL) == 0) {
+			sc->cls[proto] = SCOPE_NEVER;
+		}
+	}
+	return 0;
+}
+
+/* Entries of all port indices of one ruleset together: 4 Mi rule indices
+ * (16 MiB).  A policy that needs more is still exact, only slower: the
+ * rules of an index over budget are tried in order with the residual ones. */
+#define INDEX_BUDGET ((size_t)4 << 20)
+
 static int ruleset_compile(struct ruleset *rs)
 {
 	struct ix_entry *ent = NULL;
+	struct scope *sc = NULL;
+	struct port_set *set = NULL;
 	size_t cap = rs->nrules > rs->nexpects ? rs->nrules : rs->nexpects;
-	size_t i, ne, budget = INDEX_BUDGET;
-	int pp, proto, rc;
+	size_t i, ne, budget = INDEX_BUDGET, capv4;
+	int pp, proto, rc, nfilt = 0;
 	uint8_t demote_d[PROTO_COUNT] = { 0 }, demote_s[PROTO_COUNT] = { 0 };
 
 	if (cap) {
-		ent = calloc(cap, sizeof(*ent));
+		ent = calloc(cap * 2, sizeof(*ent));
 		if (!ent)
 			goto oom;
+	}
+	for (i = 0; i < rs->nrules; i++)
+		nfilt += is_filter_only(&rs->rules[i]);
+	if (nfilt) {
+		sc = calloc(rs->nrules, sizeof(*sc));
+		set = malloc(sizeof(*set));
+		if (!sc || !set)
+			goto oom;
+		for (i = 0; i < rs->nrules; i++)
+			if (is_filter_only(&rs->rules[i]) &&
+			    scope_rule(&rs->rules[i], &sc[i], set) < 0)
+				goto oom;
 	}
 	for (pp = 0; pp < PORT_PROTOS; pp++) {
 		uint32_t bit = 1u << (PROTO_TCP + pp);
@@ -473,6 +593,9 @@ static int ruleset_compile(struct ruleset *rs)
 				ent[ne++] = (struct ix_entry){
 					(uint32_t)i, r->dst.ports,
 					r->dst.nports };
+			else if (sc && sc[i].cls[PROTO_TCP + pp] == SCOPE_SOME)
+				ent[ne++] = (struct ix_entry){
+					(uint32_t)i, sc[i].r[pp], sc[i].n[pp] };
 		}
 		rc = index_build(&rs->rdport[pp], ent, ne, &budget);
 		if (rc < 0)
@@ -515,26 +638,49 @@ static int ruleset_compile(struct ruleset *rs)
 	}
 	for (proto = 0; proto < PROTO_COUNT; proto++) {
 		cap = 0;
+		capv4 = 0;
 		for (i = 0; i < rs->nrules; i++) {
 			const struct rule *r = &rs->rules[i];
 			int resid = !r->dst.nports && !r->src.nports;
+			int v4 = resid;
 
+			if (!(r->protos & (1u << proto)))
+				continue;
 			if (r->dst.nports && demote_d[proto])
-				resid = 1;
+				resid = v4 = 1;
 			if (!r->dst.nports && r->src.nports && demote_s[proto])
-				resid = 1;
-			if ((r->protos & (1u << proto)) && resid &&
+				resid = v4 = 1;
+			if (resid && sc && is_filter_only(r)) {
+				/* A scoped filter in the dport map is found
+				 * there, unless that map is over budget. */
+				if (sc[i].cls[proto] == SCOPE_NEVER)
+					v4 = 0;
+				else if (sc[i].cls[proto] == SCOPE_SOME)
+					v4 = demote_d[proto];
+			}
+			if (resid &&
 			    list_push(&rs->rresid[proto], &cap, (uint32_t)i) <
 				    0)
 				goto oom;
+			if (v4 && list_push(&rs->rresid_v4[proto], &capv4,
+					    (uint32_t)i) < 0)
+				goto oom;
 		}
 	}
-	free(ent);
-	return 0;
+	rc = 0;
+	goto out;
 oom:
-	free(ent);
 	errno = ENOMEM;
-	return -1;
+	rc = -1;
+out:
+	if (sc)
+		for (i = 0; i < rs->nrules; i++)
+			for (pp = 0; pp < PORT_PROTOS; pp++)
+				free(sc[i].r[pp]);
+	free(sc);
+	free(set);
+	free(ent);
+	return rc;
 }
 
 /* ---- parser ------------------------------------------------------------ */
@@ -1942,24 +2088,33 @@ static inline int rule_test(const struct rule *r, const struct packet *p,
 int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		  int is_new, int inbound, struct rule_ref *out)
 {
-	const uint32_t *a = NULL, *b = NULL, *c;
+	const uint32_t *a = NULL, *b = NULL;
+	const struct idx_list *c;
 	uint32_t na = 0, nb = 0, nc, ia = 0, ib = 0, ic = 0;
+	uint32_t last = UINT32_MAX;
+	int ported = p->proto >= PROTO_TCP && p->proto <= PROTO_DCCP;
+	uint8_t b0 = 0;
 
 	(void)inbound; /* rules apply in every direction */
 	if (p->proto >= PROTO_COUNT)
 		return 0;
-	if (p->has_ports && p->proto >= PROTO_TCP && p->proto <= PROTO_DCCP) {
+	if (p->has_ports && ported) {
 		unsigned pp = p->proto - PROTO_TCP;
 
 		a = ix_lookup(&rs->rdport[pp], p->dport, &na);
 		b = ix_lookup(&rs->rsport[pp], p->sport, &nb);
 	}
-	c = rs->rresid[p->proto].v;
-	nc = rs->rresid[p->proto].n;
+	/* The packet shape bpfscope reasoned about, or everything. */
+	if (p->family == 4 && (p->has_ports || !ported) &&
+	    packet_get_u8(p->data, p->caplen, 0, &b0) == 0 && b0 == 0x45)
+		c = &rs->rresid_v4[p->proto];
+	else
+		c = &rs->rresid[p->proto];
+	nc = c->n;
 	while (ia < na || ib < nb || ic < nc) {
 		uint32_t va = ia < na ? a[ia] : UINT32_MAX;
 		uint32_t vb = ib < nb ? b[ib] : UINT32_MAX;
-		uint32_t vc = ic < nc ? c[ic] : UINT32_MAX;
+		uint32_t vc = ic < nc ? c->v[ic] : UINT32_MAX;
 		uint32_t v;
 		int kind;
 
@@ -1976,6 +2131,11 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 			kind = 2;
 			ic++;
 		}
+		/* A scoped filter can come from the dport map and from the
+		 * residual list of a packet it was not scoped for. */
+		if (v == last)
+			continue;
+		last = v;
 		if (rule_test(&rs->rules[v], p, is_new, kind)) {
 			const struct rule *r = &rs->rules[v];
 

@@ -17,6 +17,7 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+#include <pcap/pcap.h>
 
 #include "listener.h"
 #include "packet.h"
@@ -1145,6 +1146,133 @@ static void test_index_budget(void **state)
 	free(shi);
 }
 
+/* The same IPv4 packet with a 4-byte option (NOP NOP NOP EOL): ihl 6. */
+static const struct packet *with_option(struct pkt *k)
+{
+	uint8_t tmp[sizeof(k->buf)];
+	size_t tot = k->p.caplen;
+	uint16_t totlen = (uint16_t)((k->buf[2] << 8 | k->buf[3]) + 4);
+
+	assert_int_equal(k->buf[0], 0x45);
+	assert_true(tot + 4 <= sizeof(tmp));
+	memcpy(tmp, k->buf, 20);
+	tmp[20] = 1;
+	tmp[21] = 1;
+	tmp[22] = 1;
+	tmp[23] = 0;
+	memcpy(tmp + 24, k->buf + 20, tot - 20);
+	tmp[0] = 0x46;
+	put16(tmp + 2, totlen);
+	memcpy(k->buf, tmp, tot + 4);
+	assert_int_equal(packet_parse(&k->p, k->buf, tot + 4), 0);
+	return &k->p;
+}
+
+/* Filter rules are scoped to ports and protocols by analysing their BPF
+ * (bpfscope); the verdicts must be those of running every filter in order,
+ * on plain IPv4, on IPv4 with options (not scoped) and on IPv6. */
+static void test_filter_scoping_differential(void **state)
+{
+	static const char *const exprs[] = {
+		"tcp and dst port 8443 and src net 198.51.100.0/24",
+		"udp dst portrange 50000-50100",
+		"tcp[13] & 2 != 0 and dst port 22",
+		"udp port 53",
+		"dst portrange 1000-2000 and not dst port 1500",
+		"tcp[2:2] > 60000",
+		"udp[2:2] >= 49152 and udp[2:2] <= 49160",
+		"ip[9] = 17 and udp[2:2] = 5353",
+		"ip6 and tcp dst port 80",
+		"sctp dst port 38412",
+		"ip proto 33 and ip[22:2] = 5004",
+		"ip proto 136",
+		"len > 70 and tcp dst port 443",
+		"src host 10.0.0.7 and dst port 25",
+		"tcp dst port 1 or tcp dst port 2 or udp dst port 3",
+		"ip[6:2] & 0x1fff = 0 and tcp dst port 110",
+		"icmp[0] = 8",
+		"ip6 and udp",
+		"not tcp and not udp and not icmp",
+	};
+	enum { NE = sizeof(exprs) / sizeof(exprs[0]), NP = 20000 };
+	static const uint16_t ports[] = { 1,	 2,	3,     22,    25,
+					  53,	 80,	110,   443,   999,
+					  1000,	 1500,	2000,  2001,  5004,
+					  5353,	 8443,	38412, 49151, 49152,
+					  49160, 49161, 50000, 50100, 60000,
+					  60001, 65535 };
+	static const int protos[] = { PROTO_TCP,  PROTO_UDP,  PROTO_UDPLITE,
+				      PROTO_SCTP, PROTO_DCCP, PROTO_ICMP };
+	static const char *const v4src[] = { "198.51.100.9", "10.0.0.7",
+					     "203.0.113.5" };
+	struct bpf_program prog[NE];
+	pcap_t *pc = pcap_open_dead(DLT_RAW, 65535);
+	size_t len = 0, cap = 4096;
+	char *text = malloc(cap);
+	struct ruleset *rs;
+	struct pkt k;
+	int i, j, v;
+
+	(void)state;
+	assert_non_null(pc);
+	assert_non_null(text);
+	text[0] = '\0';
+	for (i = 0; i < NE; i++) {
+		assert_int_equal(pcap_compile(pc, &prog[i], exprs[i], 1,
+					      PCAP_NETMASK_UNKNOWN),
+				 0);
+		append(&text, &len, &cap, "%s filter \"%s\"\n",
+		       i % 2 ? "drop" : "reject", exprs[i]);
+		if (i == NE / 2) /* a port rule in the middle */
+			append(&text, &len, &cap, "pass tcp to port 443\n");
+	}
+	rs = parse_ok(text);
+	for (i = 0; i < NP; i++) {
+		int proto = protos[rnd() % 6];
+		uint16_t sp = rnd() % 3 ? ports[rnd() % 27] : (uint16_t)rnd();
+		uint16_t dp = rnd() % 4 ? ports[rnd() % 27] : (uint16_t)rnd();
+		uint8_t fl = rnd() % 2 ? 0x02 : 0x10;
+
+		for (v = 0; v < 3; v++) {
+			unsigned want = 0, line = 0;
+
+			if (v == 2)
+				mk(&k, proto == PROTO_ICMP ? PROTO_ICMP6 : proto,
+				   "2001:db8::7", sp, "2001:db8::1", dp, fl);
+			else
+				mk(&k, proto, v4src[rnd() % 3], sp, "192.0.2.1",
+				   dp, fl);
+			if (v == 1)
+				with_option(&k);
+			for (j = 0; j < NE; j++) {
+				line++;
+				if (j == NE / 2 + 1 && k.p.proto == PROTO_TCP &&
+				    k.p.dport == 443) {
+					want = line;
+					break;
+				}
+				if (j == NE / 2 + 1)
+					line++;
+				if (bpf_filter(prog[j].bf_insns, k.p.data,
+					       k.p.wirelen, k.p.caplen)) {
+					want = line;
+					break;
+				}
+			}
+			if (match_line(rs, &k.p, 1) != want)
+				fail_msg("variant %d proto %d %u->%u: want "
+					 "line %u, got %u",
+					 v, k.p.proto, sp, dp, want,
+					 match_line(rs, &k.p, 1));
+		}
+	}
+	for (i = 0; i < NE; i++)
+		pcap_freecode(&prog[i]);
+	pcap_close(pc);
+	ruleset_free(rs);
+	free(text);
+}
+
 /* ---- expect ------------------------------------------------------------ */
 
 static void add_listener(struct listener_table *t, int proto, int family,
@@ -1600,6 +1728,7 @@ int main(void)
 		cmocka_unit_test(test_filter_rules),
 		cmocka_unit_test(test_oracle_random),
 		cmocka_unit_test(test_index_budget),
+		cmocka_unit_test(test_filter_scoping_differential),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_defaults),
