@@ -319,44 +319,47 @@ static void test_no_ports_untouched(void **state)
 static void test_eviction_lru(void **state)
 {
 	enum { MAX = 100 };
-	struct flow_table *ft = mk(MAX, 30, 0);
+	struct flow_table *ft = mk(MAX, 3600, 0);
 	struct packet p = pkt(PROTO_UDP, 4, "10.0.0.1", 1000, "10.0.0.2", 53,
 			      0);
 	struct flow_result r;
 	struct flow_stats st;
+	/* Packets two seconds apart: the LRU order has about a second of
+	 * resolution. */
+	uint64_t t = 0;
 
 	(void)state;
 	for (unsigned i = 0; i < MAX; i++) {
 		p.sport = (uint16_t)(1000 + i);
-		flow_observe(ft, &p, SEC, &r);
+		flow_observe(ft, &p, t += 2 * SEC, &r);
 		EXPECT(r, 1, 0, 0, 1);
 	}
 	/* Touch flow 1000 so that 1001 becomes the least recently seen. */
 	p.sport = 1000;
-	flow_observe(ft, &p, SEC, &r);
+	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 0, 0, 0, 1);
 	flow_get_stats(ft, &st);
 	assert_int_equal(st.flows, MAX);
 	assert_int_equal(st.evicted, 0);
 
 	p.sport = 5000; /* table full: evicts 1001 */
-	flow_observe(ft, &p, SEC, &r);
+	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 1, 0, 0, 1);
 	flow_get_stats(ft, &st);
 	assert_int_equal(st.flows, MAX);
 	assert_int_equal(st.evicted, 1);
 
 	p.sport = 1000; /* survived */
-	flow_observe(ft, &p, SEC, &r);
+	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 0, 0, 0, 1);
 	p.sport = 1001; /* evicted: new again, evicting 1002 */
-	flow_observe(ft, &p, SEC, &r);
+	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 1, 0, 0, 1);
 	p.sport = 1003;
-	flow_observe(ft, &p, SEC, &r);
+	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 0, 0, 0, 1);
 	p.sport = 1002;
-	flow_observe(ft, &p, SEC, &r);
+	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 1, 0, 0, 1);
 	flow_get_stats(ft, &st);
 	assert_int_equal(st.evicted, 3);
@@ -367,12 +370,125 @@ static void test_eviction_lru(void **state)
 	for (unsigned i = 0; i < 20000; i++) {
 		p.sport = (uint16_t)(i * 7919u);
 		p.src[3] = (uint8_t)(i >> 8);
-		flow_observe(ft, &p, SEC + i, &r);
+		flow_observe(ft, &p, t + i, &r);
 		assert_int_equal(r.tracked, 1);
 	}
 	flow_get_stats(ft, &st);
 	assert_int_equal(st.flows, MAX);
 	assert_true(st.evicted > 19000);
+	flow_free(ft);
+}
+
+static void test_lru_resolution(void **state)
+{
+	struct flow_table *ft = mk(3, 3600, 0);
+	struct packet p = pkt(PROTO_UDP, 4, "10.0.0.1", 1, "10.0.0.2", 53, 0);
+	struct flow_result r;
+
+	(void)state;
+	/* Within one ~1 s tick a packet does not reorder the list: flow 1
+	 * seen again at the same time is still the oldest and goes first. */
+	for (uint16_t port = 1; port <= 3; port++) {
+		p.sport = port;
+		flow_observe(ft, &p, 5 * SEC, &r);
+	}
+	p.sport = 1;
+	flow_observe(ft, &p, 5 * SEC + 1000, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	p.sport = 4;
+	flow_observe(ft, &p, 5 * SEC + 2000, &r);
+	p.sport = 1;
+	flow_observe(ft, &p, 5 * SEC + 3000, &r);
+	EXPECT(r, 1, 0, 0, 1); /* evicted */
+	/* A tick later it does: 3, now the oldest, is kept once touched
+	 * and 4 goes instead. */
+	p.sport = 3;
+	flow_observe(ft, &p, 7 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	p.sport = 5;
+	flow_observe(ft, &p, 7 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	p.sport = 3;
+	flow_observe(ft, &p, 7 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	p.sport = 4;
+	flow_observe(ft, &p, 7 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_free(ft);
+}
+
+
+/* A reference model: with packets two seconds apart the table is an exact
+ * LRU cache of max_flows flows.  Random UDP traffic over more flows than
+ * fit, in both directions and both families, must give the same is_new and
+ * reply as the model at every step. */
+struct model_flow {
+	int id;
+	int init_side;
+	int replied;
+};
+
+static void test_against_model(void **state)
+{
+	enum { MAX = 64, UNIVERSE = 200, STEPS = 30000 };
+	struct flow_table *ft = mk(MAX, 4000000000u, 0);
+	struct model_flow m[MAX + 1];
+	int n = 0;
+	unsigned seed = 1;
+	uint64_t t = 0;
+	struct flow_stats st;
+	uint64_t evictions = 0;
+
+	(void)state;
+	for (int step = 0; step < STEPS; step++) {
+		struct packet p, q;
+		struct flow_result r;
+		int id, side, pos, exp_new = 0, exp_reply = 0;
+
+		seed = seed * 1103515245u + 12345u;
+		id = (int)((seed >> 8) % UNIVERSE);
+		seed = seed * 1103515245u + 12345u;
+		side = (int)((seed >> 8) & 1);
+		p = pkt(PROTO_UDP, id % 3 ? 4 : 6, "10.0.0.1", (uint16_t)id,
+			"10.0.0.2", 9999, 0);
+		p.src[2] = (uint8_t)(id & 7);
+		q = side ? rev(&p, 0) : p;
+
+		for (pos = 0; pos < n && m[pos].id != id; pos++)
+			;
+		if (pos == n) {
+			struct model_flow f = { id, side, 0 };
+
+			exp_new = 1;
+			if (n == MAX) {
+				n--; /* the least recent goes */
+				evictions++;
+			}
+			memmove(&m[1], &m[0], (size_t)n * sizeof(m[0]));
+			m[0] = f;
+			n++;
+		} else {
+			struct model_flow f = m[pos];
+
+			if (side != f.init_side && !f.replied) {
+				exp_reply = 1;
+				f.replied = 1;
+			}
+			memmove(&m[1], &m[0], (size_t)pos * sizeof(m[0]));
+			m[0] = f;
+		}
+		flow_observe(ft, &q, t += 2 * SEC, &r);
+		if (r.is_new != exp_new || r.reply != exp_reply) {
+			print_error("step %d flow %d side %d: got new %d reply %d, "
+				    "want %d %d\n", step, id, side, r.is_new,
+				    r.reply, exp_new, exp_reply);
+			fail();
+		}
+	}
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, MAX);
+	assert_int_equal(st.evicted, evictions);
+	assert_int_equal(st.expired, 0);
 	flow_free(ft);
 }
 
@@ -451,6 +567,8 @@ int main(void)
 		cmocka_unit_test(test_sctp_dccp),
 		cmocka_unit_test(test_no_ports_untouched),
 		cmocka_unit_test(test_eviction_lru),
+		cmocka_unit_test(test_lru_resolution),
+		cmocka_unit_test(test_against_model),
 		cmocka_unit_test(test_time_backwards),
 		cmocka_unit_test(test_memory_per_flow),
 		cmocka_unit_test(test_bad_opts),
