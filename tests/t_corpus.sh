@@ -193,7 +193,7 @@ echo "corpus: $files files, $results checked: $n0 exit 0 ($agree frame counts" \
 # take; the rest are truncated or corrupt files.
 echo "exit 2 on files tcpdump reads cleanly, by link type:"
 grep '^ok 2 ' "$PC_CORPUS_TMP/all" | grep ' tcpdump:[0-9]' |
-	awk '{ n[$4]++ } END { for (k in n) printf "  %s %d\n", k, n[k] }' |
+	awk '{ n[$4]++ } END { for (k in n) printf "  %s: %d\n", k, n[k] }' |
 	sort || true
 echo "exit 2 on files tcpdump does not read cleanly:" \
 	"$(grep '^ok 2 ' "$PC_CORPUS_TMP/all" | grep -c ' tcpdump:unclean' || true)"

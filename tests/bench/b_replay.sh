@@ -204,10 +204,14 @@ if [ "$replay_ok" -eq 1 ]; then
 	echo "ratio to bare loop: $(ratio "$bare_s" "$replay_s") (1000 rules: $(ratio "$bare_s" "$replay1k_s")) (goal >= 0.7)"
 	echo "ratio to tcpdump: $(ratio "$tcpdump_s" "$replay_s") (1000 rules: $(ratio "$tcpdump_s" "$replay1k_s")) (goal > 1: faster)"
 	echo "peak memory: $(mb "$replay_rss") (1000 rules: $(mb "$replay1k_rss"))"
-	# The summary's flow figures, if the replay reports any.
-	"$REPLAY" -r contrib/default.rules --format jsonl "$pcap" 2>/dev/null |
-		grep '"type":"summary"' | tr ',{}' '\n\n\n' |
-		grep -i 'flow' | sed 's/^/  summary: /' || true
+	# What the replay made of it (its jsonl summary): to compare with
+	# the generator's count of attempts, and the flow table's churn.
+	"$REPLAY" -r contrib/default.rules --format jsonl "$pcap" \
+		2>/dev/null | tail -n 1 >"$tmp/summary" || :
+	sed -n 's/.*"attempts":\([0-9]*\).*"alerts":\([0-9]*\).*/replay summary: attempts \1, alerts \2/p' \
+		"$tmp/summary"
+	sed -n 's/.*"flows":{\([^}]*\)}.*/\1/p' "$tmp/summary" |
+		sed 's/"\([a-z_]*\)":/\1 /g; s/,/, /g; s/^/replay flow table: /'
 fi
 echo "bytes per tracked flow: $per_flow (flow_entry_size $entry) (goal <= 200)"
 if [ "$have_replay" -eq 0 ] || [ "$replay_ok" -eq 0 ]; then
