@@ -359,8 +359,12 @@ int replay_file(struct replay *r, const char *path)
 	report_file_linktype(r->o.rep, (unsigned)fidx, dlt, dlt_name,
 			     linktype_supported(dlt));
 	if (!linktype_supported(dlt)) {
-		fprintf(stderr, PROG ": %s: unsupported link type %s (%d), "
-			"file skipped\n", path, dlt_name ? dlt_name : "?", dlt);
+		if (dlt_name)
+			fprintf(stderr, PROG ": %s: unsupported link type %s "
+				"(%d), file skipped\n", path, dlt_name, dlt);
+		else
+			fprintf(stderr, PROG ": %s: unsupported link type %d "
+				"(unknown to libpcap), file skipped\n", path, dlt);
 		pcap_close(pc);
 		return -1;
 	}

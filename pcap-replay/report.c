@@ -238,9 +238,12 @@ static void print_files(struct report *r, FILE *out)
 		const struct report_file *f = &r->files[i];
 
 		fprintf(out, "  %s: ", f->name);
-		if (f->unsupported)
+		if (f->unsupported && f->dlt_name)
 			fprintf(out, "unsupported link type %s (%d), skipped\n",
-				f->dlt_name ? f->dlt_name : "?", f->dlt);
+				f->dlt_name, f->dlt);
+		else if (f->unsupported)
+			fprintf(out, "unsupported link type %d (unknown to "
+				"libpcap), skipped\n", f->dlt);
 		else if (f->error)
 			fprintf(out, "error after %" PRIu64 " frames: %s\n",
 				f->frames, f->error);

@@ -4,7 +4,8 @@
  *
  *   eth.pcap vlan.pcap qinq.pcap sll.pcap sll2.pcap raw.pcap ipv4.pcap
  *   ipv6.pcap null.pcap null-be.pcap loop.pcap eth.pcapng
- *   unsupported.pcap truncated.pcap corrupt.pcap bad-caplen.pcap empty.pcap
+ *   unsupported.pcap user13.pcap truncated.pcap corrupt.pcap bad-caplen.pcap
+ *   empty.pcap
  *
  * Every capture carries the same scenario of IP packets (see scenario()),
  * wrapped in its link layer, so their reports differ only where the link
@@ -551,6 +552,15 @@ static int write_others(void)
 	if (!d)
 		return -1;
 	h.ts.tv_sec = (time_t)T0;
+	pcap_dump((u_char *)d, &h, junk);
+	pcap_dump_close(d);
+	pcap_close(dead);
+
+	/* 160 is one of the private DLT_USER values: libpcap has no name */
+	dead = pcap_open_dead(160, 65535);
+	d = dead ? pcap_dump_open(dead, path("user13.pcap")) : NULL;
+	if (!d)
+		return -1;
 	pcap_dump((u_char *)d, &h, junk);
 	pcap_dump_close(d);
 	pcap_close(dead);
