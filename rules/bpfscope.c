@@ -1,10 +1,12 @@
 /*
  * bpfscope: abstract interpretation of classic BPF.  See bpfscope.h.
  *
- * Values are either known constants, "the destination port" (a 16-bit
- * unknown the path constrains), or unknown.  A conditional jump on a known
- * value goes one way; on the destination port both ways, each narrowing
- * the port's set of possible values; on an unknown both ways unchanged.
+ * Values are either bit patterns with some bits known (as in the Linux
+ * verifier's tnums: IPv6's first byte is 0x6? whatever the traffic class)
+ * or "the destination port" (a 16-bit unknown the path constrains).  A
+ * conditional jump whose outcome the known bits decide goes one way; on
+ * the destination port both ways, each narrowing the port's set of
+ * possible values; otherwise both ways unchanged.
  * BPF jumps only forward, so every path ends; their number is capped and
  * a program over the cap is "don't know".  Anything not modelled exactly
  * (arithmetic on the port, indirect loads through an unknown index, scratch
@@ -21,11 +23,12 @@
 #define MAX_STEPS 1000000
 #define MAX_RANGES 32
 
-enum { V_UNKNOWN = 0, V_KNOWN, V_DPORT };
+enum { V_BITS = 0, V_DPORT };
 
 struct aval {
 	uint8_t kind;
-	uint32_t v;
+	uint32_t v; /* V_BITS: values of the known bits (others 0) */
+	uint32_t m; /* V_BITS: which bits are known */
 };
 
 struct astate {
@@ -37,6 +40,7 @@ struct astate {
 struct actx {
 	const struct bpf_insn *insns;
 	unsigned n;
+	int family;
 	int ipproto;
 	int track;
 	unsigned long paths, steps;
@@ -45,40 +49,51 @@ struct actx {
 	struct port_set *out;
 };
 
-static const struct aval unknown = { V_UNKNOWN, 0 };
+static const struct aval unknown = { V_BITS, 0, 0 };
 
 static struct aval known(uint32_t v)
 {
-	return (struct aval){ V_KNOWN, v };
+	return (struct aval){ V_BITS, v, 0xffffffffu };
 }
 
-/* Byte of the abstract packet, or -1 when unknown. */
-static int byte_at(const struct actx *cx, uint32_t off)
+static int is_known(struct aval a)
 {
-	if (off == 0)
-		return 0x45;
-	if (off == 9 && cx->ipproto >= 0)
-		return cx->ipproto;
-	return -1;
+	return a.kind == V_BITS && a.m == 0xffffffffu;
+}
+
+/* Byte of the abstract packet: *mask says which bits are known. */
+static uint8_t byte_at(const struct actx *cx, uint32_t off, uint8_t *mask)
+{
+	*mask = 0;
+	if (off == 0) {
+		*mask = cx->family == 4 ? 0xff : 0xf0;
+		return cx->family == 4 ? 0x45 : 0x60;
+	}
+	if (cx->ipproto >= 0 && off == (cx->family == 4 ? 9u : 6u)) {
+		*mask = 0xff;
+		return (uint8_t)cx->ipproto;
+	}
+	return 0;
 }
 
 static struct aval load(const struct actx *cx, uint32_t off, unsigned size)
 {
-	uint32_t v = 0;
+	struct aval r = { V_BITS, 0, 0 };
 	unsigned i;
 
 	if (off > 0xffff)
 		return unknown; /* ancillary data (negative offsets) and beyond */
-	if (cx->track && size == 2 && off == 22)
-		return (struct aval){ V_DPORT, 0 };
+	if (cx->track && size == 2 && off == (cx->family == 4 ? 22u : 42u))
+		return (struct aval){ V_DPORT, 0, 0 };
 	for (i = 0; i < size; i++) {
-		int b = byte_at(cx, off + i);
+		uint8_t m, b = byte_at(cx, off + i, &m);
 
-		if (b < 0)
-			return unknown;
-		v = (v << 8) | (uint32_t)b;
+		r.v = (r.v << 8) | b;
+		r.m = (r.m << 8) | m;
 	}
-	return known(v);
+	if (size < 4) /* loads zero-extend */
+		r.m |= ~((1u << (8 * size)) - 1);
+	return r;
 }
 
 /* Restricts the port set to [lo, hi]. */
@@ -164,6 +179,66 @@ static int alu(uint32_t op, uint32_t a, uint32_t b, uint32_t *out)
 	}
 }
 
+/* The same on partly known operands (both V_BITS): exact bit tracking for
+ * and, or, xor and constant shifts, nothing known for the rest. */
+static struct aval alu_bits(uint32_t op, struct aval a, struct aval b)
+{
+	struct aval r = unknown;
+
+	switch (op) {
+	case BPF_AND:
+		r.m = (a.m & b.m) | (a.m & ~a.v) | (b.m & ~b.v);
+		r.v = a.v & b.v & r.m;
+		break;
+	case BPF_OR:
+		r.m = (a.m & b.m) | (a.m & a.v) | (b.m & b.v);
+		r.v = (a.v | b.v) & r.m;
+		break;
+	case BPF_XOR:
+		r.m = a.m & b.m;
+		r.v = (a.v ^ b.v) & r.m;
+		break;
+	case BPF_LSH:
+		if (is_known(b) && b.v < 32) {
+			r.v = a.v << b.v;
+			r.m = (a.m << b.v) | ((1u << b.v) - 1);
+		}
+		break;
+	case BPF_RSH:
+		if (is_known(b) && b.v < 32) {
+			r.v = a.v >> b.v;
+			r.m = (a.m >> b.v) | ~(0xffffffffu >> b.v);
+		}
+		break;
+	default:
+		break;
+	}
+	return r;
+}
+
+/* 1 true, 0 false, -1 either, for a jump on partly known a against k. */
+static int decide(uint32_t op, struct aval a, uint32_t k)
+{
+	uint32_t lo = a.v, hi = a.v | ~a.m;
+
+	switch (op) {
+	case BPF_JEQ:
+		if ((a.v ^ k) & a.m)
+			return 0;
+		return is_known(a) ? 1 : -1;
+	case BPF_JGT:
+		return lo > k ? 1 : hi <= k ? 0 : -1;
+	case BPF_JGE:
+		return lo >= k ? 1 : hi < k ? 0 : -1;
+	case BPF_JSET:
+		if (a.v & k)
+			return 1;
+		return (k & hi) == 0 ? 0 : -1;
+	default:
+		return -2;
+	}
+}
+
 static void explore(struct actx *cx, unsigned pc, struct astate s);
 
 /* Follows both or one arm of a conditional jump. */
@@ -174,24 +249,24 @@ static void branch(struct actx *cx, unsigned pc, const struct bpf_insn *in,
 	unsigned t = pc + 1 + in->jt, f = pc + 1 + in->jf;
 	struct aval rhs = BPF_SRC(in->code) == BPF_X ? s->x : known(in->k);
 	struct astate st, sf;
-	uint32_t a, k;
+	uint32_t k;
 
-	if (s->a.kind == V_KNOWN && rhs.kind == V_KNOWN) {
-		int r;
+	if (s->a.kind == V_BITS && is_known(rhs)) {
+		int r = decide(op, s->a, rhs.v);
 
-		a = s->a.v;
-		k = rhs.v;
-		switch (op) {
-		case BPF_JEQ: r = a == k; break;
-		case BPF_JGT: r = a > k; break;
-		case BPF_JGE: r = a >= k; break;
-		case BPF_JSET: r = (a & k) != 0; break;
-		default: cx->giveup = 1; return;
+		if (r == -2) {
+			cx->giveup = 1;
+			return;
 		}
-		explore(cx, r ? t : f, *s);
+		if (r >= 0) {
+			explore(cx, r ? t : f, *s);
+			return;
+		}
+		explore(cx, t, *s);
+		explore(cx, f, *s);
 		return;
 	}
-	if (s->a.kind == V_DPORT && rhs.kind == V_KNOWN && op != BPF_JSET) {
+	if (s->a.kind == V_DPORT && is_known(rhs) && op != BPF_JSET) {
 		k = rhs.v;
 		st = *s;
 		sf = *s;
@@ -266,11 +341,11 @@ static void explore(struct actx *cx, unsigned pc, struct astate s)
 					accept_path(cx, &s);
 				return;
 			case BPF_A:
-				if (s.a.kind != V_KNOWN || s.a.v)
+				if (!is_known(s.a) || s.a.v)
 					accept_path(cx, &s);
 				return;
 			default:
-				if (s.x.kind != V_KNOWN || s.x.v)
+				if (!is_known(s.x) || s.x.v)
 					accept_path(cx, &s);
 				return;
 			}
@@ -286,7 +361,7 @@ static void explore(struct actx *cx, unsigned pc, struct astate s)
 				uint32_t off = in->k;
 
 				if (BPF_MODE(in->code) == BPF_IND) {
-					if (s.x.kind != V_KNOWN) {
+					if (!is_known(s.x)) {
 						s.a = unknown;
 						break;
 					}
@@ -317,10 +392,13 @@ static void explore(struct actx *cx, unsigned pc, struct astate s)
 				s.x = in->k < BPF_MEMWORDS ? s.m[in->k] : unknown;
 				break;
 			case BPF_MSH: {
-				int b = in->k <= 0xffff ? byte_at(cx, in->k) : -1;
+				uint8_t m = 0, b = 0;
 
-				s.x = b < 0 ? unknown
-					    : known(4u * ((uint32_t)b & 0xf));
+				if (in->k <= 0xffff)
+					b = byte_at(cx, in->k, &m);
+				s.x = (m & 0x0f) == 0x0f
+					      ? known(4u * ((uint32_t)b & 0xf))
+					      : unknown;
 				break;
 			}
 			default:
@@ -345,9 +423,8 @@ static void explore(struct actx *cx, unsigned pc, struct astate s)
 						  : known(in->k);
 			int r;
 
-			if (s.a.kind == V_KNOWN &&
-			    (BPF_OP(in->code) == BPF_NEG ||
-			     rhs.kind == V_KNOWN)) {
+			if (is_known(s.a) &&
+			    (BPF_OP(in->code) == BPF_NEG || is_known(rhs))) {
 				r = alu(BPF_OP(in->code), s.a.v, rhs.v, &v);
 				if (r == -1) {
 					/* division by zero: the filter
@@ -361,6 +438,9 @@ static void explore(struct actx *cx, unsigned pc, struct astate s)
 					return;
 				}
 				s.a = known(v);
+			} else if (s.a.kind == V_BITS && rhs.kind == V_BITS &&
+				   BPF_OP(in->code) != BPF_NEG) {
+				s.a = alu_bits(BPF_OP(in->code), s.a, rhs);
 			} else {
 				s.a = unknown;
 			}
@@ -394,8 +474,8 @@ static void explore(struct actx *cx, unsigned pc, struct astate s)
 	}
 }
 
-int bpfscope_v4(const struct bpf_insn *insns, unsigned n, int ipproto,
-		struct port_set *dports)
+int bpfscope_scan(const struct bpf_insn *insns, unsigned n, int family,
+		  int ipproto, struct port_set *dports)
 {
 	struct actx cx;
 	struct astate s;
@@ -404,6 +484,7 @@ int bpfscope_v4(const struct bpf_insn *insns, unsigned n, int ipproto,
 	memset(&cx, 0, sizeof(cx));
 	cx.insns = insns;
 	cx.n = n;
+	cx.family = family == 6 ? 6 : 4;
 	cx.ipproto = ipproto;
 	cx.track = dports != NULL;
 	cx.out = dports;

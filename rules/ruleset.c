@@ -176,11 +176,12 @@ struct ruleset {
 
 	struct port_index rdport[PORT_PROTOS], rsport[PORT_PROTOS];
 	struct idx_list rresid[PROTO_COUNT];
-	/* Residual lists for plain IPv4 packets (20-byte header, ports parsed
-	 * when the protocol has them): filter rules that cannot match such a
-	 * packet of that protocol are left out, and those that can only on
-	 * some destination ports sit in rdport instead (see bpfscope.h). */
-	struct idx_list rresid_v4[PROTO_COUNT];
+	/* Residual lists for plain packets ([0] IPv4 with a 20-byte header,
+	 * [1] IPv6 without extension headers; ports parsed when the protocol
+	 * has them): filter rules that cannot match such a packet of that
+	 * protocol are left out, and those that can only on some destination
+	 * ports are found through rdport instead (see bpfscope.h). */
+	struct idx_list rresid_fam[2][PROTO_COUNT];
 	struct port_index xdport[PORT_PROTOS];
 	struct idx_list xresid[PORT_PROTOS];
 };
@@ -269,7 +270,8 @@ void ruleset_free(struct ruleset *rs)
 	}
 	for (i = 0; i < PROTO_COUNT; i++) {
 		free(rs->rresid[i].v);
-		free(rs->rresid_v4[i].v);
+		free(rs->rresid_fam[0][i].v);
+		free(rs->rresid_fam[1][i].v);
 	}
 	free(rs);
 }
@@ -472,17 +474,13 @@ static int list_push(struct idx_list *l, size_t *cap, uint32_t v)
 	return 0;
 }
 
-/* Entries of all port indices of one ruleset together: 4 Mi rule indices
- * (16 MiB).  A policy that needs more is still exact, only slower: the
- * rules of an index over budget are tried in order with the residual ones. */
-#define INDEX_BUDGET ((size_t)4 << 20)
-
-/* How a filter-only rule relates to plain IPv4 packets of one protocol. */
+/* How a filter-only rule relates to plain packets of one family and
+ * protocol (the shapes bpfscope.h describes). */
 enum { SCOPE_ALL = 0, SCOPE_NEVER, SCOPE_SOME };
 
 struct scope {
-	uint8_t cls[PROTO_COUNT];
-	struct port_range *r[PORT_PROTOS]; /* SCOPE_SOME: the dports */
+	uint8_t cls[2][PROTO_COUNT]; /* [0] IPv4, [1] IPv6 */
+	struct port_range *r[PORT_PROTOS]; /* dports of the SOME families */
 	uint32_t n[PORT_PROTOS];
 };
 
@@ -500,11 +498,13 @@ static int ipproto_of(int proto)
 	case PROTO_SCTP: return 132;
 	case PROTO_DCCP: return 33;
 	case PROTO_ICMP: return 1;
+	case PROTO_ICMP6: return 58;
 	default: return -1;
 	}
 }
 
-/* Bitmap to ranges; more than 256 runs is not worth a table entry. */
+/* Bitmap to ranges: 0, 1 when more than 256 runs (not worth a table
+ * entry), -1 out of memory. */
 static int set_to_ranges(const struct port_set *set, struct port_range **out,
 			 uint32_t *n)
 {
@@ -534,37 +534,62 @@ static int set_to_ranges(const struct port_set *set, struct port_range **out,
 	return 0;
 }
 
-static int scope_rule(const struct rule *r, struct scope *sc,
-		      struct port_set *set)
+static int set_full(const struct port_set *set)
 {
-	int proto, rc;
+	size_t i;
+
+	for (i = 0; i < sizeof(set->bits) / sizeof(set->bits[0]); i++)
+		if (set->bits[i] != UINT64_MAX)
+			return 0;
+	return 1;
+}
+
+/* set, uni: scratch bitmaps. */
+static int scope_rule(const struct rule *r, struct scope *sc,
+		      struct port_set *set, struct port_set *uni)
+{
+	int proto, fam, rc, some;
 
 	for (proto = 0; proto < PROTO_COUNT; proto++) {
-		if (!(r->protos & (1u << proto)))
-			continue;
-		if (proto == PROTO_ICMP6 || proto == PROTO_NON_IP)
-			continue; /* never a plain IPv4 packet */
-		if (proto >= PROTO_TCP && proto <= PROTO_DCCP) {
-			unsigned pp = (unsigned)proto - PROTO_TCP;
+		int ported = proto >= PROTO_TCP && proto <= PROTO_DCCP;
+		unsigned pp = (unsigned)proto - PROTO_TCP;
 
-			rc = bpfscope_v4(r->prog.bf_insns, r->prog.bf_len,
-					 ipproto_of(proto), set);
+		if (!(r->protos & (1u << proto)) || proto == PROTO_NON_IP)
+			continue;
+		some = 0;
+		if (ported)
+			memset(uni, 0, sizeof(*uni));
+		for (fam = 0; fam < 2; fam++) {
+			uint8_t *cls = &sc->cls[fam][proto];
+
+			if ((proto == PROTO_ICMP && fam == 1) ||
+			    (proto == PROTO_ICMP6 && fam == 0))
+				continue; /* no such packet */
+			rc = bpfscope_scan(r->prog.bf_insns, r->prog.bf_len,
+					   fam ? 6 : 4, ipproto_of(proto),
+					   ported ? set : NULL);
 			if (rc == 0) {
-				sc->cls[proto] = SCOPE_NEVER;
-			} else if (rc == 1) {
-				rc = set_to_ranges(set, &sc->r[pp], &sc->n[pp]);
-				if (rc < 0)
-					return -1;
-				if (rc == 0 &&
-				    !(sc->n[pp] == 1 && sc->r[pp][0].lo == 0 &&
-				      sc->r[pp][0].hi == 65535))
-					sc->cls[proto] = sc->n[pp]
-								 ? SCOPE_SOME
-								 : SCOPE_NEVER;
+				*cls = SCOPE_NEVER;
+			} else if (rc == 1 && ported && !set_full(set)) {
+				size_t w;
+
+				*cls = SCOPE_SOME;
+				some = 1;
+				for (w = 0; w < sizeof(set->bits) /
+						    sizeof(set->bits[0]);
+				     w++)
+					uni->bits[w] |= set->bits[w];
 			}
-		} else if (bpfscope_v4(r->prog.bf_insns, r->prog.bf_len,
-				       ipproto_of(proto), NULL) == 0) {
-			sc->cls[proto] = SCOPE_NEVER;
+		}
+		if (!some)
+			continue;
+		rc = set_to_ranges(uni, &sc->r[pp], &sc->n[pp]);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) { /* too fragmented: run it on every port */
+			for (fam = 0; fam < 2; fam++)
+				if (sc->cls[fam][proto] == SCOPE_SOME)
+					sc->cls[fam][proto] = SCOPE_ALL;
 		}
 	}
 	return 0;
@@ -579,9 +604,9 @@ static int ruleset_compile(struct ruleset *rs)
 {
 	struct ix_entry *ent = NULL;
 	struct scope *sc = NULL;
-	struct port_set *set = NULL;
+	struct port_set *set = NULL, *uni = NULL;
 	size_t cap = rs->nrules > rs->nexpects ? rs->nrules : rs->nexpects;
-	size_t i, ne, budget = INDEX_BUDGET, capv4;
+	size_t i, ne, budget = INDEX_BUDGET;
 	int pp, proto, rc, nfilt = 0;
 	uint8_t demote_d[PROTO_COUNT] = { 0 }, demote_s[PROTO_COUNT] = { 0 };
 
@@ -595,11 +620,12 @@ static int ruleset_compile(struct ruleset *rs)
 	if (nfilt) {
 		sc = calloc(rs->nrules, sizeof(*sc));
 		set = malloc(sizeof(*set));
-		if (!sc || !set)
+		uni = malloc(sizeof(*uni));
+		if (!sc || !set || !uni)
 			goto oom;
 		for (i = 0; i < rs->nrules; i++)
 			if (is_filter_only(&rs->rules[i]) &&
-			    scope_rule(&rs->rules[i], &sc[i], set) < 0)
+			    scope_rule(&rs->rules[i], &sc[i], set, uni) < 0)
 				goto oom;
 	}
 	for (pp = 0; pp < PORT_PROTOS; pp++) {
@@ -613,7 +639,7 @@ static int ruleset_compile(struct ruleset *rs)
 				ent[ne++] = (struct ix_entry){
 					(uint32_t)i, r->dst.ports,
 					r->dst.nports };
-			else if (sc && sc[i].cls[PROTO_TCP + pp] == SCOPE_SOME)
+			else if (sc && sc[i].n[pp])
 				ent[ne++] = (struct ix_entry){
 					(uint32_t)i, sc[i].r[pp], sc[i].n[pp] };
 		}
@@ -657,34 +683,43 @@ static int ruleset_compile(struct ruleset *rs)
 		}
 	}
 	for (proto = 0; proto < PROTO_COUNT; proto++) {
+		size_t capf[2] = { 0, 0 };
+		int fam;
+
 		cap = 0;
-		capv4 = 0;
 		for (i = 0; i < rs->nrules; i++) {
 			const struct rule *r = &rs->rules[i];
 			int resid = !r->dst.nports && !r->src.nports;
-			int v4 = resid;
+			int in;
 
 			if (!(r->protos & (1u << proto)))
 				continue;
 			if (r->dst.nports && demote_d[proto])
-				resid = v4 = 1;
+				resid = 1;
 			if (!r->dst.nports && r->src.nports && demote_s[proto])
-				resid = v4 = 1;
-			if (resid && sc && is_filter_only(r)) {
-				/* A scoped filter in the dport map is found
-				 * there, unless that map is over budget. */
-				if (sc[i].cls[proto] == SCOPE_NEVER)
-					v4 = 0;
-				else if (sc[i].cls[proto] == SCOPE_SOME)
-					v4 = demote_d[proto];
+				resid = 1;
+			if (!resid)
+				continue;
+			if (list_push(&rs->rresid[proto], &cap, (uint32_t)i) <
+			    0)
+				goto oom;
+			for (fam = 0; fam < 2; fam++) {
+				in = 1;
+				/* A scoped filter is found in the dport map,
+				 * unless that map is over budget. */
+				if (sc && is_filter_only(r)) {
+					uint8_t c = sc[i].cls[fam][proto];
+
+					if (c == SCOPE_NEVER)
+						in = 0;
+					else if (c == SCOPE_SOME)
+						in = demote_d[proto];
+				}
+				if (in && list_push(&rs->rresid_fam[fam][proto],
+						    &capf[fam],
+						    (uint32_t)i) < 0)
+					goto oom;
 			}
-			if (resid &&
-			    list_push(&rs->rresid[proto], &cap, (uint32_t)i) <
-				    0)
-				goto oom;
-			if (v4 && list_push(&rs->rresid_v4[proto], &capv4,
-					    (uint32_t)i) < 0)
-				goto oom;
 		}
 	}
 	rc = 0;
@@ -699,6 +734,7 @@ out:
 				free(sc[i].r[pp]);
 	free(sc);
 	free(set);
+	free(uni);
 	free(ent);
 	return rc;
 }
@@ -2124,12 +2160,16 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		a = ix_lookup(&rs->rdport[pp], p->dport, &na);
 		b = ix_lookup(&rs->rsport[pp], p->sport, &nb);
 	}
-	/* The packet shape bpfscope reasoned about, or everything. */
-	if (p->family == 4 && (p->has_ports || !ported) &&
-	    packet_get_u8(p->data, p->caplen, 0, &b0) == 0 && b0 == 0x45)
-		c = &rs->rresid_v4[p->proto];
-	else
-		c = &rs->rresid[p->proto];
+	/* The packet shapes bpfscope reasoned about, or everything. */
+	c = &rs->rresid[p->proto];
+	if (p->has_ports || !ported) {
+		if (p->family == 4 &&
+		    packet_get_u8(p->data, p->caplen, 0, &b0) == 0 &&
+		    b0 == 0x45)
+			c = &rs->rresid_fam[0][p->proto];
+		else if (p->family == 6 && p->l4_off == 40)
+			c = &rs->rresid_fam[1][p->proto];
+	}
 	nc = c->n;
 	while (ia < na || ib < nb || ic < nc) {
 		uint32_t va = ia < na ? a[ia] : UINT32_MAX;

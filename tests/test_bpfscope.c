@@ -28,17 +28,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs bpfscope on expr for ipproto; returns its result and the port set. */
-static int scope(const char *expr, int ipproto, struct port_set *set)
+/* Runs bpfscope on expr for family/ipproto; returns its result and the
+ * port set. */
+static int scope_fam(const char *expr, int family, int ipproto,
+		     struct port_set *set)
 {
 	struct bpf_program prog;
 	int rc;
 
 	if (pcap_compile(pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
 		fail_msg("%s: %s", expr, pcap_geterr(pc));
-	rc = bpfscope_v4(prog.bf_insns, prog.bf_len, ipproto, set);
+	rc = bpfscope_scan(prog.bf_insns, prog.bf_len, family, ipproto, set);
 	pcap_freecode(&prog);
 	return rc;
+}
+
+static int scope(const char *expr, int ipproto, struct port_set *set)
+{
+	return scope_fam(expr, 4, ipproto, set);
 }
 
 static unsigned count(const struct port_set *s)
@@ -110,6 +117,35 @@ static void test_protocols(void **state)
 	assert_int_equal(scope("ip proto 33", 136, NULL), 0);
 }
 
+static void test_ipv6(void **state)
+{
+	static struct port_set s;
+
+	(void)state;
+	assert_int_equal(scope_fam("tcp and dst port 8443", 6, 6, &s), 1);
+	assert_int_equal(count(&s), 1);
+	assert_true(port_set_has(&s, 8443));
+	assert_int_equal(scope_fam("tcp and dst port 8443", 6, 17, &s), 0);
+	assert_int_equal(scope_fam("ip", 6, 6, NULL), 0);
+	assert_int_equal(scope_fam("ip6", 6, 6, NULL), 1);
+	assert_int_equal(scope_fam("ip6", 4, 6, NULL), 0);
+	assert_int_equal(scope_fam("icmp6", 6, 58, NULL), 1);
+	assert_int_equal(scope_fam("icmp6", 6, 17, NULL), 0);
+	assert_int_equal(scope_fam("udp dst portrange 50000-50100", 6, 17, &s),
+			 1);
+	assert_int_equal(count(&s), 101);
+	/* a v4-only test on an IPv6 packet can never pass */
+	assert_int_equal(scope_fam("tcp and src net 198.51.100.0/24", 6, 6,
+				   &s),
+			 0);
+	/* unknown next header: anything goes */
+	assert_int_equal(scope_fam("tcp", 6, -1, NULL), 1);
+	/* byte comparisons on zero-extended loads */
+	assert_int_equal(scope_fam("ip[0] > 0x4f", 4, 6, NULL), 0);
+	assert_int_equal(scope_fam("ip6[0] & 0xf0 = 0x60", 6, 6, NULL), 1);
+	assert_int_equal(scope_fam("ip6[0] >= 0x70", 6, 6, NULL), 0);
+}
+
 static void test_bad_programs(void **state)
 {
 	static struct port_set s;
@@ -131,12 +167,12 @@ static void test_bad_programs(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(bpfscope_v4(fwd_oob, 2, 6, &s), -1);
+	assert_int_equal(bpfscope_scan(fwd_oob, 2, 4, 6, &s), -1);
 	assert_int_equal(count(&s), 65536);
-	assert_int_equal(bpfscope_v4(no_ret, 1, 6, &s), -1);
-	assert_int_equal(bpfscope_v4(NULL, 0, 6, &s), -1);
-	assert_int_equal(bpfscope_v4(div0, 3, 6, &s), 0);
-	assert_int_equal(bpfscope_v4(ret_a_unknown, 2, 6, &s), 1);
+	assert_int_equal(bpfscope_scan(no_ret, 1, 4, 6, &s), -1);
+	assert_int_equal(bpfscope_scan(NULL, 0, 4, 6, &s), -1);
+	assert_int_equal(bpfscope_scan(div0, 3, 4, 6, &s), 0);
+	assert_int_equal(bpfscope_scan(ret_a_unknown, 2, 4, 6, &s), 1);
 	assert_int_equal(count(&s), 65536);
 }
 
@@ -145,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_protocols),
+		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_bad_programs),
 	};
 
