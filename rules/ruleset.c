@@ -820,7 +820,7 @@ static void diag_loc(struct parser *ps, struct pfile *f, struct loc l,
 	free(buf);
 }
 
-#define diag(ps, f, fmt, ...) diag_loc(ps, f, loc_of(&(f)->tok), fmt, __VA_ARGS__)
+#define diag(ps, f, ...) diag_loc(ps, f, loc_of(&(f)->tok), __VA_ARGS__)
 
 static void diag_file(struct parser *ps, const char *name, const char *fmt,
 		      ...) __attribute__((format(printf, 3, 4)));
@@ -1031,8 +1031,7 @@ static int parse_list(struct parser *ps, struct pfile *f, item_fn item,
 		}
 		if (at_eol(f)) {
 			diag(ps, f, "missing \"}\" (lists end on the line "
-				    "they start)%s",
-			     "");
+				    "they start)");
 			return -1;
 		}
 		if (item(ps, f, arg) < 0)
@@ -1223,8 +1222,7 @@ static int parse_endpoint(struct parser *ps, struct pfile *f,
 		return parse_portspec(ps, f, protos, e);
 	if (at_eol(f)) {
 		diag(ps, f, "missing address, expected any, an address, a "
-			    "prefix, a list, port or class%s",
-		     "");
+			    "prefix, a list, port or class");
 		return -1;
 	}
 	if (parse_addrs(ps, f, e) < 0)
@@ -1292,7 +1290,7 @@ static int parse_filter_clause(struct parser *ps, struct pfile *f,
 	char d[64];
 
 	if (r->has_filter) {
-		diag(ps, f, "duplicate \"filter\"%s", "");
+		diag(ps, f, "duplicate \"filter\"");
 		return -1;
 	}
 	if (next(ps, f) < 0)
@@ -1445,8 +1443,7 @@ static int parse_expect(struct parser *ps, struct pfile *f)
 		return -1;
 	if (at_eol(f)) {
 		diag(ps, f, "expect needs a protocol (tcp, udp, udplite, sctp "
-			    "or dccp)%s",
-		     "");
+			    "or dccp)");
 		return -1;
 	}
 	{
@@ -1559,7 +1556,7 @@ static int parse_local(struct parser *ps, struct pfile *f)
 	if (next(ps, f) < 0)
 		return -1;
 	if (at_eol(f)) {
-		diag(ps, f, "local needs an address or prefix%s", "");
+		diag(ps, f, "local needs an address or prefix");
 		return -1;
 	}
 	if (f->tok.type == LEXER_LBRACE) {
