@@ -52,9 +52,13 @@ void progress_tick(struct progress *pg, uint64_t packets)
 			pg->name, mb, (double)pg->size / 1e6,
 			(int)(100.0 * (double)pos / (double)pg->size),
 			secs > 0 ? (double)packets / secs : 0);
-	else
+	else if (pos >= 0)
 		fprintf(stderr, "\r%s: %.1f MB, %.0f packets/s\033[K", pg->name,
 			mb, secs > 0 ? (double)packets / secs : 0);
+	else /* a pipe has no position */
+		fprintf(stderr, "\r%s: %llu packets, %.0f packets/s\033[K",
+			pg->name, (unsigned long long)packets,
+			secs > 0 ? (double)packets / secs : 0);
 	fflush(stderr);
 	pg->drawn = 1;
 }

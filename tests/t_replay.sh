@@ -135,6 +135,28 @@ for l in open(sys.argv[1]): json.loads(l)' "$tmp/out"
 	check "$?" 0 "jsonl: valid JSON"
 fi
 
+# The progress line: on stderr only when it is a terminal, drawn when a
+# run takes a while (here a pipe that stalls), erased at the end.
+{
+	cat "$tmp/eth.pcap"
+	i=0
+	while [ $i -lt 500 ]; do tail -c +25 "$tmp/eth.pcap"; i=$((i + 1)); done
+} >"$tmp/big.pcap"
+cat >"$tmp/slow.sh" <<EOS
+{ head -c 20000 "$tmp/big.pcap"; sleep 0.6; tail -c +20001 "$tmp/big.pcap"; } |
+	"$REPLAY" -r "$ROOT/tests/replay/basic.rules" - >/dev/null
+EOS
+sh "$tmp/slow.sh" 2>"$tmp/err"
+check "$(wc -c <"$tmp/err" | tr -d ' ')" 0 "progress: nothing when stderr is not a terminal"
+if command -v script >/dev/null 2>&1; then
+	script -qec "sh $tmp/slow.sh" /dev/null >"$tmp/tty" 2>&1
+	check "$(tr '\r' '\n' <"$tmp/tty" | grep -c '^-: [0-9]* packets, [0-9]* packets/s' |
+		awk '{ print ($1 >= 1) }')" 1 \
+		"progress: drawn on a terminal"
+	check "$(tail -c 4 "$tmp/tty" | od -An -c | tr -d ' ')" '\r033[K' \
+		"progress: erased at the end"
+fi
+
 # --help and --version exit 0 and print to stdout
 "$REPLAY" --help >"$tmp/out" 2>&1
 check "$?" 0 "--help exit"
