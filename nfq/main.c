@@ -372,6 +372,7 @@ struct daemon {
 	size_t nworkers;
 	struct stats_global g;
 	struct stats_queue sq[MAX_QUEUES];
+	int kernel_fd;
 };
 
 static void collect(struct daemon *dm)
@@ -386,7 +387,7 @@ static void collect(struct daemon *dm)
 		s->num = worker_queue_num(dm->workers[i]);
 		stats_copy(&s->c, worker_counters(dm->workers[i]));
 		worker_queue_stats(dm->workers[i], &s->q);
-		(void)stats_read_kernel(NULL, s->num, &s->k);
+		(void)stats_read_kernel(dm->kernel_fd, s->num, &s->k);
 	}
 }
 
@@ -614,6 +615,7 @@ int main(int argc, char **argv)
 				  qc.num);
 	}
 
+	dm.kernel_fd = stats_kernel_open(NULL);
 	keep = PRIVDROP_NET_ADMIN;
 	if (dm.o.owner_caps)
 		keep |= PRIVDROP_SYS_PTRACE | PRIVDROP_DAC_READ_SEARCH;
@@ -689,6 +691,8 @@ out:
 		worker_free(dm.workers[i]);
 	policy_shutdown();
 	log_close();
+	if (dm.kernel_fd >= 0)
+		close(dm.kernel_fd);
 	close(stop_fd);
 	close(sfd);
 	return rc;

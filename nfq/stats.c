@@ -28,22 +28,31 @@ void stats_copy(struct stats_counters *dst, const struct stats_counters *src)
 	dst->mark_loops = stats_load(src->mark_loops);
 }
 
-int stats_read_kernel(const char *procroot, uint16_t num,
-		      struct stats_kernel *out)
+int stats_kernel_open(const char *procroot)
 {
-	char path[512], line[256];
-	FILE *f;
-	int rc = -1;
+	char path[512];
 
-	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "%s/net/netfilter/nfnetlink_queue",
 		 procroot ? procroot : "/proc");
-	f = fopen(path, "re");
-	if (!f)
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int stats_read_kernel(int fd, uint16_t num, struct stats_kernel *out)
+{
+	char buf[16384], *line, *save = NULL;
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (fd < 0)
 		return -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
 	/* queue_num portid queue_total copy_mode copy_range queue_dropped
 	 * user_dropped id_sequence 1 */
-	while (fgets(line, sizeof(line), f)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long v[8];
 
 		if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu",
@@ -55,11 +64,9 @@ int stats_read_kernel(const char *procroot, uint16_t num,
 		out->queue_dropped = v[5];
 		out->user_dropped = v[6];
 		out->id_sequence = v[7];
-		rc = 0;
-		break;
+		return 0;
 	}
-	fclose(f);
-	return rc;
+	return -1;
 }
 
 static void help(FILE *f, const char *name, const char *type, const char *text)

@@ -58,10 +58,18 @@ struct stats_global {
 /* Copies a live counter block with relaxed loads. */
 void stats_copy(struct stats_counters *dst, const struct stats_counters *src);
 
-/* Reads one queue's line from the proc file (procroot normally "/proc").
- * Returns 0 and sets out->valid, or -1 when the queue is not listed. */
-int stats_read_kernel(const char *procroot, uint16_t num,
-		      struct stats_kernel *out);
+/*
+ * Opens <procroot>/net/netfilter/nfnetlink_queue (procroot normally
+ * "/proc").  Done once while still root: the file is mode 0440 and, once
+ * the process has changed uid, /proc/self/net is no longer ours to open.
+ * Returns the descriptor or -1.
+ */
+int stats_kernel_open(const char *procroot);
+
+/* Reads one queue's line through that descriptor (re-read from offset 0
+ * each time).  Returns 0 and sets out->valid, or -1 when the queue is not
+ * listed or fd is -1. */
+int stats_read_kernel(int fd, uint16_t num, struct stats_kernel *out);
 
 /*
  * Writes the exposition to path atomically (path.tmp, then rename).

@@ -1,0 +1,115 @@
+#!/bin/sh
+# Sends NEW inbound connections to portclass-nfq through NFQUEUE, for IPv4
+# (iptables) and IPv6 (ip6tables), in a dedicated chain (PORTCLASS) jumped
+# to from the top of INPUT.  See portclass-nfq(8).
+#
+# Only NEW packets are queued (-m conntrack --ctstate NEW): established
+# traffic, including replies to our own outgoing connections, never leaves
+# the kernel.  --queue-bypass accepts packets while no daemon is bound, so a
+# stopped or crashed daemon never blackholes a server (--fail-closed drops
+# that instead).
+#
+# Reject: the daemon answers `reject` with NF_REPEAT and the reject mark.
+# The packet then walks INPUT again; the mark rules at the head of the
+# chain REJECT it (TCP reset, ICMP/ICMPv6 port unreachable), and the queue
+# rules skip marked packets, so it is never queued twice.
+#
+# usage: iptables-setup.sh [-q NUM|FIRST:LAST] [-i IFACE] [-p PORTS]
+#            [-P PROTOS] [-m MARK] [-c CHAIN] [-4|-6] [--fail-closed]
+set -eu
+
+queue=0
+iface=""
+ports=""
+protos="tcp udp"
+mark=0x70c1a55
+chain=PORTCLASS
+families="4 6"
+bypass="--queue-bypass"
+
+usage() {
+	cat <<USAGE
+usage: $0 [options]
+  -q, --queue N|A:B     queue number, or a range balanced over CPUs
+                        (--queue-balance A:B --queue-cpu-fanout); default 0
+  -i, --interface IF    only packets arriving on IF (default: all)
+  -p, --ports PORTS     only these destination ports, e.g. 32768:65535
+                        (default: all)
+  -P, --protos LIST     protocols to queue (default "tcp udp")
+  -m, --mark MARK       reject mark, as portclass-nfq --reject-mark
+                        (default 0x70c1a55)
+  -c, --chain NAME      chain name (default PORTCLASS)
+  -4 | -6               IPv4 or IPv6 only (default both)
+      --fail-closed     no --queue-bypass: packets are dropped while no
+                        daemon is bound
+USAGE
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-q|--queue) queue=$2; shift 2 ;;
+	-i|--interface) iface=$2; shift 2 ;;
+	-p|--ports) ports=$2; shift 2 ;;
+	-P|--protos) protos=$2; shift 2 ;;
+	-m|--mark) mark=$2; shift 2 ;;
+	-c|--chain) chain=$2; shift 2 ;;
+	-4) families=4; shift ;;
+	-6) families=6; shift ;;
+	--fail-closed) bypass=""; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "$0: unknown option $1" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
+case "$queue" in
+*:*) qtarget="--queue-balance $queue --queue-cpu-fanout" ;;
+*) qtarget="--queue-num $queue" ;;
+esac
+
+for fam in $families; do
+	if [ "$fam" = 4 ]; then
+		ipt=iptables
+		unreach=icmp-port-unreachable
+	else
+		ipt=ip6tables
+		unreach=icmp6-port-unreachable
+	fi
+	if ! command -v "$ipt" >/dev/null 2>&1; then
+		echo "$0: $ipt not found, skipping IPv$fam" >&2
+		continue
+	fi
+	# Idempotent: an existing chain is flushed and refilled.
+	if $ipt -w -n -L "$chain" >/dev/null 2>&1; then
+		$ipt -w -F "$chain"
+	else
+		$ipt -w -N "$chain"
+	fi
+	$ipt -w -C INPUT -j "$chain" 2>/dev/null ||
+		$ipt -w -I INPUT 1 -j "$chain"
+
+	inopt=""
+	[ -n "$iface" ] && inopt="-i $iface"
+	# 1. Packets the daemon rejected come back here marked.
+	for p in $protos; do
+		case "$p" in
+		tcp) how="--reject-with tcp-reset" ;;
+		*) how="--reject-with $unreach" ;;
+		esac
+		# shellcheck disable=SC2086
+		$ipt -w -A "$chain" $inopt -p "$p" -m mark --mark "$mark" \
+			-j REJECT $how
+	done
+	# 2. NEW inbound connections go to the queue; marked ones never.
+	for p in $protos; do
+		portopt=""
+		if [ -n "$ports" ]; then
+			case "$p" in
+			tcp|udp|udplite|sctp|dccp) portopt="--dport $ports" ;;
+			esac
+		fi
+		# shellcheck disable=SC2086
+		$ipt -w -A "$chain" $inopt -p "$p" $portopt \
+			-m conntrack --ctstate NEW -m mark ! --mark "$mark" \
+			-j NFQUEUE $qtarget $bypass
+	done
+done

@@ -1,0 +1,163 @@
+# Shared by tests/t_nfq_*.sh: a network namespace per test, the contrib
+# iptables rules inside it, the daemon, servers and clients (tests/nfq/pc.py),
+# all torn down by a trap on any exit.  Loopback only.  Every wait is
+# bounded.  Source it after setting NAME.
+#
+#   nfq_init NAME            root/tool checks (exit 77), namespace, trap
+#   nsx CMD...               run in the namespace
+#   nfq_start ARGS...        start the daemon (log in $LOG, stderr in $ERR)
+#   nfq_stop                 SIGTERM, bounded wait, exit status in $NFQ_RC
+#   server tcp|udp HOST PORT NAME   start a server, pid in $TMP/NAME.pid
+#   client tcp|udp HOST PORT TIMEOUT  prints ok|refused|timeout ...
+#   wait_for FILE REGEX SECS
+#   fail MSG / skip MSG
+
+: "${BUILD:=build}"
+NFQ=$BUILD/portclass-nfq
+PCPY=tests/nfq/pc.py
+PIDS=""
+NS=""
+DAEMON=""
+TMP=""
+
+fail() {
+	echo "FAIL: $*"
+	if [ -n "$TMP" ]; then
+		for f in "$TMP"/log "$TMP"/err; do
+			[ -s "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
+		done
+	fi
+	exit 1
+}
+
+skip() {
+	echo "skip: $*"
+	exit 77
+}
+
+nfq_cleanup() {
+	for p in $DAEMON $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in $DAEMON $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+	[ -n "$TMP" ] && rm -rf "$TMP"
+	return 0
+}
+
+nsx() {
+	ip netns exec "$NS" "$@"
+}
+
+nfq_init() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, iptables, NFQUEUE)"
+	for t in ip iptables ip6tables python3 timeout; do
+		command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
+	done
+	[ -x "$NFQ" ] || fail "$NFQ not built"
+	# The system interpreter starts fastest (no version-manager shims).
+	PY=python3
+	[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+	TMP=$(mktemp -d /tmp/pc-nfq.XXXXXX)
+	chmod 755 "$TMP"
+	NS="pc-$1-$$"
+	trap nfq_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+	ip netns add "$NS" || skip "cannot create a network namespace"
+	nsx ip link set lo up || fail "lo up"
+	# NFQUEUE support: the xtables target must load.
+	if ! nsx iptables -w -A INPUT -p tcp --dport 9 -j NFQUEUE --queue-num 9 \
+		--queue-bypass 2>"$TMP/probe.err"; then
+		skip "no NFQUEUE support: $(head -n 1 "$TMP/probe.err")"
+	fi
+	nsx iptables -w -D INPUT -p tcp --dport 9 -j NFQUEUE --queue-num 9 \
+		--queue-bypass
+	LOG=$TMP/log
+	ERR=$TMP/err
+	: >"$LOG"
+	: >"$ERR"
+}
+
+# wait_for FILE REGEX SECS: 0 once a line of FILE matches, 1 on timeout.
+wait_for() {
+	i=0
+	n=$(($3 * 10))
+	while [ $i -lt $n ]; do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+nfq_start() {
+	: >"$LOG"
+	: >"$ERR"
+	# ip execs the daemon, so $! is the daemon's own pid.
+	ip netns exec "$NS" "$NFQ" "$@" >"$LOG" 2>"$ERR" &
+	DAEMON=$!
+	wait_for "$LOG" '"type":"start"' 10 ||
+		fail "daemon did not start: $(cat "$ERR")"
+}
+
+nfq_stop() {
+	NFQ_RC=none
+	[ -n "$DAEMON" ] || return 0
+	kill -TERM "$DAEMON" 2>/dev/null
+	i=0
+	while kill -0 "$DAEMON" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$DAEMON" 2>/dev/null; then
+		kill -9 "$DAEMON"
+		wait "$DAEMON" 2>/dev/null
+		DAEMON=""
+		fail "daemon did not stop within 10 s of SIGTERM"
+	fi
+	wait "$DAEMON"
+	NFQ_RC=$?
+	DAEMON=""
+}
+
+# server tcp|udp HOST PORT NAME [LIFETIME]
+server() {
+	rm -f "$TMP/$4.pid"
+	ip netns exec "$NS" $PY "$PCPY" "$1-server" "$2" "$3" "$TMP/$4.pid" \
+		"${5:-60}" &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$TMP/$4.pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s "$TMP/$4.pid" ] || fail "server $4 did not start"
+}
+
+# client tcp|udp HOST PORT TIMEOUT [SPORT]: prints "ok 0.002", "refused ..."
+client() {
+	timeout $(($4 + 5)) ip netns exec "$NS" $PY "$PCPY" "$1-client" \
+		"$2" "$3" "$4" ${5:-} || echo "killed"
+}
+
+# expect_client WANT tcp|udp HOST PORT TIMEOUT
+expect_client() {
+	want=$1
+	shift
+	got=$(client "$@")
+	case "$got" in
+	"$want "*) ;;
+	*) fail "$1 client to $2 port $3: expected $want, got '$got'" ;;
+	esac
+}
+
+# json_lines REGEX...: the log lines matching every REGEX.
+json_lines() {
+	out=$(cat "$LOG")
+	for re in "$@"; do
+		out=$(printf '%s\n' "$out" | grep -E -- "$re" || true)
+	done
+	printf '%s' "$out"
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Servers and clients for the portclass-nfq namespace tests.
+
+  pc.py tcp-server HOST PORT PIDFILE LIFETIME   accept, send "hi", close
+  pc.py udp-server HOST PORT PIDFILE LIFETIME   echo every datagram
+  pc.py tcp-client HOST PORT TIMEOUT [SPORT]    prints ok|refused|timeout|error
+  pc.py udp-client HOST PORT TIMEOUT            prints ok|refused|timeout|error
+
+Servers write their own pid to PIDFILE once they listen and exit after
+LIFETIME seconds, so nothing outlives a test.  Clients always exit 0 and
+print one word (plus the elapsed seconds).
+"""
+import os
+import socket
+import sys
+import time
+
+
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def tcp_server(host, port, pidfile, lifetime):
+    s = socket.socket(family(host), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port))
+    s.listen(16)
+    s.settimeout(0.2)
+    with open(pidfile + ".tmp", "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.rename(pidfile + ".tmp", pidfile)
+    end = time.time() + lifetime
+    while time.time() < end:
+        try:
+            c, _ = s.accept()
+        except socket.timeout:
+            continue
+        try:
+            c.sendall(b"hi\n")
+        except OSError:
+            pass
+        c.close()
+
+
+def udp_server(host, port, pidfile, lifetime):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.bind((host, port))
+    s.settimeout(0.2)
+    with open(pidfile + ".tmp", "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.rename(pidfile + ".tmp", pidfile)
+    end = time.time() + lifetime
+    while time.time() < end:
+        try:
+            data, peer = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        s.sendto(data, peer)
+
+
+def tcp_client(host, port, timeout, sport=0):
+    t = time.time()
+    s = socket.socket(family(host), socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        if sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("::" if ":" in host else "0.0.0.0", sport))
+        s.connect((host, port))
+        data = s.recv(16)
+        r = "ok" if data.startswith(b"hi") else "nodata"
+    except ConnectionRefusedError:
+        r = "refused"
+    except socket.timeout:
+        r = "timeout"
+    except OSError as e:
+        r = "error:%s" % e.errno
+    print("%s %.3f" % (r, time.time() - t))
+
+
+def udp_client(host, port, timeout):
+    t = time.time()
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        s.send(b"ping")
+        data = s.recv(2048)
+        r = "ok" if data == b"ping" else "nodata"
+    except ConnectionRefusedError:
+        r = "refused"
+    except socket.timeout:
+        r = "timeout"
+    except OSError as e:
+        r = "error:%s" % e.errno
+    print("%s %.3f" % (r, time.time() - t))
+
+
+def main():
+    mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode == "tcp-server":
+        tcp_server(host, port, sys.argv[4], float(sys.argv[5]))
+    elif mode == "udp-server":
+        udp_server(host, port, sys.argv[4], float(sys.argv[5]))
+    elif mode == "tcp-client":
+        sport = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+        tcp_client(host, port, float(sys.argv[4]), sport)
+    elif mode == "udp-client":
+        udp_client(host, port, float(sys.argv[4]))
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main()
