@@ -74,6 +74,17 @@ struct replay *replay_new(const struct replay_opts *o, char *err,
 	return r;
 }
 
+/* libpcap puts the file name in front of some messages and not others;
+ * ours always name the file once. */
+static const char *without_path(const char *msg, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+		return msg + n + 2;
+	return msg;
+}
+
 static void dump_close(struct dump *d, int *failed)
 {
 	if (d->d) {
@@ -142,7 +153,7 @@ static int dump_prepare(struct dump *d, int dlt, const char *input,
 		d->d = pcap_dump_open(d->dead, d->path);
 		if (!d->d) {
 			fprintf(stderr, PROG ": %s: %s\n", d->path,
-				pcap_geterr(d->dead));
+				without_path(pcap_geterr(d->dead), d->path));
 			*failed = 1;
 			return -1;
 		}
@@ -344,12 +355,8 @@ int replay_file(struct replay *r, const char *path)
 	}
 	pc = open_capture(r, path, errbuf);
 	if (!pc) {
-		/* libpcap names the file itself for some errors, not others */
-		const char *msg = errbuf;
-		size_t n = strlen(path);
+		const char *msg = without_path(errbuf, path);
 
-		if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-			msg += n + 2;
 		fprintf(stderr, PROG ": %s: %s\n", path, msg);
 		report_file_error(r->o.rep, (unsigned)fidx, 0, msg);
 		return -1;

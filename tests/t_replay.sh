@@ -121,6 +121,22 @@ check "$?" 2 "write: mixed link types exit status"
 check "$(grep -c 'differs from EN10MB' "$tmp/err")" 1 "write: mixed link types message"
 check "$(frames_of "$tmp/p2.pcap")" 11 "write: mixed link types, first file only"
 
+# Output that cannot be written is an error (exit 2), named once.
+(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-passed no-dir/x.pcap \
+	eth.pcap >/dev/null 2>"$tmp/err")
+check "$?" 2 "write: cannot create"
+check "$(cat "$tmp/err")" "portclass-replay: no-dir/x.pcap: No such file or directory" \
+	"write: cannot create message"
+if [ -w /dev/full ]; then
+	(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-dropped /dev/full \
+		eth.pcap >/dev/null 2>"$tmp/err")
+	check "$?" 2 "write: device full"
+	(cd "$tmp" && "$REPLAY" -r replay/basic.rules eth.pcap >/dev/full 2>"$tmp/err")
+	check "$?" 2 "stdout: device full"
+	check "$(cat "$tmp/err")" "portclass-replay: standard output: No space left on device" \
+		"stdout: device full message"
+fi
+
 # Nothing goes to stdout but the report: jsonl lines all parse as objects.
 (cd "$tmp" && "$REPLAY" -r replay/basic.rules --format jsonl --events packets \
 	eth.pcap vlan.pcap sll2.pcap >"$tmp/out" 2>"$tmp/err")
