@@ -2,7 +2,8 @@
 # t_corpus: every capture in ../shared/corpus/tcpdump/ (tcpdump's own test
 # captures: hundreds of link types, malformed and truncated files) through
 # `portclass-replay --format jsonl --events packets`.  For each file:
-#   - exit 0 or 2 (2 only with a message on stderr), within 10 s;
+#   - exit 0 or 2 (2 only with a message on stderr, and never for a
+#     supported link type in a file tcpdump reads cleanly), within 10 s;
 #   - no AddressSanitizer, LeakSanitizer or UBSan report;
 #   - the stream ends with the "summary" object;
 #   - on exit 0, one "packet" line per frame, frames numbered 1..N, and N
@@ -68,6 +69,16 @@ one() {
 			fail "exit 2 without a message"
 			return 0
 		fi
+		# A link type the replay takes, in a file tcpdump reads
+		# from end to end, is no input error.
+		case $lt in
+		EN10MB | LINUX_SLL | LINUX_SLL2 | RAW | IPV4 | IPV6 | NULL | LOOP)
+			if [ -n "$tcnt" ]; then
+				fail "exit 2 on a clean $lt capture: $(head -c 160 "$err")"
+				return 0
+			fi
+			;;
+		esac
 		;;
 	*)
 		fail "exit $rc: $(head -c 200 "$err" | tr '\n' ' ')"
