@@ -177,6 +177,27 @@ static void maybe_refresh(struct worker *w, const struct ruleset *rs,
 		refresh_listeners(w, now);
 }
 
+static void kv_str_or_null(struct jsonw *j, const char *key, const char *v)
+{
+	if (v && *v)
+		jsonw_kv_string(j, key, v);
+	else
+		jsonw_kv_null(j, key);
+}
+
+/* The owner members exactly as event_write_listener names them. */
+static void write_owner(struct jsonw *j, const struct listener_owner *o)
+{
+	if (o && o->pid >= 0)
+		jsonw_kv_int(j, "pid", o->pid);
+	else
+		jsonw_kv_null(j, "pid");
+	kv_str_or_null(j, "program", o ? o->program : NULL);
+	kv_str_or_null(j, "exe", o ? o->exe : NULL);
+	kv_str_or_null(j, "user", o ? o->user : NULL);
+	kv_str_or_null(j, "unit", o ? o->unit : NULL);
+}
+
 static void log_packet(struct worker *w, const struct packet *p,
 		       const struct decision *d, int ct_new)
 {
@@ -197,24 +218,25 @@ static void log_packet(struct worker *w, const struct packet *p,
 	event_write_ts(j, "ts", real_ns());
 	jsonw_kv_uint(j, "queue", queue_num(w->q));
 	event_write_packet(j, p, d);
-	if (d->alert || (d->is_new && p->has_ports)) {
+	if (d->alert) {
 		const struct listener_owner *o = NULL;
-		struct listener *l = NULL;
-		int state;
 
-		if (d->alert) {
-			state = d->listener;
-			l = d->owner_of;
-		} else {
-			l = w->have_table ?
-				    listener_table_find(w->listeners, p->proto,
-							p->family, p->dst,
-							p->dport) : NULL;
-			state = w->have_table ? (l != NULL) : -1;
-		}
-		if (state > 0 && l)
-			o = listener_owner(w->listeners, l);
-		event_write_listener(j, state, o);
+		if (d->listener > 0 && d->owner_of)
+			o = listener_owner(w->listeners, d->owner_of);
+		event_write_listener(j, d->listener, o);
+	} else if (d->is_new && p->has_ports) {
+		/* Not an alert (an explicit rule): whether something listens
+		 * and who, without calling it rogue. */
+		struct listener *l = NULL;
+
+		if (w->have_table)
+			l = listener_table_find(w->listeners, p->proto,
+						p->family, p->dst, p->dport);
+		if (!w->have_table)
+			jsonw_kv_null(j, "listener");
+		else
+			jsonw_kv_string(j, "listener", l ? "present" : "none");
+		write_owner(j, l ? listener_owner(w->listeners, l) : NULL);
 	}
 	jsonw_kv_string(j, "conntrack",
 			ct_new > 0 ? "new" : ct_new == 0 ? "not-new" : "none");
