@@ -5,6 +5,8 @@
   pc.py udp-server HOST PORT PIDFILE LIFETIME   echo every datagram
   pc.py tcp-client HOST PORT TIMEOUT [SPORT]    prints ok|refused|timeout|error
   pc.py udp-client HOST PORT TIMEOUT            prints ok|refused|timeout|error
+  pc.py tcp-burst HOST FIRSTPORT COUNT TIMEOUT  COUNT connections to
+                                                FIRSTPORT.. prints a tally
 
 Servers write their own pid to PIDFILE once they listen and exit after
 LIFETIME seconds, so nothing outlives a test.  Clients always exit 0 and
@@ -96,6 +98,25 @@ def udp_client(host, port, timeout):
     print("%s %.3f" % (r, time.time() - t))
 
 
+def tcp_burst(host, first, count, timeout):
+    tally = {}
+    for i in range(count):
+        s = socket.socket(family(host), socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect((host, first + i))
+            r = "ok"
+        except ConnectionRefusedError:
+            r = "refused"
+        except socket.timeout:
+            r = "timeout"
+        except OSError as e:
+            r = "error:%s" % e.errno
+        s.close()
+        tally[r] = tally.get(r, 0) + 1
+    print(" ".join("%s=%d" % kv for kv in sorted(tally.items())))
+
+
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "tcp-server":
@@ -107,6 +128,8 @@ def main():
         tcp_client(host, port, float(sys.argv[4]), sport)
     elif mode == "udp-client":
         udp_client(host, port, float(sys.argv[4]))
+    elif mode == "tcp-burst":
+        tcp_burst(host, port, int(sys.argv[4]), float(sys.argv[5]))
     else:
         sys.exit("unknown mode " + mode)
 

@@ -1,0 +1,44 @@
+#!/bin/sh
+# t_nfq_reload: SIGHUP reloads the rules.  A broken file keeps the old rules
+# (the rogue listener stays rejected) and every error is reported with
+# file:line; a good file changes behaviour (an `expect` lets it through).
+set -u
+. tests/nfq/lib.sh
+nfq_init reload
+
+nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
+R=$TMP/rules
+printf 'unexpected reject log\ndefault pass\n' >"$R"
+server tcp 0.0.0.0 60314 rogue
+nfq_start -r "$R" -q 0 --user nobody
+expect_client refused tcp 127.0.0.1 60314 3
+
+# Two mistakes: both must be reported, and nothing may change.
+printf 'unexpected reject log\ndefault pass\nexpect tcp port 70000\nbogus\n' >"$R"
+kill -HUP "$DAEMON"
+wait_for "$LOG" '"type":"reload"' 5 || fail "no reload line"
+json_lines '"type":"reload"' '"ok":false' '"errors":2' | grep -q . ||
+	fail "broken reload not reported: $(json_lines '"type":"reload"')"
+grep -q "$R:3:[0-9]*: error: .*70000" "$ERR" || fail "error on line 3 not reported"
+grep -q "$R:4:[0-9]*: error:" "$ERR" || fail "error on line 4 not reported"
+grep -q "keeping the old rules" "$ERR" || fail "no 'keeping the old rules'"
+expect_client refused tcp 127.0.0.1 60314 3
+
+# A good file: the listener is now expected.
+printf 'unexpected reject log\ndefault pass\nexpect tcp port 60314\n' >"$R"
+kill -HUP "$DAEMON"
+wait_for "$LOG" '"type":"reload".*"ok":true' 5 || fail "good reload not logged"
+expect_client ok tcp 127.0.0.1 60314 3
+# And back again, to show the swap is not one-way.
+printf 'unexpected drop log\ndefault pass\n' >"$R"
+kill -HUP "$DAEMON"
+i=0
+while [ "$(json_lines '"type":"reload"' '"ok":true' | grep -c .)" -lt 2 ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_client timeout tcp 127.0.0.1 60314 2
+nfq_stop
+[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC"
+if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
+echo ok
