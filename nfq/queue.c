@@ -198,11 +198,44 @@ static int config_request(struct queue *q, struct nlmsghdr *nlh)
 	}
 }
 
+/*
+ * The kernel answers EPERM both to a process without CAP_NET_ADMIN and to
+ * a bind of a queue another socket holds.  The proc file lists bound
+ * queues with the holder's netlink port id: tell the two apart with it.
+ * Returns the port id, or 0 when the queue is not listed.
+ */
+static unsigned long bound_by(uint16_t num)
+{
+	FILE *f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "re");
+	unsigned long long qn, portid;
+	char line[256];
+	unsigned long who = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llu %llu", &qn, &portid) == 2 && qn == num) {
+			who = (unsigned long)portid;
+			break;
+		}
+	fclose(f);
+	return who;
+}
+
 static void bind_error(uint16_t num, int e, char *err, size_t errlen)
 {
+	unsigned long who;
+
 	switch (e) {
 	case EPERM:
 	case EACCES:
+		who = bound_by(num);
+		if (who) {
+			snprintf(err, errlen,
+				 "cannot bind queue %u: already bound by another "
+				 "process (netlink port id %lu)", num, who);
+			break;
+		}
 		snprintf(err, errlen,
 			 "cannot bind queue %u: %s (needs root or CAP_NET_ADMIN)",
 			 num, strerror(e));
