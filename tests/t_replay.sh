@@ -173,6 +173,23 @@ if command -v script >/dev/null 2>&1; then
 		"progress: erased at the end"
 fi
 
+# Damaged captures (mkpcap's mutants): exit 0 or 2, never a crash, a hang
+# or a sanitizer report, and the jsonl stream still ends with its summary.
+bad=0 n=0
+for m in "$tmp"/mutant*; do
+	n=$((n + 1))
+	timeout 20 "$REPLAY" -r "$ROOT/tests/replay/basic.rules" --format jsonl \
+		--events packets "$m" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if { [ "$rc" != 0 ] && [ "$rc" != 2 ]; } || sanitizer_hit "$tmp/err" ||
+	    ! tail -n 1 "$tmp/out" | grep -q '^{"type":"summary"'; then
+		echo "FAIL mutant $(basename "$m"): exit $rc"
+		head -n 20 "$tmp/err"
+		bad=$((bad + 1))
+	fi
+done
+check "$bad" 0 "mutants: $n damaged captures"
+
 # --help and --version exit 0 and print to stdout
 "$REPLAY" --help >"$tmp/out" 2>&1
 check "$?" 0 "--help exit"

@@ -4,8 +4,9 @@
  *
  *   eth.pcap vlan.pcap qinq.pcap sll.pcap sll2.pcap raw.pcap ipv4.pcap
  *   ipv6.pcap null.pcap null-be.pcap loop.pcap eth.pcapng
- *   unsupported.pcap user13.pcap truncated.pcap corrupt.pcap bad-caplen.pcap
- *   empty.pcap
+ *   unsupported.pcap user13.pcap truncated.pcap truncated.pcapng corrupt.pcap
+ *   bad-caplen.pcap empty.pcap, and mutant-*.pcap/.pcapng (random bytes
+ *   overwritten) for the robustness check
  *
  * Every capture carries the same scenario of IP packets (see scenario()),
  * wrapped in its link layer, so their reports differ only where the link
@@ -523,20 +524,59 @@ static int write_bytes(const char *name, const void *b, size_t n)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-/* Writes eth.pcap's bytes minus the last `cut` into name. */
-static int write_cut(const char *name, size_t cut)
+static size_t read_all(const char *name, uint8_t *b, size_t len)
 {
-	static uint8_t b[1 << 16];
-	FILE *f = fopen(path("eth.pcap"), "rb");
+	FILE *f = fopen(path(name), "rb");
 	size_t n;
 
 	if (!f)
-		return -1;
-	n = fread(b, 1, sizeof(b), f);
+		return 0;
+	n = fread(b, 1, len, f);
 	fclose(f);
+	return n;
+}
+
+/* Writes from's bytes minus the last `cut` into name. */
+static int write_cut(const char *from, const char *name, size_t cut)
+{
+	static uint8_t b[1 << 16];
+	size_t n = read_all(from, b, sizeof(b));
+
 	if (n <= cut)
 		return -1;
 	return write_bytes(name, b, n - cut);
+}
+
+/*
+ * Mutants for the robustness check: copies of a capture with a few bytes
+ * past the file header overwritten (lengths, link and IP headers alike).
+ * A fixed generator keeps them the same from run to run.
+ */
+static int write_mutants(const char *from, const char *prefix, size_t skip,
+			 int count)
+{
+	static uint8_t b[1 << 16], m[1 << 16];
+	size_t n = read_all(from, b, sizeof(b));
+	uint32_t x = 0x12345678;
+	char name[64];
+	int i, k;
+
+	if (n <= skip)
+		return -1;
+	for (i = 0; i < count; i++) {
+		memcpy(m, b, n);
+		for (k = 0; k < 1 + i % 8; k++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			m[skip + x % (n - skip)] = (uint8_t)(x >> 8);
+		}
+		snprintf(name, sizeof(name), "%s-%02d%s", prefix, i,
+			 strchr(from, '.'));
+		if (write_bytes(name, m, n) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int write_others(void)
@@ -586,8 +626,17 @@ static int write_others(void)
 	le32(bad + 36, 0xfffffff0u);
 	if (write_bytes("bad-caplen.pcap", bad, sizeof(bad)) < 0)
 		return -1;
-	/* eth.pcap cut in the middle of its last record */
-	return write_cut("truncated.pcap", 5);
+	/* eth.pcap cut in the middle of its last record, the pcapng in the
+	 * middle of its last block */
+	if (write_cut("eth.pcap", "truncated.pcap", 5) < 0 ||
+	    write_cut("eth.pcapng", "truncated.pcapng", 30) < 0)
+		return -1;
+	if (write_mutants("eth.pcap", "mutant", 24, 60) < 0 ||
+	    write_mutants("sll2.pcap", "mutant-sll2", 24, 20) < 0 ||
+	    write_mutants("null.pcap", "mutant-null", 24, 20) < 0 ||
+	    write_mutants("eth.pcapng", "mutant", 0, 60) < 0)
+		return -1;
+	return 0;
 }
 
 int main(int argc, char **argv)
