@@ -1,23 +1,27 @@
 /*
  * flow: a bounded flow table for NEW detection.
  *
- * Layout, chosen for memory per flow and for no allocation after
- * flow_new():
- *  - one preallocated array of fixed-size entries (64 bytes each),
- *    addressed by 32-bit indices; index 0 is a sentinel, so 0 means "none"
- *    everywhere and a calloc'ed bucket array is already empty;
- *  - a chained hash: a power-of-two array of 32-bit bucket heads (at most
- *    8 bytes per flow, 4 with the default size) and a 32-bit chain link in
- *    each entry;
- *  - an intrusive doubly linked LRU list through the entries, circular
- *    around the sentinel: sentinel.next is the most recently seen flow,
- *    sentinel.prev the least recently seen one, the one evicted when full.
- * Entries are handed out from a high-water mark first, then from a free
- * list, so the pages of a large table are touched only as it fills.
+ * Layout, chosen for memory per flow, for one cache miss per packet of a
+ * known flow, and for no allocation after flow_new():
+ *  - one preallocated array of 64-byte entries (one cache line each) that
+ *    is itself the hash table: open addressing with linear probing over
+ *    2 * max_flows slots, so the load never exceeds 1/2 and a lookup
+ *    usually reads the flow's home line and nothing else (a separate bucket
+ *    array would cost a second miss per packet in a large table);
+ *  - deletion by backward shift (no tombstones, so probe sequences never
+ *    degrade under churn);
+ *  - an intrusive doubly linked LRU list with 32-bit indices through the
+ *    entries, circular around a sentinel at index 0 (slots are 1..nslots):
+ *    sentinel.next is the most recently seen flow, sentinel.prev the least
+ *    recently seen one, evicted when max_flows are tracked.  An entry moved
+ *    by a backward shift has its two neighbours repointed.
+ * That is 128 bytes per tracked flow at capacity, the hash included.
  *
  * A flow is keyed by (proto, family, both addresses, both ports) in a
  * canonical order (the lower address/port endpoint first), so both
  * directions hit the same entry; the entry remembers which side opened it.
+ * The hash is seeded per table, so crafted traffic cannot aim at one probe
+ * sequence in every instance.
  *
  * Expiry is lazy: a flow found idle past its timeout is treated as gone,
  * and every FLOW_REAP_NS of packet time the least recently seen flows are
@@ -35,14 +39,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flow.h"
 
 #define FLOW_DEFAULT_MAX 262144
 #define FLOW_DEFAULT_UDP_S 30
 #define FLOW_DEFAULT_TCP_S 300
-/* Indices are 32-bit and 0 is the sentinel. */
+/* Slots are 32-bit indices, 2 per flow, and 0 is the sentinel. */
 #define FLOW_MAX_FLOWS ((size_t)1 << 30)
+#define FLOW_SLOTS_PER_FLOW 2
 /* Reaping: at most every 10 ms of packet time, at most 256 flows. */
 #define FLOW_REAP_NS 10000000ull
 #define FLOW_REAP_BATCH 256
@@ -60,6 +66,7 @@ enum {
 	FL_OPENING = 0x01, /* attempt seen, nothing back yet (SYN state) */
 	FL_REPLIED = 0x02, /* the other side has answered */
 	FL_CLOSED = 0x04,  /* TCP RST or FIN seen */
+	FL_USED = 0x80,	   /* the slot holds a flow */
 };
 
 struct flow_entry {
@@ -67,20 +74,19 @@ struct flow_entry {
 	uint8_t flags;
 	uint8_t init_side; /* 0: a opened the flow, 1: b did */
 	uint32_t hash;
-	uint32_t hnext;	   /* next entry in the bucket chain */
 	uint32_t prev, next; /* LRU list */
+	uint32_t pad;
 	uint64_t last_ns;
 };
 
 #define KEY_BYTES sizeof(struct flow_key)
+_Static_assert(sizeof(struct flow_entry) == 64, "an entry is one cache line");
 
 struct flow_table {
-	struct flow_entry *e;	/* max + 1 entries, e[0] is the sentinel */
-	uint32_t *bucket;	/* nbuckets heads */
-	uint32_t mask;		/* nbuckets - 1 */
+	struct flow_entry *e;	/* nslots + 1 entries, e[0] is the sentinel */
+	void *mem;		/* the allocation e is aligned within */
+	uint32_t nslots;
 	uint32_t max;
-	uint32_t hwm;		/* entries 1..hwm have been handed out */
-	uint32_t free_head;	/* free list, linked through hnext */
 	uint64_t udp_timeout_ns, tcp_timeout_ns;
 	uint64_t seed;
 	uint64_t reap_ns;	/* packet time of the last reap */
@@ -89,8 +95,28 @@ struct flow_table {
 
 size_t flow_entry_size(void)
 {
-	/* An entry plus its bucket share: nbuckets < 2 * max_flows. */
-	return sizeof(struct flow_entry) + 2 * sizeof(uint32_t);
+	return FLOW_SLOTS_PER_FLOW * sizeof(struct flow_entry);
+}
+
+/*
+ * Flows land on random slots, so a large table touches a different page
+ * per packet: with 4 KiB pages that is a TLB miss on top of the cache miss.
+ * Ask for transparent huge pages where the kernel leaves it to us (the
+ * usual "madvise" setting).  Only a hint: failure changes nothing.
+ */
+static void hugepage_hint(void *mem, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t lo = ((uintptr_t)mem + huge - 1) & ~(huge - 1);
+	uintptr_t hi = ((uintptr_t)mem + len) & ~(huge - 1);
+
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+	(void)mem;
+	(void)len;
+#endif
 }
 
 struct flow_table *flow_new(const struct flow_opts *o)
@@ -101,34 +127,36 @@ struct flow_table *flow_new(const struct flow_opts *o)
 	uint32_t tcp_s = o && o->tcp_timeout_s ? o->tcp_timeout_s
 						: FLOW_DEFAULT_TCP_S;
 	struct flow_table *ft;
-	size_t nb = 16;
+	size_t nslots;
 
 	if (max > FLOW_MAX_FLOWS) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	while (nb < max)
-		nb <<= 1;
+	nslots = FLOW_SLOTS_PER_FLOW * max;
 	ft = calloc(1, sizeof(*ft));
 	if (!ft)
 		return NULL;
-	ft->e = calloc(max + 1, sizeof(*ft->e));
-	ft->bucket = calloc(nb, sizeof(*ft->bucket));
-	if (!ft->e || !ft->bucket) {
-		flow_free(ft);
+	/* One spare entry to align on a cache line, so that an entry is one
+	 * line and not two.  calloc, not aligned_alloc + memset, so that the
+	 * pages of a large table are touched only as flows land on them. */
+	ft->mem = calloc(nslots + 2, sizeof(*ft->e));
+	if (!ft->mem) {
+		free(ft);
 		errno = ENOMEM;
 		return NULL;
 	}
-	ft->mask = (uint32_t)(nb - 1);
+	ft->e = (struct flow_entry *)(((uintptr_t)ft->mem + 63) &
+				      ~(uintptr_t)63);
+	hugepage_hint(ft->mem, (nslots + 2) * sizeof(*ft->e));
+	ft->nslots = (uint32_t)nslots;
 	ft->max = (uint32_t)max;
 	ft->udp_timeout_ns = (uint64_t)udp_s * 1000000000u;
 	ft->tcp_timeout_ns = (uint64_t)tcp_s * 1000000000u;
-	/* Per-table seed so that crafted traffic cannot aim at one chain in
-	 * every instance; the address differs between runs under ASLR. */
+	/* The address differs between runs under ASLR. */
 	ft->seed = (uint64_t)(uintptr_t)ft * 0x9e3779b97f4a7c15ull ^
 		   0x243f6a8885a308d3ull;
-	ft->st.bytes = sizeof(*ft) + (max + 1) * sizeof(*ft->e) +
-		       nb * sizeof(*ft->bucket);
+	ft->st.bytes = sizeof(*ft) + (nslots + 2) * sizeof(*ft->e);
 	return ft;
 }
 
@@ -136,8 +164,7 @@ void flow_free(struct flow_table *ft)
 {
 	if (!ft)
 		return;
-	free(ft->e);
-	free(ft->bucket);
+	free(ft->mem);
 	free(ft);
 }
 
@@ -180,9 +207,17 @@ static inline uint32_t key_hash(const struct flow_table *ft,
 /* Builds the canonical key; returns which side (0 = a, 1 = b) sent p. */
 static inline int key_make(const struct packet *p, struct flow_key *k)
 {
-	int c = memcmp(p->src, p->dst, 16);
+	/* Any total order on (address, port) will do, as long as both
+	 * directions agree: native-endian words avoid a memcmp call. */
+	uint64_t s0 = load64(p->src), d0 = load64(p->dst);
+	uint64_t s1 = load64(p->src + 8), d1 = load64(p->dst + 8);
+	int c;
 
-	if (c == 0)
+	if (s0 != d0)
+		c = s0 < d0 ? -1 : 1;
+	else if (s1 != d1)
+		c = s1 < d1 ? -1 : 1;
+	else
 		c = (int)p->sport - (int)p->dport;
 	k->proto = p->proto;
 	k->family = p->family;
@@ -219,23 +254,46 @@ static inline void lru_push_head(struct flow_table *ft, uint32_t i)
 	s->next = i;
 }
 
-static void hash_unlink(struct flow_table *ft, uint32_t i)
+/* The home slot of a hash: 1..nslots, by multiply-shift range reduction
+ * (nslots need not be a power of two). */
+static inline uint32_t home_of(const struct flow_table *ft, uint32_t h)
 {
-	uint32_t *pp = &ft->bucket[ft->e[i].hash & ft->mask];
-
-	while (*pp && *pp != i)
-		pp = &ft->e[*pp].hnext;
-	if (*pp)
-		*pp = ft->e[i].hnext;
+	return (uint32_t)(((uint64_t)h * ft->nslots) >> 32) + 1;
 }
 
-/* Takes entry i out of the table and onto the free list. */
+static inline uint32_t slot_next(const struct flow_table *ft, uint32_t i)
+{
+	return i == ft->nslots ? 1 : i + 1;
+}
+
+/*
+ * Takes the flow in slot i out of the table.  Backward shift: later
+ * entries of the probe run move up into the hole unless their home lies
+ * cyclically in (hole, their slot]; each moved entry has its LRU
+ * neighbours repointed at its new slot.
+ */
 static void entry_release(struct flow_table *ft, uint32_t i)
 {
-	hash_unlink(ft, i);
+	uint32_t j = i;
+
 	lru_unlink(ft, i);
-	ft->e[i].hnext = ft->free_head;
-	ft->free_head = i;
+	for (;;) {
+		struct flow_entry *x;
+		uint32_t k;
+
+		j = slot_next(ft, j);
+		x = &ft->e[j];
+		if (!(x->flags & FL_USED))
+			break;
+		k = home_of(ft, x->hash);
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		ft->e[i] = *x;
+		ft->e[x->prev].next = i;
+		ft->e[x->next].prev = i;
+		i = j;
+	}
+	ft->e[i].flags = 0;
 	ft->st.flows--;
 }
 
@@ -275,56 +333,61 @@ static inline int key_eq(const struct flow_key *x, const struct flow_key *k)
 {
 	const uint8_t *a = (const uint8_t *)x, *b = (const uint8_t *)k;
 
-	/* 38 bytes as four 8-byte words and one 6-byte tail. */
+	/* 38 bytes as four 8-byte words, a 4-byte and a 2-byte one. */
+	uint32_t ta, tb;
+	uint16_t ua, ub;
+
+	memcpy(&ta, a + 32, 4);
+	memcpy(&tb, b + 32, 4);
+	memcpy(&ua, a + 36, 2);
+	memcpy(&ub, b + 36, 2);
 	return ((load64(a) ^ load64(b)) | (load64(a + 8) ^ load64(b + 8)) |
 		(load64(a + 16) ^ load64(b + 16)) |
-		(load64(a + 24) ^ load64(b + 24))) == 0 &&
-	       memcmp(a + 32, b + 32, KEY_BYTES - 32) == 0;
+		(load64(a + 24) ^ load64(b + 24)) | (uint64_t)(ta ^ tb) |
+		(uint64_t)(ua ^ ub)) == 0;
 }
 
+/* The slot holding k, or 0. */
 static inline uint32_t lookup(const struct flow_table *ft,
 			      const struct flow_key *k, uint32_t h)
 {
-	uint32_t i = ft->bucket[h & ft->mask];
+	uint32_t i = home_of(ft, h);
 
-	while (i) {
+	for (;;) {
 		const struct flow_entry *x = &ft->e[i];
 
+		if (!(x->flags & FL_USED))
+			return 0;
 		if (x->hash == h && key_eq(&x->key, k))
 			return i;
-		i = x->hnext;
+		i = slot_next(ft, i);
 	}
-	return 0;
 }
 
-/* A fresh entry for k, linked into the hash and at the LRU head. */
+/* A fresh entry for k (not in the table), at the LRU head. */
 static uint32_t entry_create(struct flow_table *ft, const struct flow_key *k,
 			     uint32_t h, uint64_t now)
 {
 	uint32_t i;
 	struct flow_entry *x;
 
-	if (ft->free_head) {
-		i = ft->free_head;
-		ft->free_head = ft->e[i].hnext;
-	} else if (ft->hwm < ft->max) {
-		i = ++ft->hwm;
-	} else {
+	if (ft->st.flows >= ft->max) {
 		i = ft->e[0].prev; /* full: the least recently seen goes */
 		if (entry_expired(ft, &ft->e[i], now))
 			ft->st.expired++;
 		else
 			ft->st.evicted++;
 		entry_release(ft, i);
-		ft->free_head = ft->e[i].hnext;
 	}
+	/* At most half the slots are used: an empty one is near. */
+	for (i = home_of(ft, h); ft->e[i].flags & FL_USED;
+	     i = slot_next(ft, i))
+		;
 	x = &ft->e[i];
 	memcpy(&x->key, k, KEY_BYTES);
-	x->flags = 0;
+	x->flags = FL_USED;
 	x->init_side = 0;
 	x->hash = h;
-	x->hnext = ft->bucket[h & ft->mask];
-	ft->bucket[h & ft->mask] = i;
 	x->last_ns = now;
 	lru_push_head(ft, i);
 	ft->st.flows++;
@@ -371,7 +434,7 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 			i = entry_create(ft, &k, h, now_ns);
 			x = &ft->e[i];
 			x->init_side = (uint8_t)side;
-			x->flags = FL_OPENING;
+			x->flags = FL_USED | FL_OPENING;
 			out->is_new = 1;
 		} else {
 			x = &ft->e[i];
@@ -400,7 +463,7 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 				bump = 1;
 			x = &ft->e[i];
 			x->init_side = (uint8_t)side;
-			x->flags = FL_OPENING;
+			x->flags = FL_USED | FL_OPENING;
 		}
 	} else if (i) {
 		x = &ft->e[i];

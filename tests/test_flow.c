@@ -428,18 +428,16 @@ struct model_flow {
 	int replied;
 };
 
-static void test_against_model(void **state)
+static void run_model(size_t MAX, int UNIVERSE, int STEPS) /* MAX <= 500 */
 {
-	enum { MAX = 64, UNIVERSE = 200, STEPS = 30000 };
 	struct flow_table *ft = mk(MAX, 4000000000u, 0);
-	struct model_flow m[MAX + 1];
+	struct model_flow m[501];
 	int n = 0;
 	unsigned seed = 1;
 	uint64_t t = 0;
 	struct flow_stats st;
 	uint64_t evictions = 0;
 
-	(void)state;
 	for (int step = 0; step < STEPS; step++) {
 		struct packet p, q;
 		struct flow_result r;
@@ -460,7 +458,7 @@ static void test_against_model(void **state)
 			struct model_flow f = { id, side, 0 };
 
 			exp_new = 1;
-			if (n == MAX) {
+			if ((size_t)n == MAX) {
 				n--; /* the least recent goes */
 				evictions++;
 			}
@@ -490,6 +488,15 @@ static void test_against_model(void **state)
 	assert_int_equal(st.evicted, evictions);
 	assert_int_equal(st.expired, 0);
 	flow_free(ft);
+}
+
+static void test_against_model(void **state)
+{
+	(void)state;
+	run_model(1, 3, 1000);
+	run_model(8, 20, 20000);
+	run_model(64, 200, 30000);
+	run_model(500, 600, 30000);
 }
 
 static void test_time_backwards(void **state)
