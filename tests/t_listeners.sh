@@ -28,8 +28,9 @@ command -v python3 >/dev/null 2>&1 || { echo "skip: no python3"; exit 77; }
 
 NS=pc-listeners-$$
 TMP=$(mktemp -d /tmp/pc-listeners.XXXXXX) || fail "mktemp"
-TCP_PID= UDP_PID=
+TCP_PID= UDP_PID= DUMP_PID=
 cleanup() {
+	[ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null
 	[ -n "$TCP_PID" ] && kill "$TCP_PID" 2>/dev/null
 	[ -n "$UDP_PID" ] && kill "$UDP_PID" 2>/dev/null
 	wait 2>/dev/null
@@ -128,6 +129,55 @@ grep -Eq "^udp +::1 +60001 +dynamic +[a-z]+ +expected +$UDP_PID +python3 +root "
 # PID column right-aligned, PROGRAM column starts at the same offset
 awk 'NR > 1 { print index($0, "python3") }' "$TMP/out.txt" | sort -u | wc -l | grep -qx 1 \
 	|| fail "columns not aligned: $(cat "$TMP/out.txt")"
+
+# The snapshot is what portclass-replay --listeners reads: a capture of a
+# connection to the rogue and a datagram to the expected service, replayed
+# with it, names the rogue's owner and lets the expected one be.
+REPLAY=$BUILD/portclass-replay
+if [ -x "$REPLAY" ] && command -v tcpdump >/dev/null 2>&1; then
+	ip netns exec "$NS" tcpdump -i lo -n -U -w "$TMP/cap.pcap" \
+		'tcp port 60314 or udp port 60001' 2>"$TMP/tcpdump.err" &
+	DUMP_PID=$!
+	i=0
+	until grep -q "listening on" "$TMP/tcpdump.err" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "tcpdump did not start"
+		sleep 0.1
+	done
+	ip netns exec "$NS" python3 -c '
+import socket
+c = socket.create_connection(("127.0.0.1", 60314), timeout=2)
+c.close()
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.sendto(b"x", ("::1", 60001))
+' || fail "clients"
+	sleep 0.5
+	kill "$DUMP_PID"
+	wait "$DUMP_PID" 2>/dev/null
+	DUMP_PID=
+	"$REPLAY" -r "$TMP/test.rules" --listeners "$TMP/out.json" \
+		--format jsonl "$TMP/cap.pcap" >"$TMP/replay.jsonl" 2>"$TMP/replay.err"
+	rc=$?
+	[ $rc -le 1 ] || fail "replay exit $rc: $(cat "$TMP/replay.err")"
+	python3 - "$TMP/replay.jsonl" "$TCP_PID" <<'EOF' || fail "replay check"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+alerts = [l for l in lines if l.get("dport") == 60314]
+if not alerts:
+    print("no alert for 60314:", lines, file=sys.stderr)
+    sys.exit(1)
+a = alerts[0]
+if a.get("listener") != "rogue" or a.get("pid") != int(sys.argv[2]) \
+        or a.get("program") != "python3":
+    print("alert does not name the owner:", a, file=sys.stderr)
+    sys.exit(1)
+if [l for l in lines if l.get("dport") == 60001]:
+    print("the expected service alerted:", lines, file=sys.stderr)
+    sys.exit(1)
+EOF
+else
+	echo "note: no portclass-replay or tcpdump: snapshot replay not checked" >&2
+fi
 
 # Without rules the dynamic range is still guarded: both unexpected.
 : >"$TMP/empty.rules"
