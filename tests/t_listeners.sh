@@ -135,7 +135,7 @@ awk 'NR > 1 { print index($0, "python3") }' "$TMP/out.txt" | sort -u | wc -l | g
 # with it, names the rogue's owner and lets the expected one be.
 REPLAY=$BUILD/portclass-replay
 if [ -x "$REPLAY" ] && command -v tcpdump >/dev/null 2>&1; then
-	ip netns exec "$NS" tcpdump -i lo -n -U -w "$TMP/cap.pcap" \
+	ip netns exec "$NS" tcpdump -i lo -n -U --immediate-mode -w "$TMP/cap.pcap" \
 		'tcp port 60314 or udp port 60001' 2>"$TMP/tcpdump.err" &
 	DUMP_PID=$!
 	i=0
