@@ -89,9 +89,8 @@ awk 'BEGIN {
 	}
 }' >"$rules1k"
 
-# Peak RSS of a command: GNU time when present, else VmHWM sampled from
-# /proc while it runs (the last sample before exit; close enough for a
-# process whose memory only grows).
+# Peak RSS and CPU time of a command: GNU time when present, else peak RSS
+# from VmHWM (hwm below) and no CPU time.
 GNUTIME=
 if [ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2>/dev/null
 then
@@ -99,47 +98,62 @@ then
 fi
 
 # run1 LABEL CMD...: runs CMD once (stdout discarded), appends
-# "nanoseconds rss_kb" to $tmp/LABEL.times.  Fails when CMD fails.
+# "nanoseconds rss_kb cpu_seconds" to $tmp/LABEL.times (cpu NA without GNU
+# time).  Fails when CMD fails.
 run1() {
 	label=$1
 	shift
 	t0=$(date +%s%N)
 	if [ -n "$GNUTIME" ]; then
 		rc=0
-		timeout "$LIMIT" "$GNUTIME" -f '%M' -o "$tmp/rss" "$@" \
+		timeout "$LIMIT" "$GNUTIME" -f '%M %U %S' -o "$tmp/rss" "$@" \
 			>/dev/null 2>"$tmp/$label.err" || rc=$?
-		rss=$(tail -n 1 "$tmp/rss" 2>/dev/null || echo 0)
+		set -- $(tail -n 1 "$tmp/rss" 2>/dev/null || echo 0 0 0)
+		rss=${1:-0}
+		cpu=$(awk -v u="${2:-0}" -v s="${3:-0}" \
+			'BEGIN { printf "%.2f", u + s }')
 	else
-		"$@" >/dev/null 2>"$tmp/$label.err" &
-		pid=$!
-		rss=0 n=0
-		while kill -0 "$pid" 2>/dev/null; do
-			# builtins only: a sampler must not load the CPU
-			while read -r k v _; do
-				[ "$k" = VmHWM: ] && rss=$v
-			done <"/proc/$pid/status" 2>/dev/null || :
-			n=$((n + 1))
-			if [ "$n" -gt $((LIMIT * 50)) ]; then
-				kill "$pid" 2>/dev/null || true
-			fi
-			sleep 0.02
-		done
 		rc=0
-		wait "$pid" || rc=$?
+		timeout "$LIMIT" "$@" >/dev/null 2>"$tmp/$label.err" || rc=$?
+		rss=0 cpu=NA
 	fi
 	t1=$(date +%s%N)
 	if [ "$rc" -ne 0 ]; then
-		echo "b_replay: $label: exit $rc: $*" >&2
+		echo "b_replay: $label: exit $rc" >&2
 		sed 's/^/  /' "$tmp/$label.err" | head -n 20 >&2
 		return 1
 	fi
-	echo "$((t1 - t0)) $rss" >>"$tmp/$label.times"
+	echo "$((t1 - t0)) $rss $cpu" >>"$tmp/$label.times"
 }
 
-# best LABEL: "seconds rss_kb" of the fastest run.
+# hwm CMD...: without GNU time, the peak RSS in kB of one more run of CMD,
+# read from VmHWM in /proc while it runs.  VmHWM is a high-water mark, so
+# the last sample before exit holds the peak up to then; sampling is kept
+# out of the timed runs.
+hwm() {
+	"$@" >/dev/null 2>&1 &
+	pid=$!
+	kb=0 n=0
+	while kill -0 "$pid" 2>/dev/null; do
+		while read -r k v _; do
+			[ "$k" = VmHWM: ] && kb=$v
+		done <"/proc/$pid/status" 2>/dev/null || :
+		n=$((n + 1))
+		[ "$n" -gt $((LIMIT * 20)) ] && kill "$pid" 2>/dev/null
+		sleep 0.05
+	done
+	wait "$pid" || :
+	echo "$kb"
+}
+
+# best LABEL: "seconds rss_kb cpu_seconds": the fastest run's wall clock
+# and memory, and the least CPU time of all runs (user + system; steadier
+# than the wall clock on a busy machine).
 best() {
-	sort -n "$tmp/$1.times" | head -n 1 |
-		awk '{ printf "%.3f %d\n", $1 / 1e9, $2 }'
+	sort -n "$tmp/$1.times" | awk '
+		NR == 1 { s = $1; r = $2 }
+		$3 != "NA" && (c == "" || $3 + 0 < c + 0) { c = $3 }
+		END { printf "%.3f %d %s\n", s / 1e9, r, c == "" ? "NA" : c }'
 }
 
 # The first read pulls the file into the page cache for everyone.
@@ -167,9 +181,11 @@ matched=$(tcpdump -r "$pcap" --count "$BPF" 2>/dev/null |
 	awk '{ print $1 }')
 
 set -- $(best bare)
-bare_s=$1
+bare_s=$1 bare_cpu=$3
 set -- $(best tcpdump)
-tcpdump_s=$1 tcpdump_rss=$2
+tcpdump_s=$1 tcpdump_rss=$2 tcpdump_cpu=$3
+[ -n "$GNUTIME" ] ||
+	tcpdump_rss=$(hwm tcpdump -r "$pcap" -w /dev/null "$BPF")
 
 mpps() {
 	awk -v n="$packets" -v s="$1" \
@@ -178,32 +194,45 @@ mpps() {
 mb() {
 	awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'
 }
+secs() {
+	if [ "$1" = NA ]; then echo "n/a"; else echo "${1}s"; fi
+}
 ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+	awk -v a="$1" -v b="$2" \
+		'BEGIN { if (a == "NA" || b == "NA") printf "NA";
+			 else printf "%.2f", (b > 0 ? a / b : 0) }'
 }
 
-echo "packets: $packets, best of $RUNS runs (wall clock, incl. start-up)"
-printf '  %-28s %7ss  %s\n' "bare libpcap loop" "$bare_s" "$(mpps "$bare_s")"
-printf '  %-28s %7ss  %s  peak %s  (%s packets matched)\n' \
+echo "packets: $packets, best of $RUNS runs (wall clock incl. start-up; cpu = user + sys)"
+printf '  %-28s %7ss  %s  cpu %s\n' "bare libpcap loop" "$bare_s" \
+	"$(mpps "$bare_s")" "$(secs "$bare_cpu")"
+printf '  %-28s %7ss  %s  cpu %s  peak %s  (%s packets matched)\n' \
 	"tcpdump -w /dev/null + BPF" "$tcpdump_s" "$(mpps "$tcpdump_s")" \
-	"$(mb "$tcpdump_rss")" "$matched"
+	"$(secs "$tcpdump_cpu")" "$(mb "$tcpdump_rss")" "$matched"
 
 set -- $("$FLOWSIZE")
 entry=$2 per_flow=$8
 
 if [ "$replay_ok" -eq 1 ]; then
 	set -- $(best replay)
-	replay_s=$1 replay_rss=$2
+	replay_s=$1 replay_rss=$2 replay_cpu=$3
 	set -- $(best replay1k)
-	replay1k_s=$1 replay1k_rss=$2
-	printf '  %-28s %7ss  %s  peak %s\n' "replay default.rules" \
-		"$replay_s" "$(mpps "$replay_s")" "$(mb "$replay_rss")"
-	printf '  %-28s %7ss  %s  peak %s\n' "replay 1000-rule policy" \
-		"$replay1k_s" "$(mpps "$replay1k_s")" "$(mb "$replay1k_rss")"
+	replay1k_s=$1 replay1k_rss=$2 replay1k_cpu=$3
+	if [ -z "$GNUTIME" ]; then
+		replay_rss=$(hwm "$REPLAY" -r contrib/default.rules "$pcap")
+		replay1k_rss=$(hwm "$REPLAY" -r "$rules1k" "$pcap")
+	fi
+	printf '  %-28s %7ss  %s  cpu %s  peak %s\n' "replay default.rules" \
+		"$replay_s" "$(mpps "$replay_s")" "$(secs "$replay_cpu")" \
+		"$(mb "$replay_rss")"
+	printf '  %-28s %7ss  %s  cpu %s  peak %s\n' \
+		"replay 1000-rule policy" "$replay1k_s" "$(mpps "$replay1k_s")" \
+		"$(secs "$replay1k_cpu")" "$(mb "$replay1k_rss")"
 	# speed ratios: time of the baseline over time of the replay
 	echo "replay packets/s: $(mpps "$replay_s") (1000 rules: $(mpps "$replay1k_s"))"
 	echo "ratio to bare loop: $(ratio "$bare_s" "$replay_s") (1000 rules: $(ratio "$bare_s" "$replay1k_s")) (goal >= 0.7)"
 	echo "ratio to tcpdump: $(ratio "$tcpdump_s" "$replay_s") (1000 rules: $(ratio "$tcpdump_s" "$replay1k_s")) (goal > 1: faster)"
+	echo "by cpu time: ratio to bare loop $(ratio "$bare_cpu" "$replay_cpu"), to tcpdump $(ratio "$tcpdump_cpu" "$replay_cpu")"
 	echo "peak memory: $(mb "$replay_rss") (1000 rules: $(mb "$replay1k_rss"))"
 	# What the replay made of it (its jsonl summary): to compare with
 	# the generator's count of attempts, and the flow table's churn.
