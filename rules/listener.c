@@ -369,23 +369,35 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
-/* Appends bytes to out when it has room; counts them regardless. */
-static void jput(char *out, size_t cap, size_t *n, const char *b, size_t k)
+/* Decoded string output: n counts every byte, w those written.  A piece
+ * (one character or escape) is written whole or not at all, and nothing
+ * after the first that did not fit, so out always ends on a character
+ * boundary. */
+struct jout {
+	char *out;
+	size_t cap, n, w;
+};
+
+static void jput(struct jout *o, const char *b, size_t k)
 {
-	if (out && *n + k < cap)
-		memcpy(out + *n, b, k);
-	*n += k;
+	if (o->out && o->w == o->n && o->n + k < o->cap) {
+		memcpy(o->out + o->n, b, k);
+		o->w += k;
+	}
+	o->n += k;
 }
 
 /*
  * Parses a string at the current '"'.  Decodes into out (NUL-terminated)
  * when out is not NULL; *too_long is set when it did not fit (cap - 1
- * bytes) and *has_nul when it contained \u0000.  Syntax errors fail.
+ * bytes; out then holds the characters that did) and *has_nul when it
+ * contained \u0000.  Syntax errors fail.
  */
 static int jstring(struct jp *j, char *out, size_t cap, int *too_long,
 		   int *has_nul)
 {
-	size_t n = 0, start = j->pos;
+	struct jout o = { .out = cap ? out : NULL, .cap = cap };
+	size_t start = j->pos;
 
 	*too_long = 0;
 	*has_nul = 0;
@@ -417,14 +429,14 @@ static int jstring(struct jp *j, char *out, size_t cap, int *too_long,
 			e = j->s[j->pos + 1];
 			j->pos += 2;
 			switch (e) {
-			case '"': jput(out, cap, &n, "\"", 1); continue;
-			case '\\': jput(out, cap, &n, "\\", 1); continue;
-			case '/': jput(out, cap, &n, "/", 1); continue;
-			case 'b': jput(out, cap, &n, "\b", 1); continue;
-			case 'f': jput(out, cap, &n, "\f", 1); continue;
-			case 'n': jput(out, cap, &n, "\n", 1); continue;
-			case 'r': jput(out, cap, &n, "\r", 1); continue;
-			case 't': jput(out, cap, &n, "\t", 1); continue;
+			case '"': jput(&o, "\"", 1); continue;
+			case '\\': jput(&o, "\\", 1); continue;
+			case '/': jput(&o, "/", 1); continue;
+			case 'b': jput(&o, "\b", 1); continue;
+			case 'f': jput(&o, "\f", 1); continue;
+			case 'n': jput(&o, "\n", 1); continue;
+			case 'r': jput(&o, "\r", 1); continue;
+			case 't': jput(&o, "\t", 1); continue;
 			case 'u':
 				break;
 			default:
@@ -477,7 +489,7 @@ static int jstring(struct jp *j, char *out, size_t cap, int *too_long,
 				u[3] = (char)(0x80 | (cp & 0x3f));
 				k = 4;
 			}
-			jput(out, cap, &n, u, k);
+			jput(&o, u, k);
 			continue;
 		}
 		{
@@ -487,17 +499,13 @@ static int jstring(struct jp *j, char *out, size_t cap, int *too_long,
 
 			if (!k)
 				return jfail(j, at, "invalid UTF-8 in string");
-			jput(out, cap, &n, j->s + j->pos, k);
+			jput(&o, j->s + j->pos, k);
 			j->pos += k;
 		}
 	}
-	if (out && cap) {
-		if (n >= cap) {
-			*too_long = 1;
-			out[0] = '\0';
-		} else {
-			out[n] = '\0';
-		}
+	if (o.out) {
+		o.out[o.w] = '\0';
+		*too_long = o.n != o.w;
 	}
 	return 0;
 }
@@ -721,16 +729,21 @@ static int jint_range(struct jp *j, const char *name, int64_t lo, int64_t hi,
 	return 0;
 }
 
-/* A string that must fit cap - 1 bytes and hold no NUL. */
+/*
+ * A string without NUL that fits cap - 1 bytes.  With cut, a longer one is
+ * cut at a character boundary instead: owner names are shown, and the
+ * writer escapes bytes that are not UTF-8 as \u00XX, which read back as two
+ * bytes each, so a path that fitted when written may not fit when read.
+ */
 static int jstring_field(struct jp *j, const char *name, char *out,
-			 size_t cap)
+			 size_t cap, int cut)
 {
 	size_t at = j->pos;
 	int too_long, has_nul;
 
 	if (jstring(j, out, cap, &too_long, &has_nul) < 0)
 		return -1;
-	if (too_long)
+	if (too_long && !cut)
 		return jfail(j, at, "%s too long (max %zu bytes)", name,
 			     cap - 1);
 	if (has_nul)
@@ -757,7 +770,7 @@ static int entry_member(struct jp *j, const char *key, void *ctx)
 		char name[16];
 		int p;
 
-		if (jstring_field(j, "proto", name, sizeof(name)) < 0)
+		if (jstring_field(j, "proto", name, sizeof(name), 0) < 0)
 			return -1;
 		p = packet_proto_lookup(name);
 		if (p != PROTO_TCP && p != PROTO_UDP && p != PROTO_UDPLITE &&
@@ -777,7 +790,7 @@ static int entry_member(struct jp *j, const char *key, void *ctx)
 		return 0;
 	}
 	if (strcmp(key, "addr") == 0) {
-		if (jstring_field(j, "addr", e->addr, sizeof(e->addr)) < 0)
+		if (jstring_field(j, "addr", e->addr, sizeof(e->addr), 0) < 0)
 			return -1;
 		e->addr_at = at;
 		e->has_addr = 1;
@@ -840,7 +853,7 @@ static int entry_member(struct jp *j, const char *key, void *ctx)
 				dst[0] = '\0';
 				return r < 0 ? -1 : 0;
 			}
-			if (jstring_field(j, key, dst, cap) < 0)
+			if (jstring_field(j, key, dst, cap, 1) < 0)
 				return -1;
 			if (dst[0])
 				e->has_owner = 1;
