@@ -619,14 +619,12 @@ int main(int argc, char **argv)
 	keep = PRIVDROP_NET_ADMIN;
 	if (dm.o.owner_caps)
 		keep |= PRIVDROP_SYS_PTRACE | PRIVDROP_DAC_READ_SEARCH;
-	if (geteuid() == 0 || dm.o.user) {
-		if (privdrop(dm.o.user, keep, err, sizeof(err)) < 0) {
-			log_warnx("cannot drop privileges: %s", err);
-			for (n = 0; n < nq; n++)
-				queue_close(queues[n]);
-			ruleset_free(rs);
-			return 1;
-		}
+	if (privdrop(dm.o.user, keep, err, sizeof(err)) < 0) {
+		log_warnx("cannot drop privileges: %s", err);
+		for (n = 0; n < nq; n++)
+			queue_close(queues[n]);
+		ruleset_free(rs);
+		return 1;
 	}
 
 	if (policy_init(rs) < 0) {
@@ -667,7 +665,7 @@ int main(int argc, char **argv)
 	log_info("queues %u-%u bound%s%s, running as uid %u with %s",
 		 dm.o.qfirst, dm.o.qlast, dm.o.monitor ? ", monitor mode" : "",
 		 dm.o.fail_closed ? ", fail-closed" : ", fail-open",
-		 (unsigned)getuid(), privdrop_describe(keep, caps, sizeof(caps)));
+		 (unsigned)getuid(), privdrop_describe(privdrop_effective(), caps, sizeof(caps)));
 	record("start", &dm, 1, 0);
 
 	control_loop(&dm, sfd);

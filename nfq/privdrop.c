@@ -51,6 +51,42 @@ static int last_cap(void)
 	return v;
 }
 
+/* The permitted set now; 0 when it cannot be read. */
+static uint64_t permitted_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
+	};
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0;
+	return (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
+}
+
+unsigned privdrop_effective(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
+	};
+	struct __user_cap_data_struct data[2];
+	uint64_t e;
+	unsigned out = 0;
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0;
+	e = (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
+	if (e & (1ull << CAP_NET_ADMIN))
+		out |= PRIVDROP_NET_ADMIN;
+	if (e & (1ull << CAP_SYS_PTRACE))
+		out |= PRIVDROP_SYS_PTRACE;
+	if (e & (1ull << CAP_DAC_READ_SEARCH))
+		out |= PRIVDROP_DAC_READ_SEARCH;
+	return out;
+}
+
 static int set_caps(uint64_t m)
 {
 	struct __user_cap_header_struct hdr = {
@@ -79,12 +115,18 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	/* Started without root but with capabilities (systemd User= plus
+	 * AmbientCapabilities=): keep only those we have. */
+	m &= permitted_caps();
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
-	 * we are about to lose. */
+	 * we are about to lose.  Without CAP_SETPCAP (not started as root)
+	 * the service manager's bounding set is the one that applies. */
 	for (c = 0; c <= lc; c++) {
 		if (m & (1ull << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+			if (errno == EPERM)
+				break;
 			snprintf(err, errlen, "PR_CAPBSET_DROP %d: %s", c,
 				 strerror(errno));
 			return -1;

@@ -23,6 +23,9 @@
  */
 int privdrop(const char *user, unsigned keep, char *err, size_t errlen);
 
+/* Which of the PRIVDROP_* capabilities are effective now. */
+unsigned privdrop_effective(void);
+
 /* "cap_net_admin,cap_sys_ptrace" for keep; buf >= 80 bytes. */
 const char *privdrop_describe(unsigned keep, char *buf, size_t buflen);
 
