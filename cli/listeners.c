@@ -42,8 +42,14 @@ static void usage_long(FILE *f)
 		"               inbound connection to it gets the `unexpected` action\n"
 		"  not-guarded  outside the guarded dynamic range\n"
 		"\n"
-		"  -r, --rules FILE   rules to judge by (default: %s if it exists,\n"
-		"                     else no rules: the IANA dynamic range\n"
+		"A listener counts as expected when an `expect` rule covers a new\n"
+		"connection to its address and port from anywhere: rules limited\n"
+		"with `from` never do, and rules naming a program or user do only\n"
+		"when its owner can be found.\n"
+		"\n"
+		"  -r, --rules FILE   rules to judge by (default: %s,\n"
+		"                     or contrib/default.rules in a source tree;\n"
+		"                     with neither, no rules: the IANA dynamic range\n"
 		"                     49152-65535 is guarded and nothing is expected)\n"
 		"  -j, --json         the JSON snapshot `portclass-replay --listeners`\n"
 		"                     reads\n"
@@ -52,7 +58,7 @@ static void usage_long(FILE *f)
 		"EPHEM is yes when the port is in ip_local_port_range, reserved when it\n"
 		"is also in ip_local_reserved_ports (the kernel does not hand it out).\n"
 		"Owners of other users' sockets are found only as root.\n",
-		usage_text, cli_default_rules());
+		usage_text, PORTCLASS_DATADIR "/default.rules");
 }
 
 static void report(void *ctx, const char *diag)
