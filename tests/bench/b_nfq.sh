@@ -132,12 +132,20 @@ field() { # field NAME FILE: the number after NAME on the last line having it
 
 HZ=$(getconf CLK_TCK)
 
+# Sender and consumer on CPUs of their own where there are two: the runs
+# then compete with each other less and with the rest of the machine only.
+PIN_SEND="" PIN_CONS=""
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+	PIN_SEND="taskset -c 0"
+	PIN_CONS="taskset -c 1"
+fi
+
 # A sink bound to the flood port: the listener the rules expect.
 start "$tmp/sink.out" "$BLAST" sink -p "$PORT" --ready "$tmp/sink.ready"
 wait_file "$tmp/sink.ready" || die "sink did not start"
 
 # The sender alone, nothing queued: its ceiling on this machine.
-nsx "$BLAST" blast -p "$PORT" -n "$N" -t "$SECS" >"$tmp/raw.out" || die "blast failed"
+nsx $PIN_SEND "$BLAST" blast -p "$PORT" -n "$N" -t "$SECS" >"$tmp/raw.out" || die "blast failed"
 raw_pps=$(field pps "$tmp/raw.out")
 
 nsx iptables -A INPUT -p udp --dport "$PORT" -j NFQUEUE --queue-num 0 \
@@ -148,14 +156,14 @@ nsx iptables -A INPUT -p udp --dport "$PORT" -j NFQUEUE --queue-num 0 \
 flood() {
 	kind=$1
 	if [ "$kind" = bare ]; then
-		start "$tmp/c.out" "$BARE" -q 0
+		start "$tmp/c.out" $PIN_CONS "$BARE" -q 0
 	else
-		start "$tmp/c.out" "$NFQ" -q 0 -r "$tmp/bench.rules" --log-rate 10
+		start "$tmp/c.out" $PIN_CONS "$NFQ" -q 0 -r "$tmp/bench.rules" --log-rate 10
 	fi
 	pid=$LAST
 	wait_bound "$pid" || { cat "$tmp/c.out.err" >&2; die "$kind: queue 0 not bound"; }
 	c0=$(cpu_ticks "$pid")
-	nsx "$BLAST" blast -p "$PORT" -n "$N" -t "$SECS" >"$tmp/blast.out" || die "blast failed"
+	nsx $PIN_SEND "$BLAST" blast -p "$PORT" -n "$N" -t "$SECS" >"$tmp/blast.out" || die "blast failed"
 	sleep 0.5 # let the queue drain
 	c1=$(cpu_ticks "$pid")
 	F_CPU=$((c1 - c0))
@@ -210,7 +218,7 @@ for r in $(seq 1 "$RUNS"); do
 	fi
 done
 
-echo "sender alone (no queue rule): $raw_pps pps"
+echo "sender alone (no queue rule): $raw_pps pps${PIN_SEND:+ (sender on CPU 0, consumer on CPU 1)}"
 echo "bare consumer:  $best_bare pps verdicted (best of $RUNS), CPU $bare_us us/packet"
 if [ "$have_daemon" = 1 ]; then
 	echo "portclass-nfq:  $best_nfq pps verdicted (best of $RUNS), CPU $nfq_us us/packet"
@@ -240,9 +248,9 @@ nsx iptables -A INPUT -p udp --dport "$EPORT" -j NFQUEUE --queue-num 0 \
 	--queue-bypass || die "iptables NFQUEUE rule"
 latency() { # KIND
 	if [ "$1" = bare ]; then
-		start "$tmp/l.out" "$BARE" -q 0
+		start "$tmp/l.out" $PIN_CONS "$BARE" -q 0
 	else
-		start "$tmp/l.out" "$NFQ" -q 0 -r "$tmp/bench.rules" --log-rate 10
+		start "$tmp/l.out" $PIN_CONS "$NFQ" -q 0 -r "$tmp/bench.rules" --log-rate 10
 	fi
 	lpid=$LAST
 	wait_bound "$lpid" || die "$1: queue 0 not bound"
