@@ -174,6 +174,24 @@ static int dump_prepare(struct dump *d, int dlt, const char *input,
 	return 0;
 }
 
+/* Who held the answering socket, by the snapshot: the point of the
+ * audit is to name the program behind a rogue listener. */
+static void note_owner(struct replay *r, struct seen_entry *e,
+		       const struct packet *p)
+{
+	struct listener *l;
+	const struct listener_owner *o;
+
+	l = listener_table_find(r->o.listeners, p->proto, p->family, p->src,
+				p->sport);
+	o = l ? listener_owner(r->o.listeners, l) : NULL;
+	if (!o)
+		return;
+	e->pid = o->pid;
+	snprintf(e->program, sizeof(e->program), "%s", o->program);
+	snprintf(e->user, sizeof(e->user), "%s", o->user);
+}
+
 /* A listener answered: record it and whether the policy expects it. */
 static void note_listener(struct replay *r, const struct packet *p,
 			  uint64_t ts)
@@ -200,6 +218,9 @@ static void note_listener(struct replay *r, const struct packet *p,
 		e->first_ns = ts;
 		e->local = !r->has_local ||
 			   ruleset_is_local(r->o.rs, p->family, p->src);
+		e->pid = -1;
+		if (r->o.listeners)
+			note_owner(r, e, p);
 	}
 	if (er == EXPECT_YES) {
 		e->expected++;

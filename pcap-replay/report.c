@@ -407,7 +407,8 @@ static void print_seen(struct report *r, FILE *out,
 		info->range.lo, info->range.hi, seen_count(r->seen));
 	if (n)
 		fprintf(out, "  proto   listener                 policy [rule] "
-			"answers N first TIME\n");
+			"answers N [not-local] first TIME [program P pid N "
+			"user U]\n");
 	for (i = 0; i < n; i++) {
 		const struct seen_entry *e = v[i];
 		const char *pol = seen_policy(e);
@@ -423,7 +424,14 @@ static void print_seen(struct report *r, FILE *out,
 				e->expected, e->undetermined);
 		if (info->has_local && !e->local)
 			fprintf(out, " not-local");
-		fprintf(out, " first %s\n", event_format_ts(e->first_ns, ts, sizeof(ts)));
+		fprintf(out, " first %s", event_format_ts(e->first_ns, ts, sizeof(ts)));
+		if (e->program[0])
+			fprintf(out, " program %s", e->program);
+		if (e->pid >= 0)
+			fprintf(out, " pid %d", (int)e->pid);
+		if (e->user[0])
+			fprintf(out, " user %s", e->user);
+		fprintf(out, "\n");
 	}
 	free(v);
 }
@@ -623,6 +631,12 @@ static void json_seen(struct report *r, struct jsonw *w,
 		jsonw_kv_uint(w, "expected", e->expected);
 		jsonw_kv_uint(w, "undetermined", e->undetermined);
 		event_write_ts(w, "first", e->first_ns);
+		if (e->pid >= 0)
+			jsonw_kv_int(w, "pid", e->pid);
+		else
+			jsonw_kv_null(w, "pid");
+		kv_str_or_null(w, "program", e->program[0] ? e->program : NULL);
+		kv_str_or_null(w, "user", e->user[0] ? e->user : NULL);
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);

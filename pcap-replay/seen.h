@@ -22,6 +22,10 @@ struct seen_entry {
 	uint64_t undetermined;	/* of which only an owner-bound expect could */
 	const char *expect_file; /* the first covering expect, or NULL */
 	unsigned expect_line;
+	/* the socket's owner from a listener snapshot, if any */
+	int32_t pid;		/* -1 unknown */
+	char program[64];	/* "" unknown */
+	char user[64];
 };
 
 struct seen_set;
