@@ -1,8 +1,8 @@
 /*
  * sockdiag: see sockdiag.h.
  *
- * One SOCK_DIAG_BY_FAMILY dump per (family, protocol): TCP asks the kernel
- * for LISTEN sockets only; UDP and UDP-Lite for sockets in TCP_CLOSE, which
+ * One SOCK_DIAG_BY_FAMILY dump per (family, protocol): TCP (and SCTP and
+ * DCCP where the kernel has them) asks the kernel for LISTEN sockets only; UDP and UDP-Lite for sockets in TCP_CLOSE, which
  * is what the kernel calls a bound, unconnected datagram socket.  A
  * connected UDP socket only ever receives from its peer (the kernel drops
  * or port-unreachables everything else sent to that port), so it is no
@@ -65,9 +65,16 @@ static const struct dump dumps[] = {
 	{ PROTO_TCP, IPPROTO_TCP, 6, 1u << SK_LISTEN, 0 },
 	{ PROTO_UDP, IPPROTO_UDP, 4, 1u << SK_CLOSE, 0 },
 	{ PROTO_UDP, IPPROTO_UDP, 6, 1u << SK_CLOSE, 0 },
-	/* UDP-Lite is deprecated and may be compiled out. */
+	/* UDP-Lite is deprecated and may be compiled out; SCTP and DCCP are
+	 * modules the kernel does not load just because we ask (it answers
+	 * ENOENT while the protocol is not registered), and DCCP is gone
+	 * from recent kernels. */
 	{ PROTO_UDPLITE, IPPROTO_UDPLITE, 4, 1u << SK_CLOSE, 1 },
 	{ PROTO_UDPLITE, IPPROTO_UDPLITE, 6, 1u << SK_CLOSE, 1 },
+	{ PROTO_SCTP, IPPROTO_SCTP, 4, 1u << SK_LISTEN, 1 },
+	{ PROTO_SCTP, IPPROTO_SCTP, 6, 1u << SK_LISTEN, 1 },
+	{ PROTO_DCCP, IPPROTO_DCCP, 4, 1u << SK_LISTEN, 1 },
+	{ PROTO_DCCP, IPPROTO_DCCP, 6, 1u << SK_LISTEN, 1 },
 };
 
 static int all_zero(const uint8_t *b, size_t n)
@@ -134,7 +141,8 @@ static int add_msg(struct listener_table *t, uint8_t proto, uint8_t family,
 	if (l.port == 0)
 		return 0; /* not bound to a port: receives nothing */
 
-	if (proto == PROTO_TCP) {
+	if (proto == PROTO_TCP || proto == PROTO_SCTP || proto == PROTO_DCCP) {
+		/* connection-oriented: only listen() makes a listener */
 		if (m.idiag_state != SK_LISTEN)
 			return 0;
 	} else {
@@ -296,9 +304,7 @@ static int fill_once(struct listener_table *t, char *buf, const char **what)
 					    errno == EPROTONOSUPPORT ||
 					    errno == EINVAL))
 				continue;
-			*what = d->proto == PROTO_TCP ? "tcp dump"
-				: d->proto == PROTO_UDP ? "udp dump"
-							: "udplite dump";
+			*what = packet_proto_name((enum packet_proto)d->proto);
 			goto fail;
 		}
 	}

@@ -1,7 +1,8 @@
 /*
  * sockdiag: the host's listening sockets from NETLINK_SOCK_DIAG (TCP in
- * LISTEN, bound UDP and UDP-Lite sockets, IPv4 and IPv6), never by parsing
- * ss or netstat output.
+ * LISTEN, bound unconnected UDP and UDP-Lite sockets, and SCTP and DCCP in
+ * LISTEN where the kernel has those protocols; IPv4 and IPv6), never by
+ * parsing ss or netstat output.
  */
 #ifndef PORTCLASS_SOCKDIAG_H
 #define PORTCLASS_SOCKDIAG_H

@@ -285,6 +285,27 @@ static void test_parse_tcp(void **state)
 	listener_table_free(t);
 }
 
+/* SCTP and DCCP listen as TCP does: only LISTEN counts. */
+static void test_parse_sctp_dccp(void **state)
+{
+	struct listener_table *t = table();
+	struct msgbuf b = { .len = 0 };
+
+	(void)state;
+	put_sock(&b, AF_INET6, 10, 36412, 1, 0);
+	put_sock(&b, AF_INET6, 1, 36413, 2, 0);
+	put_sock(&b, AF_INET6, 7, 36414, 3, 0);
+	put_done(&b);
+	assert_int_equal(parse(t, PROTO_SCTP, 6, &b, b.len), 1);
+	assert_int_equal(listener_table_count(t), 1);
+	assert_int_equal(listener_table_at(t, 0)->proto, PROTO_SCTP);
+	assert_int_equal(listener_table_at(t, 0)->port, 36412);
+	assert_int_equal(parse(t, PROTO_DCCP, 6, &b, b.len), 1);
+	assert_int_equal(listener_table_count(t), 2);
+	assert_int_equal(listener_table_at(t, 1)->proto, PROTO_DCCP);
+	listener_table_free(t);
+}
+
 static void test_parse_udp6(void **state)
 {
 	struct listener_table *t = table();
@@ -474,6 +495,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_parse_tcp),
+		cmocka_unit_test(test_parse_sctp_dccp),
 		cmocka_unit_test(test_parse_udp6),
 		cmocka_unit_test(test_parse_attrs),
 		cmocka_unit_test(test_parse_lengths),
