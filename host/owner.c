@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,77 @@ int owner_fill_pid(const char *procroot, int32_t pid, uint32_t fallback_uid,
 	return 0;
 }
 
+/* An fd directory entry's number, or -1. */
+static int fd_number(const char *s)
+{
+	int32_t v = parse_pid(s); /* the same digits-only rule */
+
+	return v < 0 ? -1 : (int)v;
+}
+
+/*
+ * Where each recently resolved socket was found (inode -> pid, fd),
+ * direct-mapped by inode.  Listener tables are rebuilt on every refresh,
+ * which forgets their owners; the socket usually still sits at the same
+ * fd of the same process, and one readlink says so.  A hint is only ever
+ * a place to look first: it is checked before use, so a stale one costs a
+ * readlink and never gives a wrong answer.  Shared by the daemon's queue
+ * threads, hence the lock (held for a copy, never during I/O).
+ */
+#define HINT_SLOTS 256
+
+struct hint {
+	uint64_t inode;
+	int32_t pid;
+	int fd;
+};
+
+static struct hint hints[HINT_SLOTS];
+static pthread_mutex_t hints_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void hint_put(uint64_t inode, int32_t pid, int fd)
+{
+	struct hint *h = &hints[inode % HINT_SLOTS];
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&hints_lock);
+	h->inode = inode;
+	h->pid = pid;
+	h->fd = fd;
+	pthread_mutex_unlock(&hints_lock);
+}
+
+static int hint_get(uint64_t inode, int32_t *pid, int *fd)
+{
+	const struct hint *h = &hints[inode % HINT_SLOTS];
+	int ok;
+
+	pthread_mutex_lock(&hints_lock);
+	ok = h->inode == inode && h->pid > 0 && h->fd >= 0;
+	if (ok) {
+		*pid = h->pid;
+		*fd = h->fd;
+	}
+	pthread_mutex_unlock(&hints_lock);
+	return ok;
+}
+
+/* 1 when <procroot>/PID/fd/FD is socket:[inode]. */
+static int hint_holds(const char *procroot, int32_t pid, int fd,
+		      uint64_t inode)
+{
+	char path[PATH_MAX], target[64];
+	ssize_t n;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%" PRId32 "/fd/%d",
+			     root_of(procroot), pid, fd) >= sizeof(path))
+		return 0;
+	n = readlink(path, target, sizeof(target));
+	return n > 0 && (size_t)n < sizeof(target) &&
+	       socket_inode(target, (size_t)n) == inode;
+}
+
 /* An inode we look for and the table entry that wants it. */
 struct want {
 	uint64_t inode;
@@ -367,7 +439,7 @@ static size_t want_lower(const struct want *w, size_t n, uint64_t key)
  * inode is in w[0..n) (sorted), until found returns nonzero.  Returns 0, or
  * -1 when procroot cannot be opened.
  */
-typedef int (*scan_fn)(void *ctx, int32_t pid, uint64_t inode);
+typedef int (*scan_fn)(void *ctx, int32_t pid, int fd, uint64_t inode);
 
 static int scan(const char *procroot, const struct want *w, size_t n,
 		scan_fn found, void *ctx)
@@ -410,7 +482,8 @@ static int scan(const char *procroot, const struct want *w, size_t n,
 				continue;
 			size_t i = want_lower(w, n, ino);
 			if (i < n && w[i].inode == ino)
-				done = found(ctx, pid, ino);
+				done = found(ctx, pid, fd_number(fe->d_name),
+					     ino);
 		}
 		closedir(fds);
 	}
@@ -420,14 +493,16 @@ static int scan(const char *procroot, const struct want *w, size_t n,
 
 struct one_ctx {
 	int32_t pid;
+	int fd;
 };
 
-static int one_found(void *ctx, int32_t pid, uint64_t inode)
+static int one_found(void *ctx, int32_t pid, int fd, uint64_t inode)
 {
 	struct one_ctx *c = ctx;
 
 	(void)inode;
 	c->pid = pid;
+	c->fd = fd;
 	return 1; /* the first holder is the owner we report */
 }
 
@@ -435,20 +510,28 @@ int owner_resolve(void *ctx, struct listener *l)
 {
 	const char *procroot = ctx;
 	struct want w = { .inode = l->inode, .idx = 0 };
-	struct one_ctx c = { .pid = -1 };
+	struct one_ctx c = { .pid = -1, .fd = -1 };
 
 	l->owner_state = -1;
 	memset(&l->owner, 0, sizeof(l->owner));
 	l->owner.pid = -1;
-	if (l->inode == 0 || scan(procroot, &w, 1, one_found, &c) < 0 ||
-	    c.pid < 0)
+	if (l->inode == 0)
 		return -1;
+	/* Where the socket was last seen, if it is still there, saves a
+	 * walk over every process's fds. */
+	if (!hint_get(l->inode, &c.pid, &c.fd) ||
+	    !hint_holds(procroot, c.pid, c.fd, l->inode)) {
+		c.pid = -1;
+		if (scan(procroot, &w, 1, one_found, &c) < 0 || c.pid < 0)
+			return -1;
+	}
 	if (owner_fill_pid(procroot, c.pid, l->uid, &l->owner) < 0) {
 		/* Exited between the two looks: as good as not found. */
 		memset(&l->owner, 0, sizeof(l->owner));
 		l->owner.pid = -1;
 		return -1;
 	}
+	hint_put(l->inode, c.pid, c.fd);
 	l->owner_state = 1;
 	return 0;
 }
@@ -462,7 +545,7 @@ struct table_ctx {
 	int resolved;
 };
 
-static int table_found(void *ctx, int32_t pid, uint64_t inode)
+static int table_found(void *ctx, int32_t pid, int fd, uint64_t inode)
 {
 	struct table_ctx *c = ctx;
 	size_t i = want_lower(c->w, c->n, inode);
@@ -474,6 +557,7 @@ static int table_found(void *ctx, int32_t pid, uint64_t inode)
 		if (owner_fill_pid(c->procroot, pid, l->uid, &l->owner) < 0)
 			continue; /* exited meanwhile; a later holder may do */
 		l->owner_state = 1;
+		hint_put(inode, pid, fd);
 		c->resolved++;
 		c->left--;
 	}

@@ -482,6 +482,52 @@ static void test_shared_socket(void **state)
 		fail_msg("pid %d", (int)l.owner.pid);
 }
 
+/* A socket that moved (fd closed, now held by another process) is found
+ * where it is now, whatever was remembered about where it was. */
+static void test_moved_socket(void **state)
+{
+	struct tree *t = *state;
+	struct listener l = mk(4444, 0);
+	char p[PATH_MAX];
+
+	put_dir(t->root, "700");
+	put_dir(t->root, "700/fd");
+	put_link(t->root, "700/fd/5", "socket:[4444]");
+	put_file(t->root, "700/comm", "first\n");
+	assert_int_equal(owner_resolve(t->root, &l), 0);
+	assert_int_equal(l.owner.pid, 700);
+	/* again: the same answer */
+	assert_int_equal(owner_resolve(t->root, &l), 0);
+	assert_int_equal(l.owner.pid, 700);
+
+	/* fd 5 now refers to something else; pid 701 holds the socket */
+	path_of(p, sizeof(p), t->root, "700/fd/5");
+	assert_int_equal(unlink(p), 0);
+	put_link(t->root, "700/fd/5", "socket:[4445]");
+	put_dir(t->root, "701");
+	put_dir(t->root, "701/fd");
+	put_link(t->root, "701/fd/9", "socket:[4444]");
+	put_file(t->root, "701/comm", "second\n");
+	l = mk(4444, 0);
+	assert_int_equal(owner_resolve(t->root, &l), 0);
+	assert_int_equal(l.owner.pid, 701);
+	assert_string_equal(l.owner.program, "second");
+
+	/* and once nobody holds it, nobody is named */
+	path_of(p, sizeof(p), t->root, "701/fd/9");
+	assert_int_equal(unlink(p), 0);
+	l = mk(4444, 0);
+	assert_int_equal(owner_resolve(t->root, &l), -1);
+	assert_int_equal(l.owner.pid, -1);
+
+	/* the same inode under another root is looked up there */
+	l = mk(4445, 0);
+	assert_int_equal(owner_resolve(t->root, &l), 0);
+	assert_int_equal(l.owner.pid, 700);
+	l = mk(4445, 0);
+	assert_int_equal(owner_resolve("/nonexistent/proc-root", &l), -1);
+}
+
 /* The real /proc: this process owns a socket it just opened. */
 static void test_real_proc(void **state)
 {
@@ -524,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_fill_pid),
 		cmocka_unit_test(test_resolve_table),
 		cmocka_unit_test(test_shared_socket),
+		cmocka_unit_test(test_moved_socket),
 		cmocka_unit_test(test_real_proc),
 	};
 
