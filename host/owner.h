@@ -14,7 +14,11 @@
 /*
  * A listener_resolve_fn: fills l->owner for l->inode.  ctx is the proc
  * root as a const char * ("/proc" when NULL).  Returns 0 when found, -1
- * when no process holds the socket (or /proc cannot be read).
+ * when no process holds the socket (or /proc cannot be read).  Where a
+ * socket was last found (pid and fd) is remembered across calls and
+ * threads and tried first, so looking the same socket up again after a
+ * listener-table refresh costs one readlink rather than a walk over every
+ * process's fds; a remembered place is always checked, never trusted.
  */
 int owner_resolve(void *ctx, struct listener *l);
 
