@@ -215,6 +215,9 @@ uint64_t log_suppressed_total(void)
 }
 
 static void vdiag(int prio, int with_errno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vdiag(int prio, int with_errno, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	int e = errno;
