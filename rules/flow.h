@@ -2,7 +2,9 @@
  * flow: connection tracking for NEW detection where the kernel's conntrack
  * state is not available (offline, or a queue without conntrack info).
  * Memory is bounded: at most max_flows entries; when full, the least
- * recently seen flow is evicted and counted.
+ * recently seen flow is evicted and counted.  "Recently" has a resolution
+ * of about a second: packets of one flow within the same ~1 s tick do not
+ * reorder it, which saves two cache misses per packet.
  */
 #ifndef PORTCLASS_FLOW_H
 #define PORTCLASS_FLOW_H
