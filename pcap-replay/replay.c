@@ -352,8 +352,8 @@ static pcap_t *open_capture(struct replay *r, const char *path, char *errbuf)
 		setvbuf(f, r->iobuf, _IOFBF, READ_BUF);
 	pc = pcap_fopen_offline_with_tstamp_precision(
 		f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (!pc && f != stdin)
-		fclose(f);
+	if (!pc)
+		fclose(f); /* stdin too: its buffer is ours and goes away */
 	return pc;
 }
 
