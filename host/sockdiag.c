@@ -171,6 +171,17 @@ static int add_msg(struct listener_table *t, uint8_t proto, uint8_t family,
 	return listener_table_add(t, &l);
 }
 
+/*
+ * mnl_nlmsg_ok's test with the length compared unsigned: libmnl casts
+ * nlmsg_len to int, so a length of 2^31 or more passes as negative and the
+ * message would be read far past the buffer.
+ */
+static int msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)left;
+}
+
 int sockdiag_parse(struct listener_table *t, uint8_t proto, uint8_t family,
 		   const void *buf, size_t len, uint32_t seq, uint32_t portid)
 {
@@ -185,9 +196,9 @@ int sockdiag_parse(struct listener_table *t, uint8_t proto, uint8_t family,
 		errno = EBADMSG;
 		return -1;
 	}
-	/* mnl_nlmsg_ok checks len >= header, nlmsg_len >= header and
-	 * nlmsg_len <= what is left, before we look inside. */
-	while (mnl_nlmsg_ok(nlh, left)) {
+	/* len >= header, nlmsg_len >= header and nlmsg_len <= what is left,
+	 * before we look inside. */
+	while (msg_ok(nlh, left)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) ||
 		    !mnl_nlmsg_portid_ok(nlh, portid)) {
 			/* A stale reply from an earlier request: not ours. */

@@ -132,6 +132,39 @@ static void test_unit_edge(void **state)
 						sizeof(out)), -1);
 }
 
+/* Random bytes, lengths and separators: never a crash, and a unit found
+ * is always a whole path component with a unit suffix. */
+static void test_unit_random(void **state)
+{
+	static const char alphabet[] = "0:/:/.servicescope_@\n\001ab";
+	uint32_t x = 0xdecafbad;
+	char out[LISTENER_NAME_MAX * 2];
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		x = x * 1103515245u + 12345u;
+		size_t len = (x >> 16) % 200;
+		char *text = malloc(len ? len : 1);
+		assert_non_null(text);
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			text[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		int r = owner_unit_from_cgroup(text, len, out, sizeof(out));
+		free(text);
+		if (r == 0) {
+			size_t n = strlen(out);
+			assert_true(n > 0 && n < sizeof(out));
+			assert_null(strchr(out, '/'));
+			assert_null(strchr(out, '\n'));
+			assert_true(strchr(out, '.') != NULL);
+		} else {
+			assert_int_equal(r, -1);
+			assert_string_equal(out, "");
+		}
+	}
+}
+
 /* ---- fake /proc tree ---- */
 
 struct tree {
@@ -562,6 +595,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unit_table),
 		cmocka_unit_test(test_unit_edge),
+		cmocka_unit_test(test_unit_random),
 		cmocka_unit_test(test_resolve_complete),
 		cmocka_unit_test(test_resolve_garbage),
 		cmocka_unit_test(test_resolve_comm_and_init_scope),
