@@ -7,6 +7,8 @@
   pc.py udp-client HOST PORT TIMEOUT            prints ok|refused|timeout|error
   pc.py tcp-burst HOST FIRSTPORT COUNT TIMEOUT  COUNT connections to
                                                 FIRSTPORT.. prints a tally
+  pc.py udp-flood HOST PORT COUNT               COUNT datagrams, each from a
+                                                new socket (a new flow)
 
 Servers write their own pid to PIDFILE once they listen and exit after
 LIFETIME seconds, so nothing outlives a test.  Clients always exit 0 and
@@ -117,6 +119,17 @@ def tcp_burst(host, first, count, timeout):
     print(" ".join("%s=%d" % kv for kv in sorted(tally.items())))
 
 
+def udp_flood(host, port, count):
+    for _ in range(count):
+        s = socket.socket(family(host), socket.SOCK_DGRAM)
+        try:
+            s.sendto(b"x", (host, port))
+        except OSError:
+            pass
+        s.close()
+    print("sent %d" % count)
+
+
 def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "tcp-server":
@@ -128,6 +141,8 @@ def main():
         tcp_client(host, port, float(sys.argv[4]), sport)
     elif mode == "udp-client":
         udp_client(host, port, float(sys.argv[4]))
+    elif mode == "udp-flood":
+        udp_flood(host, port, int(sys.argv[4]))
     elif mode == "tcp-burst":
         tcp_burst(host, port, int(sys.argv[4]), float(sys.argv[5]))
     else:
