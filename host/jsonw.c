@@ -133,7 +133,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void jsonw_string_n(struct jsonw *w, const char *s, size_t n)
+static void escape_n(struct jsonw *w, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	char esc[8];
@@ -141,6 +141,17 @@ void jsonw_string_n(struct jsonw *w, const char *s, size_t n)
 	putc1(w, '"');
 	for (size_t i = 0; i < n;) {
 		unsigned char c = u[i];
+		/* Plain printable ASCII is nearly all there is: copy runs of it
+		 * at once rather than byte by byte. */
+		size_t run = i;
+		while (run < n && u[run] >= 0x20 && u[run] < 0x7f &&
+		       u[run] != '"' && u[run] != '\\')
+			run++;
+		if (run > i) {
+			put(w, s + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -181,7 +192,7 @@ void jsonw_string_n(struct jsonw *w, const char *s, size_t n)
 void jsonw_key(struct jsonw *w, const char *key)
 {
 	value_prefix(w);
-	jsonw_string_n(w, key, strlen(key));
+	escape_n(w, key, strlen(key));
 	putc1(w, ':');
 	w->need_comma = 0;
 }
@@ -193,7 +204,13 @@ void jsonw_string(struct jsonw *w, const char *s)
 		put(w, "null", 4);
 		return;
 	}
-	jsonw_string_n(w, s, strlen(s));
+	escape_n(w, s, strlen(s));
+}
+
+void jsonw_string_n(struct jsonw *w, const char *s, size_t n)
+{
+	value_prefix(w);
+	escape_n(w, s, n);
 }
 
 void jsonw_int(struct jsonw *w, int64_t v)
