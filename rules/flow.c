@@ -392,7 +392,38 @@ static uint32_t entry_create(struct flow_table *ft, const struct flow_key *k,
 	lru_push_head(ft, i);
 	ft->st.flows++;
 	ft->st.created++;
+	/* The next flow created will evict the current tail: start loading
+	 * it now, so the eviction does not stall on it then.  (Its LRU
+	 * neighbour is only written, which the store buffer absorbs.) */
+	if (ft->st.flows >= ft->max)
+		__builtin_prefetch(&ft->e[ft->e[0].prev], 1);
 	return i;
+}
+
+static inline int tracked_proto(const struct packet *p)
+{
+	if (p->status != PACKET_OK || !p->has_ports)
+		return 0;
+	switch (p->proto) {
+	case PROTO_TCP:
+	case PROTO_UDP:
+	case PROTO_UDPLITE:
+	case PROTO_SCTP:
+	case PROTO_DCCP:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void flow_prefetch(const struct flow_table *ft, const struct packet *p)
+{
+	struct flow_key k;
+
+	if (!tracked_proto(p))
+		return;
+	key_make(p, &k);
+	__builtin_prefetch(&ft->e[home_of(ft, key_hash(ft, &k))], 1);
 }
 
 void flow_observe(struct flow_table *ft, const struct packet *p,
@@ -404,18 +435,8 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 	int side, bump = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (p->status != PACKET_OK || !p->has_ports)
+	if (!tracked_proto(p))
 		return;
-	switch (p->proto) {
-	case PROTO_TCP:
-	case PROTO_UDP:
-	case PROTO_UDPLITE:
-	case PROTO_SCTP:
-	case PROTO_DCCP:
-		break;
-	default:
-		return;
-	}
 
 	reap(ft, now_ns);
 	side = key_make(p, &k);

@@ -530,6 +530,40 @@ static void test_time_backwards(void **state)
 	flow_free(ft);
 }
 
+static void test_prefetch_changes_nothing(void **state)
+{
+	struct flow_table *ft = mk(8, 0, 0);
+	struct packet p = pkt(PROTO_UDP, 4, "10.0.0.1", 1, "10.0.0.2", 2, 0);
+	struct packet icmp = pkt(PROTO_ICMP, 4, "10.0.0.1", 0, "10.0.0.2", 0,
+				 0);
+	struct packet bad = p;
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	icmp.has_ports = 0;
+	bad.status = PACKET_MALFORMED;
+	flow_prefetch(ft, &p);
+	flow_prefetch(ft, &icmp);
+	flow_prefetch(ft, &bad);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, 0);
+	assert_int_equal(st.created, 0);
+	for (int i = 0; i < 20; i++) { /* full table: the victim too */
+		p.sport = (uint16_t)(i + 1);
+		flow_prefetch(ft, &p);
+		flow_observe(ft, &p, (uint64_t)i * 2 * SEC, &r);
+		EXPECT(r, 1, 0, 0, 1);
+		flow_prefetch(ft, &p);
+		flow_observe(ft, &p, (uint64_t)i * 2 * SEC, &r);
+		EXPECT(r, 0, 0, 0, 1);
+	}
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, 8);
+	assert_int_equal(st.evicted, 12);
+	flow_free(ft);
+}
+
 static void test_memory_per_flow(void **state)
 {
 	struct flow_table *ft = mk(0, 0, 0);
@@ -577,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_lru_resolution),
 		cmocka_unit_test(test_against_model),
 		cmocka_unit_test(test_time_backwards),
+		cmocka_unit_test(test_prefetch_changes_nothing),
 		cmocka_unit_test(test_memory_per_flow),
 		cmocka_unit_test(test_bad_opts),
 	};
