@@ -193,40 +193,46 @@ print(n)' "$tmp/c.out")
 	fi
 }
 
-best_bare=0 best_nfq=0
-bare_line="" nfq_line=""
+# Best of RUNS, bare and daemon in turn so that drift in the machine's load
+# hits both.  Packets/s is the goal's measure; CPU time per packet (the
+# lowest seen) is what still compares the two on a busy machine, where
+# other processes take turns on the consumer's CPU.
+best_bare=0 best_nfq=0 bare_us="" nfq_us="" nfq_rss=0 nfq_hwm=0
+min_us() { # min_us CURRENT NEW
+	awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'
+}
 for r in $(seq 1 "$RUNS"); do
-	flood bare
-	pps=$(awk -v p="$F_PKTS" -v s="$F_SECS" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
-	us=$(awk -v c="$F_CPU" -v h="$HZ" -v p="$F_PKTS" 'BEGIN { printf "%.2f", (p > 0 ? c * 1e6 / h / p : 0) }')
-	echo "  run $r bare:          verdicted $F_PKTS of $F_SENT sent in ${F_SECS}s: $pps pps, CPU $us us/packet"
-	if [ "$pps" -gt "$best_bare" ]; then
-		best_bare=$pps
-		bare_us=$us
-	fi
-	if [ "$have_daemon" = 1 ]; then
-		flood nfq
+	for kind in bare nfq; do
+		[ "$kind" = nfq ] && [ "$have_daemon" = 0 ] && continue
+		flood "$kind"
 		pps=$(awk -v p="$F_PKTS" -v s="$F_SECS" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
 		us=$(awk -v c="$F_CPU" -v h="$HZ" -v p="$F_PKTS" 'BEGIN { printf "%.2f", (p > 0 ? c * 1e6 / h / p : 0) }')
-		echo "  run $r portclass-nfq: verdicted $F_PKTS of $F_SENT sent in ${F_SECS}s: $pps pps, CPU $us us/packet"
-		if [ "$pps" -gt "$best_nfq" ]; then
-			best_nfq=$pps
-			nfq_us=$us
-			nfq_rss=$F_RSS
-			nfq_hwm=$F_HWM
+		name=$kind
+		[ "$kind" = nfq ] && name=portclass-nfq
+		printf '  run %d %-14s verdicted %s of %s sent in %ss: %s pps, CPU %s us/packet\n' \
+			"$r" "$name:" "$F_PKTS" "$F_SENT" "$F_SECS" "$pps" "$us"
+		if [ "$kind" = bare ]; then
+			[ "$pps" -gt "$best_bare" ] && best_bare=$pps
+			bare_us=$(min_us "$bare_us" "$us")
+		else
+			[ "$pps" -gt "$best_nfq" ] && best_nfq=$pps
+			nfq_us=$(min_us "$nfq_us" "$us")
+			[ "${F_HWM:-0}" -gt "$nfq_hwm" ] && nfq_rss=$F_RSS nfq_hwm=$F_HWM
 		fi
-	fi
+	done
 done
 
+cap() { awk -v u="$1" 'BEGIN { printf "%.0f", (u > 0 ? 1e6 / u : 0) }'; }
 echo "sender alone (no queue rule): $raw_pps pps${PIN_SEND:+ (sender on CPU 0, consumer on CPU 1)}"
-echo "bare consumer:  $best_bare pps verdicted (best of $RUNS), CPU $bare_us us/packet"
+echo "bare consumer:  $best_bare pps verdicted (best of $RUNS); CPU $bare_us us/packet (one CPU: $(cap "$bare_us") pps)"
 if [ "$have_daemon" = 1 ]; then
-	echo "portclass-nfq:  $best_nfq pps verdicted (best of $RUNS), CPU $nfq_us us/packet"
+	echo "portclass-nfq:  $best_nfq pps verdicted (best of $RUNS); CPU $nfq_us us/packet (one CPU: $(cap "$nfq_us") pps)"
 	awk -v d="$best_nfq" -v b="$best_bare" -v du="$nfq_us" -v bu="$bare_us" 'BEGIN {
 		r = b > 0 ? d / b : 0
-		printf "ratio portclass-nfq / bare: %.2f packets/s (goal >= 0.9: %s), %.2f by CPU per packet\n",
-			r, (r >= 0.9 ? "met" : "NOT met"), (du > 0 ? bu / du : 0) }'
-	echo "portclass-nfq memory after the flood: VmRSS $nfq_rss kB, VmHWM $nfq_hwm kB"
+		c = du > 0 ? bu / du : 0
+		printf "ratio portclass-nfq / bare: %.2f by packets/s (goal >= 0.9: %s), %.2f by CPU per packet (%s)\n",
+			r, (r >= 0.9 ? "met" : "NOT met"), c, (c >= 0.9 ? "met" : "NOT met") }'
+	echo "portclass-nfq memory (highest of the floods): VmRSS $nfq_rss kB, VmHWM $nfq_hwm kB"
 else
 	echo "portclass-nfq: not built or not working ($NFQ --help failed): daemon half skipped"
 fi
