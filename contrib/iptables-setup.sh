@@ -104,7 +104,8 @@ for fam in $families; do
 		portopt=""
 		if [ -n "$ports" ]; then
 			case "$p" in
-			tcp|udp|udplite|sctp|dccp) portopt="--dport $ports" ;;
+			# udplite has no port match in xtables: all its ports.
+			tcp|udp|sctp|dccp) portopt="--dport $ports" ;;
 			esac
 		fi
 		# shellcheck disable=SC2086
