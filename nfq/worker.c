@@ -238,6 +238,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 			jsonw_kv_string(j, "listener", l ? "present" : "none");
 		write_owner(j, l ? listener_owner(w->listeners, l) : NULL);
 	}
+	jsonw_kv_bool(j, "retransmit", d->retransmit);
 	jsonw_kv_string(j, "conntrack",
 			ct_new > 0 ? "new" : ct_new == 0 ? "not-new" : "none");
 	jsonw_kv_bool(j, "enforced", !w->cfg->monitor);
@@ -280,7 +281,9 @@ static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
 	if ((unsigned)d.sclass < CLASS_COUNT && (unsigned)d.dclass < CLASS_COUNT &&
 	    (unsigned)d.verdict < VERDICT_COUNT)
 		STATS_INC(w->c.packets[d.sclass][d.dclass][d.verdict]);
-	if (d.alert)
+	/* A retransmitted attempt is logged again (it was queued again) but
+	 * counted once, as the replay folds it. */
+	if (d.alert && !d.retransmit)
 		STATS_INC(w->c.alerts[d.listener > 0 ? STATS_ROGUE :
 				      d.listener == 0 ? STATS_PROBE :
 				      STATS_UNKNOWN]);

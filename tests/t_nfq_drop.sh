@@ -37,6 +37,15 @@ json_lines '"type":"drop"' '"dport":8081' '"reason":"rule"' '"rule":"[^"]*rules:
 # Retransmitted SYNs are queued (and dropped) again.
 n=$(json_lines '"dport":60314' | grep -c .)
 [ "$n" -ge 2 ] || fail "only $n lines for the retransmitting client"
+[ "$(json_lines '"dport":60314' '"retransmit":false' | grep -c .)" -eq 1 ] ||
+	fail "the first attempt is not the only non-retransmit"
+json_lines '"dport":60314' '"retransmit":true' | grep -q . ||
+	fail "retransmits not marked"
+# ... and counted once as alerts.
+kill -USR1 "$DAEMON"
+wait_for "$LOG" '"type":"counters"' 5 || fail "no counters"
+json_lines '"type":"counters"' '"alerts_rogue":2,' | grep -q . ||
+	fail "alerts not folded: $(json_lines '"type":"counters"')"
 # `reject` without `log` is still logged: every drop and reject is.
 json_lines '"type":"reject"' '"dport":8082' '"log":false' '"rule":"[^"]*rules:4"' |
 	grep -q . ||
