@@ -1696,7 +1696,9 @@ static int read_file(const char *path, char **text, size_t *len, dev_t *dev,
 	int fd, e;
 
 	*why = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer,
+	 * forever; fstat below turns it away like any other non-file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)

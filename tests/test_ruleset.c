@@ -655,6 +655,40 @@ static void test_include(void **state)
 	assert_int_equal(ds.n, 0);
 }
 
+/*
+ * A FIFO as the rules file or as an include is refused at once: opening
+ * one for reading used to wait for a writer forever (found by
+ * tests/fuzz/fuzz_rules).  The alarm turns a regression into a failure
+ * rather than a hung `make check`.
+ */
+static void test_fifo(void **state)
+{
+	struct diags ds = { { 0 }, 0 };
+	struct ruleset_opts o = { procroot, collect, &ds };
+	char fifo[PATH_MAX], path[PATH_MAX];
+	int nerr = -1;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/fifo.rules", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_null(ruleset_load(fifo, &o, &nerr));
+	assert_int_equal(nerr, 1);
+	assert_true(diags_have(&ds, "cannot open: not a regular file"));
+	diags_free(&ds);
+
+	write_file(tmpdir, "with-fifo.rules",
+		   "pass\ninclude \"fifo.rules\"\n");
+	snprintf(path, sizeof(path), "%s/with-fifo.rules", tmpdir);
+	assert_null(ruleset_load(path, &o, &nerr));
+	assert_int_equal(nerr, 1);
+	assert_true(diags_have(&ds, "with-fifo.rules:2:9: error: cannot open "
+				    "include"));
+	assert_true(diags_have(&ds, "not a regular file"));
+	diags_free(&ds);
+	alarm(0);
+}
+
 /* ---- keywords ---------------------------------------------------------- */
 
 static void test_keywords_sorted(void **state)
@@ -1722,6 +1756,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors_one_run),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_keywords_sorted),
 		cmocka_unit_test(test_first_match_mixed),
 		cmocka_unit_test(test_new_class_addrs),
