@@ -38,6 +38,30 @@ while [ "$(json_lines '"type":"reload"' '"ok":true' | grep -c .)" -lt 2 ] && [ $
 	i=$((i + 1))
 done
 expect_client timeout tcp 127.0.0.1 60314 2
+
+# Reloads while packets flow: the threads swap rulesets under load (the
+# sanitizer build catches a ruleset freed while in use).
+timeout 60 ip netns exec "$NS" $PY "$PCPY" udp-flood 127.0.0.1 61000 20000 >/dev/null &
+flood=$!
+PIDS="$PIDS $flood"
+i=0
+while [ $i -lt 40 ]; do
+	if [ $((i % 2)) -eq 0 ]; then
+		printf 'unexpected reject log\ndefault pass\nexpect udp port 61000\n' >"$R.new"
+	else
+		printf 'unexpected drop\ndefault pass\n' >"$R.new"
+	fi
+	mv "$R.new" "$R"
+	kill -HUP "$DAEMON"
+	sleep 0.05
+	i=$((i + 1))
+done
+wait "$flood"
+printf 'unexpected reject log\ndefault pass\n' >"$R"
+kill -HUP "$DAEMON"
+sleep 0.5
+kill -0 "$DAEMON" || fail "daemon died during reloads under load"
+expect_client refused tcp 127.0.0.1 60314 3
 nfq_stop
 [ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC"
 if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
