@@ -1,7 +1,8 @@
 #!/bin/sh
 # t_corpus: every capture in ../shared/corpus/tcpdump/ (tcpdump's own test
 # captures: hundreds of link types, malformed and truncated files) through
-# `portclass-replay --format jsonl --events packets`.  For each file:
+# `portclass-replay -r contrib/default.rules --format jsonl --events
+# packets`.  For each file:
 #   - exit 0 or 2 (2 only with a message on stderr, and never for a
 #     supported link type in a file tcpdump reads cleanly), within 10 s;
 #   - no AddressSanitizer, LeakSanitizer or UBSan report;
@@ -18,7 +19,8 @@ set -eu
 REPLAY=$BUILD/portclass-replay
 CORPUS=${PC_CORPUS:-../shared/corpus/tcpdump}
 LIMIT=${PC_CORPUS_TIMEOUT:-10}
-export BUILD REPLAY LIMIT
+RULES=$(pwd)/contrib/default.rules
+export BUILD REPLAY LIMIT RULES
 
 # one FILE: checks one capture and writes one result line to
 # $PC_CORPUS_TMP/res/NAME: "ok|fail RC NAME LINKTYPE DETAIL".
@@ -29,7 +31,7 @@ one() {
 	err=$PC_CORPUS_TMP/out/$b.err
 	res=$PC_CORPUS_TMP/res/$b
 	rc=0
-	timeout -k 2 "$LIMIT" "$REPLAY" --format jsonl --events packets "$f" \
+	timeout -k 2 "$LIMIT" "$REPLAY" -r "$RULES" --format jsonl --events packets "$f" \
 		>"$out" 2>"$err" </dev/null || rc=$?
 
 	# What tcpdump makes of the file: its link type and, when it reads
@@ -154,6 +156,11 @@ export PC_CORPUS_TMP
 trap 'rm -rf "$PC_CORPUS_TMP"' EXIT
 trap 'exit 130' INT TERM
 mkdir "$PC_CORPUS_TMP/out" "$PC_CORPUS_TMP/res"
+# A private copy: a rebuild during the run must not change the binary
+# under test half-way through.
+cp "$REPLAY" "$PC_CORPUS_TMP/portclass-replay"
+REPLAY=$PC_CORPUS_TMP/portclass-replay
+export REPLAY
 
 # ASan: report leaks too, and never hang on a symbolizer.
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
