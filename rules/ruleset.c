@@ -805,7 +805,15 @@ static void diag_loc(struct parser *ps, struct pfile *f, struct loc l,
 	va_end(ap);
 	line = lexer_line(&f->lx, l.line_off, &llen);
 	fputc('\n', m);
-	fwrite(line, 1, llen, m);
+	/* The line is shown one byte per column so the caret lines up, but
+	 * a NUL would cut the message short and a lone CR or an escape
+	 * would redraw the terminal: control bytes other than tab show
+	 * as '?'. */
+	for (i = 0; i < llen; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, m);
+	}
 	fputc('\n', m);
 	/* Tabs are copied so the caret lines up however the line is shown. */
 	for (i = 0; i + 1 < l.col; i++)

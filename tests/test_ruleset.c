@@ -689,6 +689,41 @@ static void test_fifo(void **state)
 	alarm(0);
 }
 
+/*
+ * The source line under a diagnostic shows control bytes as '?': a NUL
+ * used to end the message before the line and its caret, and an escape
+ * or a lone CR went to the terminal as it was (found by
+ * tests/fuzz/fuzz_rules).
+ */
+static void test_diag_control_bytes(void **state)
+{
+	static const char text[] = "pass\n\0bad\n";
+	struct diags ds = { { 0 }, 0 };
+	struct ruleset_opts o = { procroot, collect, &ds };
+	char path[PATH_MAX];
+	FILE *f;
+	int nerr = -1;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/nul.rules", tmpdir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	assert_int_equal(fclose(f), 0);
+	assert_null(ruleset_load(path, &o, &nerr));
+	assert_int_equal(nerr, 1);
+	assert_true(diags_have(&ds, "nul.rules:2:1: error: invalid character "
+				    "0x00\n?bad\n^"));
+	diags_free(&ds);
+
+	assert_null(ruleset_parse_string("esc.rules",
+					 "pass\x1b[2J\rdrop\tx\x7f\n", &o,
+					 &nerr));
+	assert_int_equal(nerr, 1);
+	assert_true(diags_have(&ds, "\npass?[2J?drop\tx?\n    ^"));
+	diags_free(&ds);
+}
+
 /* ---- keywords ---------------------------------------------------------- */
 
 static void test_keywords_sorted(void **state)
@@ -1757,6 +1792,7 @@ int main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_diag_control_bytes),
 		cmocka_unit_test(test_keywords_sorted),
 		cmocka_unit_test(test_first_match_mixed),
 		cmocka_unit_test(test_new_class_addrs),
