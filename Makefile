@@ -153,3 +153,70 @@ clean:
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (tests/fuzz/) --------------------------------------------------
+# `make fuzz`: every libFuzzer harness for FUZZ_SECONDS each, one at a time
+# (clang, ASan + UBSan, in build-fuzz/); `make fuzz-smoke`: FUZZ_SMOKE_SECONDS
+# each, for CI.  Findings land in build-fuzz/crashes/.  `make check-regress`
+# builds the same harnesses as plain programs with $(CC) (and SANITIZE=1)
+# and replays tests/regress/<harness>/* and tests/fuzz/seeds/<harness>/*.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_B := build-fuzz
+FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS := $(addprefix $(FUZZ_B)/,$(FUZZ_HARNESSES))
+FUZZ_DRIVERS := $(addprefix $(B)/fuzz/,$(FUZZ_HARNESSES))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) -g -O1 \
+	-fno-omit-frame-pointer $(FUZZ_SAN) -pthread $(PC_PCAP) $(PC_NFQ)
+FUZZ_REPLAY_SRCS := $(filter-out pcap-replay/main.c,$(REPLAY_SRCS))
+fuzz_obj = $(patsubst %.c,$(FUZZ_B)/%.o,$(1))
+
+$(FUZZ_B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Ipcap-replay $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_B)/libportclass.a: $(call fuzz_obj,$(LIB_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_B)/libportclass-host.a: $(call fuzz_obj,$(HOST_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_B)/fuzz_%: $(FUZZ_B)/tests/fuzz/fuzz_%.o $(FUZZ_B)/tests/fuzz/common.o \
+		$(FUZZ_B)/libportclass-host.a $(FUZZ_B)/libportclass.a
+	$(if $(Q),@echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
+		$(filter %.o,$^) $(filter %.a,$^) $(LDLIBS_ALL)
+
+$(FUZZ_B)/fuzz_replay: $(call fuzz_obj,$(FUZZ_REPLAY_SRCS))
+
+$(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/standalone.o \
+		$(B)/tests/fuzz/common.o $(HOSTLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(LINK) $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS_ALL)
+
+$(B)/fuzz/fuzz_replay: $(call obj,$(FUZZ_REPLAY_SRCS))
+$(B)/tests/fuzz/fuzz_replay.o: CPPFLAGS_ALL += -Ipcap-replay
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)FUZZ_B=$(FUZZ_B) sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)FUZZ_B=$(FUZZ_B) sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_HARNESSES)
+
+fuzz-drivers: $(FUZZ_DRIVERS)
+
+check-regress: $(FUZZ_DRIVERS)
+	$(Q)BUILD=$(B) sh tests/t_regress.sh
+
+fuzz-clean:
+	rm -rf $(FUZZ_B)
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-drivers check-regress fuzz-clean
+
+-include $(shell find $(FUZZ_B) -name '*.d' 2>/dev/null)
