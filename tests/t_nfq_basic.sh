@@ -35,6 +35,19 @@ nfq_start -r "$TMP/rules" -q 0 --user nobody \
 	--stats-file "$TMP/stats/portclass.prom" --stats-interval 1
 grep -q "running as uid $(id -u nobody) with cap_net_admin" "$ERR" ||
 	fail "no privilege drop reported"
+# What the kernel says: nobody, exactly CAP_NET_ADMIN (12),
+# CAP_SYS_PTRACE (19) and CAP_DAC_READ_SEARCH (2), no way back.
+st=/proc/$DAEMON/status
+grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)" "$st" ||
+	fail "uid: $(grep ^Uid "$st")"
+grep -Eq '^Groups:[[:space:]]*[0-9]*[[:space:]]*$' "$st" || fail "groups: $(grep ^Groups "$st")"
+for f in CapPrm CapEff CapBnd; do
+	grep -q "^$f:[[:space:]]*0000000000081004$" "$st" || fail "$f: $(grep "^$f" "$st")"
+done
+for f in CapInh CapAmb; do
+	grep -q "^$f:[[:space:]]*0000000000000000$" "$st" || fail "$f: $(grep "^$f" "$st")"
+done
+grep -q '^NoNewPrivs:[[:space:]]*1$' "$st" || fail "no_new_privs not set"
 
 # The rogue listener: reset, so refused well before the timeout.
 got=$(client tcp 127.0.0.1 60314 5)
