@@ -15,6 +15,9 @@ server tcp 0.0.0.0 8080 web
 nfq_start -r "$TMP/rules" -q 0:1
 n=$(nsx awk '$1 == 0 || $1 == 1' /proc/net/netfilter/nfnetlink_queue | grep -c .)
 [ "$n" -eq 2 ] || fail "$n queues bound, want 2"
+# One thread per queue, plus the main thread (signals, stats).
+nt=$(ls /proc/"$DAEMON"/task | grep -c .)
+[ "$nt" -eq 3 ] || fail "$nt threads, want 3"
 ncpu=$(nproc)
 [ "$ncpu" -gt 2 ] && ncpu=2
 cpu=0
