@@ -4,7 +4,9 @@
   pc.py tcp-server HOST PORT PIDFILE LIFETIME   accept, send "hi", close
   pc.py udp-server HOST PORT PIDFILE LIFETIME   echo every datagram
   pc.py tcp-client HOST PORT TIMEOUT [SPORT]    prints ok|refused|timeout|error
-  pc.py udp-client HOST PORT TIMEOUT            prints ok|refused|timeout|error
+  pc.py udp-client HOST PORT TIMEOUT [DSTOPTS]  prints ok|refused|timeout|error;
+                                                IPv6: a destination options
+                                                header of DSTOPTS bytes
   pc.py tcp-burst HOST FIRSTPORT COUNT TIMEOUT  COUNT connections to
                                                 FIRSTPORT.. prints a tally
   pc.py udp-flood HOST PORT COUNT               COUNT datagrams, each from a
@@ -82,10 +84,17 @@ def tcp_client(host, port, timeout, sport=0):
     print("%s %.3f" % (r, time.time() - t))
 
 
-def udp_client(host, port, timeout):
+def udp_client(host, port, timeout, dstopts=0):
     t = time.time()
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.settimeout(timeout)
+    if dstopts:
+        # Next header (the kernel fills it), length in 8-byte units after
+        # the first 8, then one option filling the rest: type 0x1e (RFC
+        # 4727 experiment, "skip if unknown"), since Linux refuses more
+        # than 7 bytes of padding.
+        hdr = bytes([0, dstopts // 8 - 1, 0x1E, dstopts - 4]) + bytes(dstopts - 4)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, hdr)
     try:
         s.connect((host, port))
         s.send(b"ping")
@@ -140,7 +149,8 @@ def main():
         sport = int(sys.argv[5]) if len(sys.argv) > 5 else 0
         tcp_client(host, port, float(sys.argv[4]), sport)
     elif mode == "udp-client":
-        udp_client(host, port, float(sys.argv[4]))
+        dst = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+        udp_client(host, port, float(sys.argv[4]), dst)
     elif mode == "udp-flood":
         udp_flood(host, port, int(sys.argv[4]))
     elif mode == "tcp-burst":
