@@ -154,7 +154,7 @@ fi
 PC_CORPUS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pc-corpus.XXXXXX")
 export PC_CORPUS_TMP
 trap 'rm -rf "$PC_CORPUS_TMP"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 mkdir "$PC_CORPUS_TMP/out" "$PC_CORPUS_TMP/res"
 # A private copy: a rebuild during the run must not change the binary
 # under test half-way through.

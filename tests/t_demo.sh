@@ -23,7 +23,7 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pc-demo-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # run NAME ARGS...: replays the demo as jsonl alerts into $tmp/NAME.
 run() {

@@ -48,7 +48,7 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pc-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 if [ -n "${PC_BENCH_PCAP:-}" ] && [ -s "$PC_BENCH_PCAP" ]; then
 	pcap=$PC_BENCH_PCAP
