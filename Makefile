@@ -116,8 +116,11 @@ check-unit: $(TESTS)
 bench: $(PROGS) $(TOOLS)
 	$(Q)BUILD=$(B) sh tests/bench/run.sh
 
+# The bundled capture (contrib/demo/record.sh made it) under the demo policy,
+# with the listener snapshot taken when it was recorded.
 demo: $(B)/portclass-replay
-	$(Q)$(B)/portclass-replay -r contrib/default.rules contrib/demo/demo.pcapng
+	$(Q)$(B)/portclass-replay -r contrib/demo/demo.rules \
+		--listeners contrib/demo/listeners.json contrib/demo/demo.pcap
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
