@@ -5,7 +5,8 @@
 #
 # Only NEW packets are queued (-m conntrack --ctstate NEW): established
 # traffic, including replies to our own outgoing connections, never leaves
-# the kernel.  --queue-bypass accepts packets while no daemon is bound, so a
+# the kernel.  (So portclass-nfq --assume-new is right with these rules
+# when the kernel does not hand over conntrack state.)  --queue-bypass accepts packets while no daemon is bound, so a
 # stopped or crashed daemon never blackholes a server (--fail-closed drops
 # that instead).
 #

@@ -37,6 +37,7 @@ struct options {
 	int monitor;
 	int fail_closed;
 	int conntrack;
+	int assume_new;
 	uint32_t reject_mark;
 	uint32_t copy_range;
 	uint32_t maxlen;
@@ -65,6 +66,8 @@ static void usage(FILE *f)
 "      --fail-closed         drop (not accept) when the queue overflows\n"
 "      --reject-mark MARK    mark for rejected packets (default 0x%x)\n"
 "      --no-conntrack        do not ask the kernel for conntrack state\n"
+"      --assume-new          without conntrack state, every queued packet is\n"
+"                            NEW (the firewall queues only ctstate NEW)\n"
 "      --copy-range BYTES    bytes of each packet copied (default %u)\n"
 "      --queue-maxlen N      kernel queue length (default %u)\n"
 "      --rcvbuf BYTES        socket receive buffer, K/M suffix (default 8M)\n"
@@ -155,6 +158,7 @@ enum {
 	OPT_COPY_RANGE, OPT_QUEUE_MAXLEN, OPT_RCVBUF, OPT_LOG_FILE, OPT_SYSLOG,
 	OPT_LOG_RATE, OPT_LOG_BURST, OPT_STATS_FILE, OPT_STATS_INTERVAL,
 	OPT_USER, OPT_NO_OWNER_CAPS, OPT_REFRESH, OPT_MAX_AGE, OPT_MAX_FLOWS,
+	OPT_ASSUME_NEW,
 };
 
 static const struct option long_opts[] = {
@@ -167,6 +171,7 @@ static const struct option long_opts[] = {
 	{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
 	{ "reject-mark", required_argument, NULL, OPT_REJECT_MARK },
 	{ "no-conntrack", no_argument, NULL, OPT_NO_CONNTRACK },
+	{ "assume-new", no_argument, NULL, OPT_ASSUME_NEW },
 	{ "copy-range", required_argument, NULL, OPT_COPY_RANGE },
 	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
@@ -243,6 +248,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_CONNTRACK:
 			o->conntrack = 0;
+			break;
+		case OPT_ASSUME_NEW:
+			o->assume_new = 1;
 			break;
 		case OPT_COPY_RANGE:
 			if (parse_ulong(optarg, 64, 65535, &v) < 0)
@@ -611,8 +619,9 @@ int main(int argc, char **argv)
 		}
 		if (dm.o.conntrack && !queue_has_conntrack(queues[n]))
 			log_warnx("queue %u: the kernel does not provide conntrack "
-				  "state; NEW comes from the flow table",
-				  qc.num);
+				  "state; %s", qc.num, dm.o.assume_new ?
+				  "every queued packet counts as NEW (--assume-new)" :
+				  "NEW comes from the flow table");
 	}
 
 	dm.kernel_fd = stats_kernel_open(NULL);
@@ -637,6 +646,7 @@ int main(int argc, char **argv)
 	memset(&wc, 0, sizeof(wc));
 	wc.monitor = dm.o.monitor;
 	wc.reject_mark = dm.o.reject_mark;
+	wc.assume_new = dm.o.assume_new;
 	wc.refresh_min_ms = dm.o.refresh_ms;
 	wc.listener_max_age_ms = dm.o.max_age_ms;
 	wc.procroot = "/proc";

@@ -198,6 +198,7 @@ static void write_owner(struct jsonw *j, const struct listener_owner *o)
 	kv_str_or_null(j, "unit", o ? o->unit : NULL);
 }
 
+/* ct_new: 1 kernel NEW, 0 not NEW, -1 unknown, 2 assumed (--assume-new). */
 static void log_packet(struct worker *w, const struct packet *p,
 		       const struct decision *d, int ct_new)
 {
@@ -240,7 +241,8 @@ static void log_packet(struct worker *w, const struct packet *p,
 	}
 	jsonw_kv_bool(j, "retransmit", d->retransmit);
 	jsonw_kv_string(j, "conntrack",
-			ct_new > 0 ? "new" : ct_new == 0 ? "not-new" : "none");
+			ct_new == 2 ? "assumed-new" : ct_new > 0 ? "new" :
+			ct_new == 0 ? "not-new" : "none");
 	jsonw_kv_bool(j, "enforced", !w->cfg->monitor);
 	jsonw_object_end(j);
 	if (!j->failed)
@@ -254,6 +256,7 @@ static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
 	struct decision d;
 	struct packet p;
 	uint64_t now = mono_ns();
+	int ct_new = qp->ct_new;
 
 	if (qp->has_mark && qp->mark == w->cfg->reject_mark) {
 		/* We rejected this packet and the ruleset sent it straight
@@ -272,12 +275,17 @@ static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
 		queue_verdict(q, qp->id, NF_DROP, 0, 0);
 		return;
 	}
+	/* Without the kernel's answer, a firewall that queues only ctstate
+	 * NEW has already said it: a UDP datagram stays NEW until the other
+	 * side answers, where the flow table would call a repeat "not new". */
+	if (ct_new < 0 && w->cfg->assume_new)
+		ct_new = 1;
 	(void)packet_parse(&p, qp->data, qp->caplen);
 	if (p.status != PACKET_OK)
 		STATS_INC(w->c.invalid);
-	maybe_refresh(w, rs, &p, qp->ct_new, now);
+	maybe_refresh(w, rs, &p, ct_new, now);
 	decision_make(rs, w->flows, w->have_table ? w->listeners : NULL, &p,
-		      now, qp->ct_new, &d);
+		      now, ct_new, &d);
 	if ((unsigned)d.sclass < CLASS_COUNT && (unsigned)d.dclass < CLASS_COUNT &&
 	    (unsigned)d.verdict < VERDICT_COUNT)
 		STATS_INC(w->c.packets[d.sclass][d.dclass][d.verdict]);
@@ -288,7 +296,7 @@ static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
 				      d.listener == 0 ? STATS_PROBE :
 				      STATS_UNKNOWN]);
 	if (d.alert || d.log || d.verdict != VERDICT_PASS)
-		log_packet(w, &p, &d, qp->ct_new);
+		log_packet(w, &p, &d, qp->ct_new < 0 && ct_new > 0 ? 2 : ct_new);
 
 	if (w->cfg->monitor || d.verdict == VERDICT_PASS)
 		queue_verdict(q, qp->id, NF_ACCEPT, 0, 0);

@@ -20,6 +20,9 @@ struct worker_config {
 				   * triggered by a cache miss */
 	uint32_t listener_max_age_ms; /* refresh an older table on any
 				   * connection attempt to a guarded port */
+	int assume_new;		  /* no conntrack state from the kernel: treat
+				   * every queued packet as NEW (the firewall
+				   * queues only ctstate NEW) */
 	const char *procroot;	  /* for owner lookups; "/proc" */
 	struct flow_opts flow;
 };

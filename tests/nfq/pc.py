@@ -9,6 +9,8 @@
                                                 header of DSTOPTS bytes
   pc.py tcp-burst HOST FIRSTPORT COUNT TIMEOUT  COUNT connections to
                                                 FIRSTPORT.. prints a tally
+  pc.py udp-repeat HOST PORT COUNT TIMEOUT      COUNT datagrams on one socket
+                                                (one flow), a word for each
   pc.py udp-flood HOST PORT COUNT               COUNT datagrams, each from a
                                                 new socket (a new flow)
 
@@ -128,6 +130,24 @@ def tcp_burst(host, first, count, timeout):
     print(" ".join("%s=%d" % kv for kv in sorted(tally.items())))
 
 
+def udp_repeat(host, port, count, timeout):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    s.connect((host, port))
+    out = []
+    for _ in range(count):
+        try:
+            s.send(b"ping")
+            out.append("ok" if s.recv(2048) == b"ping" else "nodata")
+        except ConnectionRefusedError:
+            out.append("refused")
+        except socket.timeout:
+            out.append("timeout")
+        except OSError as e:
+            out.append("error:%s" % e.errno)
+    print(" ".join(out))
+
+
 def udp_flood(host, port, count):
     for _ in range(count):
         s = socket.socket(family(host), socket.SOCK_DGRAM)
@@ -151,6 +171,8 @@ def main():
     elif mode == "udp-client":
         dst = int(sys.argv[5]) if len(sys.argv) > 5 else 0
         udp_client(host, port, float(sys.argv[4]), dst)
+    elif mode == "udp-repeat":
+        udp_repeat(host, port, int(sys.argv[4]), float(sys.argv[5]))
     elif mode == "udp-flood":
         udp_flood(host, port, int(sys.argv[4]))
     elif mode == "tcp-burst":
