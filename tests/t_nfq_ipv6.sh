@@ -38,7 +38,8 @@ expect_client ok tcp ::1 8080 3
 expect_client ok tcp ::1 8080 3 60600
 json_lines '"dport":55000' | grep -q . && fail "expected listener logged"
 
-nfq_stop
-[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC"
+nfq_stop INT
+[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC after SIGINT"
+grep -q '"type":"stop"' "$LOG" || fail "no stop line after SIGINT"
 if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
 echo ok

@@ -6,7 +6,7 @@
 #   nfq_init NAME            root/tool checks (exit 77), namespace, trap
 #   nsx CMD...               run in the namespace
 #   nfq_start ARGS...        start the daemon (log in $LOG, stderr in $ERR)
-#   nfq_stop                 SIGTERM, bounded wait, exit status in $NFQ_RC
+#   nfq_stop [SIG]           SIGTERM (or SIG), bounded wait, status in $NFQ_RC
 #   server tcp|udp HOST PORT NAME   start a server, pid in $TMP/NAME.pid
 #   client tcp|udp HOST PORT TIMEOUT  prints ok|refused|timeout ...
 #   wait_for FILE REGEX SECS
@@ -105,7 +105,7 @@ nfq_start() {
 nfq_stop() {
 	NFQ_RC=none
 	[ -n "$DAEMON" ] || return 0
-	kill -TERM "$DAEMON" 2>/dev/null
+	kill -"${1:-TERM}" "$DAEMON" 2>/dev/null
 	i=0
 	while kill -0 "$DAEMON" 2>/dev/null && [ $i -lt 100 ]; do
 		sleep 0.1
@@ -115,7 +115,7 @@ nfq_stop() {
 		kill -9 "$DAEMON"
 		wait "$DAEMON" 2>/dev/null
 		DAEMON=""
-		fail "daemon did not stop within 10 s of SIGTERM"
+		fail "daemon did not stop within 10 s of SIG${1:-TERM}"
 	fi
 	wait "$DAEMON"
 	NFQ_RC=$?
