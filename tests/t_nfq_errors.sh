@@ -46,6 +46,16 @@ else
 	echo "note: $NFQ not reachable by nobody; unprivileged case not run"
 fi
 
+# An unknown --user: exit 1 after binding, and the queue is free again.
+rc=0
+timeout 10 ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 6 --user no-such-user-pc \
+	>/dev/null 2>"$TMP/e7" || rc=$?
+[ "$rc" -eq 1 ] || fail "unknown user: exit $rc"
+grep -q "cannot drop privileges: unknown user no-such-user-pc" "$TMP/e7" ||
+	fail "unknown user message: $(cat "$TMP/e7")"
+nsx awk '$1 == 6' /proc/net/netfilter/nfnetlink_queue | grep -q . &&
+	fail "queue 6 still bound"
+
 # Usage errors exit 2 with a message.
 for args in "" "-q 70000" "-q 5:3" "-q 0 --reject-mark 0" "-q 0 --copy-range 10" \
 	"-q 0 --log-file /dev/null --syslog" "-q 0 extra"; do
