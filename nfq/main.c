@@ -428,10 +428,10 @@ static void record(const char *type, struct daemon *dm, int ok, int nerrors)
 		stats_write_json(&w, &dm->g, dm->sq, dm->nworkers);
 	} else {
 		jsonw_kv_string(&w, "rules", dm->o.rules);
-		if (!strcmp(type, "reload")) {
+		if (!strcmp(type, "reload") || !strcmp(type, "stop"))
 			jsonw_kv_bool(&w, "ok", ok);
+		if (!strcmp(type, "reload"))
 			jsonw_kv_int(&w, "errors", nerrors);
-		}
 		if (!strcmp(type, "start")) {
 			jsonw_kv_uint(&w, "queue_first", dm->o.qfirst);
 			jsonw_kv_uint(&w, "queue_last", dm->o.qlast);
@@ -499,8 +499,9 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* The control loop: returns when SIGTERM/SIGINT arrives. */
-static void control_loop(struct daemon *dm, int sfd)
+/* The control loop: returns 0 when SIGTERM/SIGINT arrives, 1 when a queue
+ * thread has failed. */
+static int control_loop(struct daemon *dm, int sfd)
 {
 	uint64_t next_tick = mono_ms() + 1000;
 	uint64_t next_stats = mono_ms();
@@ -512,7 +513,7 @@ static void control_loop(struct daemon *dm, int sfd)
 
 		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");
-			return;
+			return 1;
 		}
 		if (pfd.revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -527,14 +528,22 @@ static void control_loop(struct daemon *dm, int sfd)
 					break;
 				case SIGTERM:
 				case SIGINT:
-					return;
+					return 0;
 				}
 			}
 		}
 		now = mono_ms();
 		if (now >= next_tick) {
+			size_t i;
+
 			log_tick();
 			next_tick = now + 1000;
+			for (i = 0; i < dm->nworkers; i++)
+				if (worker_failed(dm->workers[i])) {
+					log_warnx("queue %u failed, exiting",
+						  worker_queue_num(dm->workers[i]));
+					return 1;
+				}
 		}
 		if (now >= next_stats) {
 			write_stats(dm);
@@ -678,8 +687,7 @@ int main(int argc, char **argv)
 		 (unsigned)getuid(), privdrop_describe(privdrop_effective(), caps, sizeof(caps)));
 	record("start", &dm, 1, 0);
 
-	control_loop(&dm, sfd);
-	rc = 0;
+	rc = control_loop(&dm, sfd);
 	goto out;
 stop:
 	rc = 1;
@@ -693,8 +701,8 @@ out:
 	for (i = 0; i < dm.nworkers; i++)
 		worker_join(dm.workers[i]);
 	write_stats(&dm);
-	if (rc == 0)
-		record("stop", &dm, 1, 0);
+	if (dm.nworkers)
+		record("stop", &dm, rc == 0, 0);
 	for (i = 0; i < dm.nworkers; i++)
 		worker_free(dm.workers[i]);
 	policy_shutdown();

@@ -39,6 +39,7 @@ struct worker {
 	uint64_t policy_gen;
 	struct jsonw json;
 	int warned_loop, warned_verdict;
+	int failed; /* atomic: the thread gave up */
 	struct stats_counters c;
 };
 
@@ -92,6 +93,11 @@ void worker_free(struct worker *w)
 	policy_release(w->policy);
 	jsonw_free(&w->json);
 	free(w);
+}
+
+int worker_failed(const struct worker *w)
+{
+	return __atomic_load_n(&w->failed, __ATOMIC_ACQUIRE);
 }
 
 uint16_t worker_queue_num(const struct worker *w)
@@ -326,6 +332,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pollfd pfd[2];
+	unsigned errors = 0;
 
 	w->policy = policy_acquire(&w->policy_gen);
 	refresh_listeners(w, mono_ns());
@@ -340,6 +347,7 @@ static void *worker_main(void *arg)
 			if (errno == EINTR)
 				continue;
 			log_warn("queue %u: poll", queue_num(w->q));
+			__atomic_store_n(&w->failed, 1, __ATOMIC_RELEASE);
 			break;
 		}
 		if (pfd[1].revents)
@@ -354,8 +362,16 @@ static void *worker_main(void *arg)
 			continue;
 		if (queue_poll(w->q, WORKER_BATCH, on_packet, w) < 0) {
 			log_warn("queue %u: receive", queue_num(w->q));
-			/* Do not spin on a broken socket. */
+			/* Do not spin on a broken socket; after a run of
+			 * failures, give up and let the daemon exit (the
+			 * bypass carries traffic meanwhile). */
+			if (++errors >= 50) {
+				__atomic_store_n(&w->failed, 1, __ATOMIC_RELEASE);
+				break;
+			}
 			usleep(100000);
+		} else {
+			errors = 0;
 		}
 		check_verdict_errors(w);
 	}

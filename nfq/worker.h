@@ -40,6 +40,10 @@ void worker_join(struct worker *w);
 /* Closes the queue (unbinding it) and frees everything; after join. */
 void worker_free(struct worker *w);
 
+/* 1 once the thread has given up (its socket failed): the daemon should
+ * exit so that the service manager restarts it. */
+int worker_failed(const struct worker *w);
+
 uint16_t worker_queue_num(const struct worker *w);
 /* The live counters (read them with stats_copy) and the queue's. */
 const struct stats_counters *worker_counters(const struct worker *w);
