@@ -2,7 +2,9 @@
 # t_nfq_enobufs: overload.  With a tiny --rcvbuf, a flood of new UDP flows
 # overflows the queue socket: the kernel reports ENOBUFS, the daemon counts
 # it (SIGUSR1 counters, --stats-file) and keeps going, fail-open lets the
-# overflow through, and the policy still holds afterwards.
+# overflow through, and the policy still holds afterwards.  Then with
+# --fail-closed and a tiny --queue-maxlen, the kernel drops what does not
+# fit and the stats show it.
 set -u
 . tests/nfq/lib.sh
 nfq_init enobufs
@@ -31,4 +33,15 @@ wait_for "$TMP/stats.prom" '^portclass_nfq_enobufs_total\{queue="0"\} [1-9]' 5 |
 nfq_stop
 [ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC"
 if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
+
+rm -f "$TMP/stats.prom"
+nfq_start -r "$TMP/rules" -q 0 --fail-closed --queue-maxlen 4 --log-rate 5 \
+	--stats-file "$TMP/stats.prom" --stats-interval 1
+timeout 60 ip netns exec "$NS" $PY "$PCPY" udp-flood 127.0.0.1 5000 20000 >/dev/null ||
+	fail "flood"
+wait_for "$TMP/stats.prom" '^portclass_nfq_queue_dropped_total\{queue="0"\} [1-9]' 5 ||
+	fail "queue full drops not counted: $(grep dropped "$TMP/stats.prom")"
+expect_client refused tcp 127.0.0.1 60314 3
+nfq_stop
+[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC"
 echo ok
