@@ -149,16 +149,16 @@ static int config_request(struct queue *q, struct nlmsghdr *nlh)
 		struct pollfd pfd = { .fd = queue_fd(q), .events = POLLIN };
 		struct nlmsghdr *m;
 		ssize_t n;
-		int left;
+		int wait_ms, left;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = 3000 - (int)((now.tv_sec - start.tv_sec) * 1000 +
-				    (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0) {
+		wait_ms = 3000 - (int)((now.tv_sec - start.tv_sec) * 1000 +
+				       (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (wait_ms <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (poll(&pfd, 1, left) < 0) {
+		if (poll(&pfd, 1, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
