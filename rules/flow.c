@@ -416,11 +416,25 @@ static inline int tracked_proto(const struct packet *p)
 	}
 }
 
+/*
+ * TCP needs the table only around the handshake: a SYN (attempt or
+ * retransmit), the SYN/ACK that answers it, and a RST or FIN that ends an
+ * attempt.  Any other TCP packet could change nothing but the entry's
+ * idle time, and mid-stream segments are most of a capture: they skip
+ * the lookup and its cache miss.
+ */
+static inline int tcp_midstream(const struct packet *p)
+{
+	return p->proto == PROTO_TCP &&
+	       !(p->tcp_flags &
+		 (PACKET_TCP_SYN | PACKET_TCP_RST | PACKET_TCP_FIN));
+}
+
 void flow_prefetch(const struct flow_table *ft, const struct packet *p)
 {
 	struct flow_key k;
 
-	if (!tracked_proto(p))
+	if (!tracked_proto(p) || tcp_midstream(p))
 		return;
 	key_make(p, &k);
 	__builtin_prefetch(&ft->e[home_of(ft, key_hash(ft, &k))], 1);
@@ -439,6 +453,8 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 		return;
 
 	reap(ft, now_ns);
+	if (tcp_midstream(p))
+		return;
 	side = key_make(p, &k);
 	h = key_hash(ft, &k);
 	i = lookup(ft, &k, h);
@@ -496,6 +512,7 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 			x->flags = (uint8_t)((x->flags & ~FL_OPENING) |
 					     FL_CLOSED);
 		} else if (side != x->init_side && (x->flags & FL_OPENING)) {
+			/* For TCP this is a SYN/ACK: see tcp_midstream. */
 			out->reply = 1;
 			x->flags = (uint8_t)((x->flags & ~FL_OPENING) |
 					     FL_REPLIED);

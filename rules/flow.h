@@ -32,8 +32,13 @@ struct flow_result {
 			      * on this flow (a SYN retransmit) */
 	uint8_t reply;	     /* the first packet in the other direction of a
 			      * flow that began with an attempt (SYN/ACK, a
-			      * UDP reply): its source is a listener */
-	uint8_t tracked;     /* the packet belongs to a tracked flow */
+			      * UDP reply): its source is a listener.  For
+			      * TCP only a SYN/ACK counts: the answer to a
+			      * SYN is a SYN/ACK or a RST (a refusal, never
+			      * a reply) */
+	uint8_t tracked;     /* the packet was looked up and belongs to a
+			      * tracked flow.  TCP packets with none of SYN,
+			      * RST, FIN are never looked up (see below) */
 };
 
 struct flow_stats {
@@ -53,6 +58,12 @@ void flow_free(struct flow_table *ft);
  * (monotonic or capture time, nanoseconds, non-decreasing in practice;
  * time going backwards must not break anything) and says what it was.
  * Packets without ports leave the table untouched and give all zeros.
+ *
+ * TCP packets with none of SYN, RST, FIN (mid-stream segments, the last
+ * ACK of a handshake) give all zeros without a lookup: they are never an
+ * attempt, retransmit or reply, and they do not refresh their flow's idle
+ * time or LRU place.  TCP state matters only until the attempt is
+ * answered or ended, and those packets cannot do either.
  */
 void flow_observe(struct flow_table *ft, const struct packet *p,
 		  uint64_t now_ns, struct flow_result *out);

@@ -105,9 +105,12 @@ static void test_tcp_handshake(void **state)
 	EXPECT(r, 1, 1, 0, 1);
 	flow_observe(ft, &synack, 2 * SEC, &r);
 	EXPECT(r, 0, 0, 1, 1);
+	/* Mid-stream segments are not looked up (flow.h): not tracked. */
 	flow_observe(ft, &ack, 2 * SEC, &r);
-	EXPECT(r, 0, 0, 0, 1);
+	EXPECT(r, 0, 0, 0, 0);
 	flow_observe(ft, &data_back, 3 * SEC, &r); /* only the first is reply */
+	EXPECT(r, 0, 0, 0, 0);
+	flow_observe(ft, &synack, 3 * SEC, &r); /* a SYN/ACK retransmit */
 	EXPECT(r, 0, 0, 0, 1);
 	/* A SYN on an answered flow (port reuse) is a new attempt, not a
 	 * retransmit. */
@@ -148,6 +151,55 @@ static void test_tcp_rst_and_midstream(void **state)
 	EXPECT(r, 0, 0, 0, 0);
 	flow_get_stats(ft, &st);
 	assert_int_equal(st.flows, 1);
+	flow_free(ft);
+}
+
+/* Only a SYN/ACK answers a SYN; a segment without SYN, RST or FIN from
+ * the other side (its SYN/ACK not captured) is no reply and leaves the
+ * attempt open, so the opener's next SYN is still a retransmit.  A FIN
+ * from either side ends the attempt like a RST. */
+static void test_tcp_only_synack_replies(void **state)
+{
+	struct flow_table *ft = mk(0, 0, 0);
+	struct packet syn = pkt(PROTO_TCP, 4, "198.51.100.7", 40000,
+				"192.0.2.1", 60314, PACKET_TCP_SYN);
+	struct packet ack_back = rev(&syn, PACKET_TCP_ACK);
+	struct packet data_back = rev(&syn, PACKET_TCP_ACK | PACKET_TCP_PSH);
+	struct packet synack = rev(&syn, PACKET_TCP_SYN | PACKET_TCP_ACK);
+	struct packet fin_back = rev(&syn, PACKET_TCP_FIN | PACKET_TCP_ACK);
+	struct packet ack = syn;
+	struct flow_result r;
+	struct flow_stats st;
+
+	(void)state;
+	ack.tcp_flags = PACKET_TCP_ACK;
+	ack.conn_attempt = 0;
+	flow_observe(ft, &syn, 1 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &ack_back, 1 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 0);
+	flow_observe(ft, &data_back, 1 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 0);
+	flow_observe(ft, &ack, 1 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 0);
+	flow_observe(ft, &syn, 2 * SEC, &r);
+	EXPECT(r, 1, 1, 0, 1);
+	flow_observe(ft, &synack, 2 * SEC, &r);
+	EXPECT(r, 0, 0, 1, 1);
+
+	/* FIN back while the attempt is open: over, no reply. */
+	flow_observe(ft, &syn, 3 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_observe(ft, &fin_back, 3 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &synack, 3 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 1);
+	flow_observe(ft, &syn, 4 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+
+	/* Segments of an unknown connection make no entries. */
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.created, 1);
 	flow_free(ft);
 }
 
@@ -601,6 +653,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_handshake),
 		cmocka_unit_test(test_tcp_rst_and_midstream),
+		cmocka_unit_test(test_tcp_only_synack_replies),
 		cmocka_unit_test(test_tcp_simultaneous_open),
 		cmocka_unit_test(test_udp_both_directions),
 		cmocka_unit_test(test_udp_timeout),
