@@ -174,6 +174,37 @@ static void check_decision(const struct packet *p, const struct decision *d)
 			   !d->dyn_dport);
 }
 
+/*
+ * Bytes past the IP total length are link padding and must not change
+ * anything: the packet cut at wirelen parses the same.
+ */
+static void check_padding(const struct packet *p, const uint8_t *buf,
+			  size_t len)
+{
+	struct packet q;
+	uint8_t *cut;
+
+	if (p->wirelen == 0 || p->wirelen >= len)
+		return;
+	cut = malloc(p->wirelen);
+	if (!cut)
+		abort();
+	memcpy(cut, buf, p->wirelen);
+	(void)packet_parse(&q, cut, p->wirelen);
+	FUZZ_CHECK(q.status == p->status && q.reason == p->reason);
+	FUZZ_CHECK(q.family == p->family && q.proto == p->proto &&
+		   q.ipproto == p->ipproto && q.fragment == p->fragment);
+	FUZZ_CHECK(q.has_ports == p->has_ports &&
+		   q.conn_attempt == p->conn_attempt);
+	if (p->has_ports)
+		FUZZ_CHECK(q.sport == p->sport && q.dport == p->dport);
+	if (p->status == PACKET_OK)
+		FUZZ_CHECK(q.l4_off == p->l4_off && q.wirelen == p->wirelen &&
+			   q.tcp_flags == p->tcp_flags &&
+			   q.icmp_type == p->icmp_type);
+	free(cut);
+}
+
 /* The JSON a log line or a jsonl event is made of: packet bytes reach it
  * only escaped, so it never holds a control character or a raw newline. */
 static void check_event(struct jsonw *w, const struct packet *p,
@@ -252,6 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		rc = packet_parse(&p, buf, len);
 		check_packet(&p, rc, len);
+		check_padding(&p, buf, len);
 		if (ft) {
 			/* prefetching the next packet changes nothing */
 			if (pos < size &&

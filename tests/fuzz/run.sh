@@ -23,13 +23,17 @@ for h in "$@"; do
 	if [ "$h" = fuzz_replay ] && [ -d "$shared" ]; then
 		extra=$shared
 	fi
+	dict=""
+	if [ -f tests/fuzz/"$h".dict ]; then
+		dict=-dict=tests/fuzz/$h.dict
+	fi
 	# -close_fd_mask=3: the target's own output (replay's messages about
 	# broken captures) would drown the log; libFuzzer and the sanitizers
 	# still report on a duplicate of stderr.
 	# shellcheck disable=SC2086
 	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-close_fd_mask=3 -print_final_stats=1 \
-		-artifact_prefix="$crashes/" \
+		-artifact_prefix="$crashes/" $dict \
 		"$corpus" tests/fuzz/seeds/"$h" $extra >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
