@@ -38,19 +38,21 @@ const char *decision_reason_name(enum decision_reason r)
 }
 
 static inline enum decision_dir direction(const struct ruleset *rs,
+					  const struct ruleset_summary *sum,
 					  const struct packet *p)
 {
-	if (!ruleset_has_local(rs) || ruleset_is_local(rs, p->family, p->dst))
+	if (!sum->has_local || ruleset_is_local(rs, p->family, p->dst))
 		return DIR_IN;
 	if (ruleset_is_local(rs, p->family, p->src))
 		return DIR_OUT;
 	return DIR_TRANSIT;
 }
 
-static inline void set_default(const struct ruleset *rs, struct decision *out,
-			       enum decision_reason why)
+static inline void set_default(const struct ruleset_summary *sum,
+			       struct decision *out, enum decision_reason why)
 {
-	out->verdict = ruleset_default_verdict(rs, &out->log);
+	out->verdict = (enum verdict)sum->def_verdict;
+	out->log = sum->def_log;
 	out->reason = why;
 }
 
@@ -58,8 +60,8 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 		   struct listener_table *listeners, const struct packet *p,
 		   uint64_t now_ns, int ct_new, struct decision *out)
 {
+	const struct ruleset_summary *sum = ruleset_summary(rs);
 	struct rule_ref ref;
-	struct port_range dyn;
 	int inbound;
 
 	memset(out, 0, sizeof(*out));
@@ -68,11 +70,11 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 		out->sclass = class_of(p->sport);
 		out->dclass = class_of(p->dport);
 	}
-	out->dir = direction(rs, p);
+	out->dir = direction(rs, sum, p);
 	inbound = out->dir == DIR_IN;
 
 	if (p->status != PACKET_OK) {
-		set_default(rs, out, REASON_INVALID);
+		set_default(sum, out, REASON_INVALID);
 		return;
 	}
 
@@ -92,8 +94,7 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 			       p->proto == PROTO_DCCP);
 	}
 
-	dyn = ruleset_dynamic_range(rs);
-	out->dyn_dport = p->has_ports && range_contains(&dyn, p->dport);
+	out->dyn_dport = p->has_ports && range_contains(&sum->dyn, p->dport);
 
 	if (ruleset_match(rs, p, out->is_new, inbound, &ref)) {
 		out->verdict = ref.verdict;
@@ -111,12 +112,13 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 
 		er = ruleset_expect(rs, p, listeners, &file, &line);
 		if (er == EXPECT_YES) {
-			set_default(rs, out, REASON_EXPECTED);
+			set_default(sum, out, REASON_EXPECTED);
 			out->rule_file = file;
 			out->rule_line = line;
 			return;
 		}
-		out->verdict = ruleset_unexpected_verdict(rs, &out->log);
+		out->verdict = (enum verdict)sum->unexp_verdict;
+		out->log = sum->unexp_log;
 		out->reason = er == EXPECT_UNDETERMINED ? REASON_UNDETERMINED
 							: REASON_UNEXPECTED;
 		out->alert = 1;
@@ -129,5 +131,5 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 		return;
 	}
 
-	set_default(rs, out, REASON_DEFAULT);
+	set_default(sum, out, REASON_DEFAULT);
 }

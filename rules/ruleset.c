@@ -184,6 +184,13 @@ struct ruleset {
 	struct idx_list rresid_fam[2][PROTO_COUNT];
 	struct port_index xdport[PORT_PROTOS];
 	struct idx_list xresid[PORT_PROTOS];
+
+	/* The answer for most port-carrying packets in one or two loads (see
+	 * fast_build): by destination port (NULL: fast_dc for every port)
+	 * and by source port (NULL: no source-port rules to consider). */
+	uint32_t *fast_d[PORT_PROTOS], *fast_s[PORT_PROTOS];
+	uint32_t fast_dc[PORT_PROTOS];
+	struct ruleset_summary sum;
 };
 
 static int grow(void *pp, size_t *cap, size_t need, size_t elsz)
@@ -263,6 +270,8 @@ void ruleset_free(struct ruleset *rs)
 		free(rs->files[i]);
 	free(rs->files);
 	for (i = 0; i < PORT_PROTOS; i++) {
+		free(rs->fast_d[i]);
+		free(rs->fast_s[i]);
 		index_free(&rs->rdport[i]);
 		index_free(&rs->rsport[i]);
 		index_free(&rs->xdport[i]);
@@ -595,6 +604,94 @@ static int scope_rule(const struct rule *r, struct scope *sc,
 	return 0;
 }
 
+/*
+ * Fast answers.  For a port-carrying packet the first matching rule is the
+ * least index among the first candidates of three ascending lists: the
+ * destination-port interval, the source-port interval and the residual
+ * list.  When that least candidate is a rule that matches every packet
+ * reaching it through its list ("pure": no `new`, no addresses, no
+ * filter, no port check left to do), it is the answer whatever the
+ * packet's addresses, family or state; otherwise the ordered merge runs.
+ * Each first candidate is precomputed per port as 2 * index + impure, so
+ * one min() over at most two table entries gives either the rule, "no
+ * rule" (FAST_NONE), or "ask the slow path" (odd).
+ */
+#define FAST_NONE UINT32_MAX
+#define FAST_MAX_RULES ((size_t)1 << 30)
+
+/* kind as in rule_test: 0 found by dport, 1 by sport, 2 residual. */
+static uint32_t fast_code(const struct rule *r, uint32_t idx, int kind)
+{
+	int impure = r->is_new || r->has_filter || r->src.naddrs ||
+		     r->dst.naddrs || (kind != 1 && r->src.nports) ||
+		     (kind == 2 && r->dst.nports);
+
+	return 2 * idx + (uint32_t)impure;
+}
+
+static uint32_t fast_first(const struct ruleset *rs,
+			   const struct port_index *ix, uint32_t iv, int kind)
+{
+	const struct interval *x = &ix->ivl[iv];
+	uint32_t v;
+
+	if (x->n == 0)
+		return FAST_NONE;
+	v = x->n == 1 ? x->v : ix->items[x->v];
+	return fast_code(&rs->rules[v], v, kind);
+}
+
+static int fast_build(struct ruleset *rs)
+{
+	int pp;
+
+	if (rs->nrules >= FAST_MAX_RULES) {
+		for (pp = 0; pp < PORT_PROTOS; pp++)
+			rs->fast_dc[pp] = 1; /* always the slow path */
+		return 0;
+	}
+	for (pp = 0; pp < PORT_PROTOS; pp++) {
+		const struct idx_list *res = &rs->rresid[PROTO_TCP + pp];
+		const struct port_index *d = &rs->rdport[pp];
+		const struct port_index *sp = &rs->rsport[pp];
+		uint32_t r = res->n ? fast_code(&rs->rules[res->v[0]],
+						res->v[0], 2)
+				    : FAST_NONE;
+		uint32_t port;
+
+		rs->fast_dc[pp] = r;
+		if (d->map) {
+			rs->fast_d[pp] = malloc(65536 * sizeof(uint32_t));
+			if (!rs->fast_d[pp])
+				return -1;
+			for (port = 0; port < 65536; port++) {
+				uint32_t c = fast_first(rs, d, d->map[port], 0);
+
+				rs->fast_d[pp][port] = c < r ? c : r;
+			}
+		}
+		if (sp->map) {
+			rs->fast_s[pp] = malloc(65536 * sizeof(uint32_t));
+			if (!rs->fast_s[pp])
+				return -1;
+			for (port = 0; port < 65536; port++)
+				rs->fast_s[pp][port] =
+					fast_first(rs, sp, sp->map[port], 1);
+		}
+	}
+	return 0;
+}
+
+static void summary_update(struct ruleset *rs)
+{
+	rs->sum.dyn = rs->dyn;
+	rs->sum.has_local = rs->nlocals > 0;
+	rs->sum.unexp_verdict = rs->unexp_verdict;
+	rs->sum.unexp_log = rs->unexp_log;
+	rs->sum.def_verdict = rs->def_verdict;
+	rs->sum.def_log = rs->def_log;
+}
+
 /* Entries of all port indices of one ruleset together: 4 Mi rule indices
  * (16 MiB).  A policy that needs more is still exact, only slower: the
  * rules of an index over budget are tried in order with the residual ones. */
@@ -722,6 +819,9 @@ static int ruleset_compile(struct ruleset *rs)
 			}
 		}
 	}
+	if (fast_build(rs) < 0)
+		goto oom;
+	summary_update(rs);
 	rc = 0;
 	goto out;
 oom:
@@ -2068,7 +2168,13 @@ int ruleset_add_local(struct ruleset *rs, const char *cidr, char *err,
 		return -1;
 	}
 	rs->locals[rs->nlocals++] = pfx;
+	summary_update(rs);
 	return 0;
+}
+
+const struct ruleset_summary *ruleset_summary(const struct ruleset *rs)
+{
+	return &rs->sum;
 }
 
 enum verdict ruleset_unexpected_verdict(const struct ruleset *rs, int *log)
@@ -2163,7 +2269,27 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		return 0;
 	if (p->has_ports && ported) {
 		unsigned pp = p->proto - PROTO_TCP;
+		uint32_t m = rs->fast_d[pp] ? rs->fast_d[pp][p->dport]
+					    : rs->fast_dc[pp];
 
+		if (rs->fast_s[pp]) {
+			uint32_t sv = rs->fast_s[pp][p->sport];
+
+			m = sv < m ? sv : m;
+		}
+		if (m == FAST_NONE)
+			return 0;
+		if (!(m & 1)) {
+			const struct rule *r = &rs->rules[m >> 1];
+
+			if (out) {
+				out->verdict = (enum verdict)r->verdict;
+				out->log = r->log;
+				out->file = r->file;
+				out->line = r->line;
+			}
+			return 1;
+		}
 		a = ix_lookup(&rs->rdport[pp], p->dport, &na);
 		b = ix_lookup(&rs->rsport[pp], p->sport, &nb);
 	}

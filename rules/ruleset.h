@@ -82,6 +82,24 @@ int ruleset_add_local(struct ruleset *rs, const char *cidr, char *err,
 enum verdict ruleset_unexpected_verdict(const struct ruleset *rs, int *log);
 enum verdict ruleset_default_verdict(const struct ruleset *rs, int *log);
 
+/*
+ * The per-packet constants of a ruleset, for a caller that decides many
+ * packets: the same values as ruleset_dynamic_range, ruleset_has_local,
+ * ruleset_unexpected_verdict and ruleset_default_verdict, in one struct
+ * fetched once.  Owned by the ruleset, valid until ruleset_free, and kept
+ * current by ruleset_add_local.  Never NULL for a loaded ruleset.
+ */
+struct ruleset_summary {
+	struct port_range dyn;	/* the guarded dynamic range */
+	uint8_t has_local;	/* `local` (or --local) names protected hosts */
+	uint8_t unexp_verdict;	/* enum verdict of `unexpected` */
+	uint8_t unexp_log;
+	uint8_t def_verdict;	/* enum verdict of `default` */
+	uint8_t def_log;
+};
+
+const struct ruleset_summary *ruleset_summary(const struct ruleset *rs);
+
 /* What a matching explicit rule says, and where it was written. */
 struct rule_ref {
 	enum verdict verdict;
@@ -95,8 +113,10 @@ struct rule_ref {
  * whether the packet is a connection attempt (for `new`), inbound whether
  * it goes to a protected host.  Returns 1 and fills *out on a match, 0 when
  * no rule matches.  Port-only policies are answered from per-protocol
- * 65536-entry tables; only rules with addresses or filters are tried in
- * order, and only up to the first table hit.
+ * 65536-entry tables (one or two loads: the first rule by destination
+ * port, and by source port when the policy has source-port rules); only
+ * rules with addresses, filters or `new` are tried in order, and only up
+ * to the first table hit.
  */
 int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		  int is_new, int inbound, struct rule_ref *out);

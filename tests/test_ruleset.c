@@ -1156,6 +1156,178 @@ static void test_oracle_random(void **state)
 	free(text);
 }
 
+/*
+ * The per-port fast answers against a plain first-match scan: random
+ * policies that are mostly port-only (so the fast table answers most
+ * packets) mixed with rules it must defer on - `new`, addresses, a filter,
+ * rules without ports - over every port protocol, both families.
+ */
+struct fast_rule {
+	int proto;	/* 0 any, else a port protocol */
+	int nd, ns;
+	uint16_t dlo[2], dhi[2], slo[2], shi[2];
+	int is_new;
+	int src_pfx;	/* 0 none, 4: 10.1.0.0/16, 6: 2001:db8:1::/48 */
+	int filt_port;	/* > 0: filter "dst port N" */
+};
+
+static const int fast_protos[] = { PROTO_TCP, PROTO_UDP, PROTO_UDPLITE,
+				   PROTO_SCTP, PROTO_DCCP };
+
+static int fast_rule_matches(const struct fast_rule *o, int proto, int v6,
+			     int src_in, uint16_t sp, uint16_t dp, int is_new)
+{
+	if (o->proto && o->proto != proto)
+		return 0;
+	if (o->is_new && !is_new)
+		return 0;
+	if (o->nd && !in_ranges(o->dlo, o->dhi, o->nd, dp))
+		return 0;
+	if (o->ns && !in_ranges(o->slo, o->shi, o->ns, sp))
+		return 0;
+	if (o->src_pfx && (o->src_pfx != (v6 ? 6 : 4) || !src_in))
+		return 0;
+	/* pcap-filter's `port` covers TCP, UDP and SCTP */
+	if (o->filt_port &&
+	    (dp != o->filt_port || (proto != PROTO_TCP && proto != PROTO_UDP &&
+				     proto != PROTO_SCTP)))
+		return 0;
+	return 1;
+}
+
+static void test_fast_table_random(void **state)
+{
+	enum { NR = 200, NP = 20000 };
+	static const char *const pnames[] = { "tcp", "udp", "udplite", "sctp",
+					      "dccp" };
+	struct fast_rule *r = calloc(NR, sizeof(*r));
+	uint16_t interesting[NR * 8];
+	size_t ni, len, cap = 4096;
+	char *text = malloc(cap);
+	struct pkt k;
+	int i, j, round;
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(text);
+	for (round = 0; round < 12; round++) {
+		struct ruleset *rs;
+		/* how often a rule is one the table cannot answer alone */
+		uint32_t impure_pct = (uint32_t)(round % 4) * 10;
+		uint32_t width = round % 3 == 0 ? 20 : round % 3 == 1 ? 2000
+								     : 40000;
+
+		len = 0;
+		ni = 0;
+		text[0] = '\0';
+		for (i = 0; i < NR; i++) {
+			struct fast_rule *o = &r[i];
+			uint32_t kind = rnd() % 100;
+
+			memset(o, 0, sizeof(*o));
+			o->proto = rnd() % 4 == 0 ? 0
+						  : fast_protos[rnd() % 5];
+			o->nd = (int)(rnd() % 3);
+			o->ns = rnd() % 4 == 0 ? (int)(1 + rnd() % 2) : 0;
+			if (o->nd == 0 && o->ns == 0 && rnd() % 3)
+				o->nd = 1;
+			for (j = 0; j < o->nd; j++) {
+				o->dlo[j] = (uint16_t)rnd();
+				o->dhi[j] = (uint16_t)(o->dlo[j] +
+						       rnd() % width);
+				if (o->dhi[j] < o->dlo[j])
+					o->dhi[j] = 65535;
+				interesting[ni++] = o->dlo[j];
+				interesting[ni++] = o->dhi[j];
+			}
+			for (j = 0; j < o->ns; j++) {
+				o->slo[j] = (uint16_t)rnd();
+				o->shi[j] = (uint16_t)(o->slo[j] +
+						       rnd() % width);
+				if (o->shi[j] < o->slo[j])
+					o->shi[j] = 65535;
+				interesting[ni++] = o->slo[j];
+				interesting[ni++] = o->shi[j];
+			}
+			if (kind < impure_pct) {
+				switch (rnd() % 3) {
+				case 0:
+					o->is_new = 1;
+					break;
+				case 1:
+					o->src_pfx = rnd() % 2 ? 4 : 6;
+					break;
+				default:
+					o->filt_port = 1 + (int)(rnd() % 65535);
+					interesting[ni++] =
+						(uint16_t)o->filt_port;
+					break;
+				}
+			}
+			append(&text, &len, &cap, "%s",
+			       rnd() % 2 ? "pass" : "drop log");
+			if (o->proto)
+				append(&text, &len, &cap, " %s",
+				       pnames[o->proto - PROTO_TCP]);
+			if (o->ns || o->src_pfx) {
+				append(&text, &len, &cap, " from");
+				if (o->src_pfx)
+					append(&text, &len, &cap, " %s",
+					       o->src_pfx == 4
+						       ? "10.1.0.0/16"
+						       : "2001:db8:1::/48");
+				if (o->ns) {
+					append(&text, &len, &cap, " port ");
+					range_text(&text, &len, &cap, o->slo,
+						   o->shi, o->ns);
+				}
+			}
+			if (o->nd) {
+				append(&text, &len, &cap, " to port ");
+				range_text(&text, &len, &cap, o->dlo, o->dhi,
+					   o->nd);
+			}
+			if (o->filt_port)
+				append(&text, &len, &cap,
+				       " filter \"dst port %d\"", o->filt_port);
+			append(&text, &len, &cap, "%s\n",
+			       o->is_new ? " new" : "");
+		}
+		rs = parse_ok(text);
+		assert_int_equal(ruleset_rule_count(rs), NR);
+		for (i = 0; i < NP; i++) {
+			int proto = fast_protos[rnd() % 5];
+			int v6 = rnd() % 3 == 0, src_in = (int)(rnd() % 2);
+			uint16_t sp = rnd_port(interesting, ni);
+			uint16_t dp = rnd_port(interesting, ni);
+			int is_new = (int)(rnd() % 2);
+			const char *src = v6 ? (src_in ? "2001:db8:1::5"
+						       : "2001:db8:2::5")
+					     : (src_in ? "10.1.2.3" : "10.9.9.9");
+			unsigned want = 0, got;
+
+			for (j = 0; j < NR; j++) {
+				if (fast_rule_matches(&r[j], proto, v6, src_in,
+						      sp, dp, is_new)) {
+					want = (unsigned)j + 1;
+					break;
+				}
+			}
+			mk(&k, proto, src, sp, v6 ? "2001:db8:9::1" : "192.0.2.1",
+			   dp, 0x10);
+			got = match_line(rs, &k.p, is_new);
+			if (got != want)
+				fail_msg("round %d: %s %s %u -> %u new %d: want "
+					 "line %u, got %u", round,
+					 pnames[proto - PROTO_TCP], src, sp, dp,
+					 is_new, want, got);
+		}
+		ruleset_free(rs);
+	}
+	free(r);
+	free(text);
+}
+
 /* Staggered nested ranges need rules x intervals list entries; past the
  * index budget the rules fall back to ordered matching, with the same
  * answers. */
@@ -1798,6 +1970,7 @@ int main(void)
 		cmocka_unit_test(test_new_class_addrs),
 		cmocka_unit_test(test_filter_rules),
 		cmocka_unit_test(test_oracle_random),
+		cmocka_unit_test(test_fast_table_random),
 		cmocka_unit_test(test_index_budget),
 		cmocka_unit_test(test_filter_scoping_differential),
 		cmocka_unit_test(test_expect),
