@@ -22,12 +22,31 @@
  * first. */
 #define DUMP_SNAPLEN 262144
 #define READ_BUF (1u << 20)
+/*
+ * Frames in flight between reading and deciding (a power of two).  The
+ * flow lookup of a frame is a cache miss in a large table; reading and
+ * parsing a few frames ahead and prefetching their flow entries lets
+ * those misses overlap the work on the frames before them.  libpcap
+ * reuses its buffer for every frame, so each one in flight is copied.
+ */
+#define AHEAD 4
 
 struct dump {
 	const char *path;
 	pcap_t *dead;
 	pcap_dumper_t *d;
 	int dlt;
+};
+
+/* A frame read but not decided yet: its header, its bytes (a copy) and
+ * what the link layer and packet_parse made of them. */
+struct slot {
+	struct pcap_pkthdr h;
+	uint64_t frame;
+	enum linktype_result lr;
+	struct packet p;	/* p.data points into buf */
+	u_char *buf;
+	size_t cap;
 };
 
 struct replay {
@@ -43,6 +62,7 @@ struct replay {
 	int dump_failed;
 	struct jsonw w;
 	char *iobuf;		/* stdio buffer of the capture being read */
+	struct slot ring[AHEAD];
 };
 
 struct replay *replay_new(const struct replay_opts *o, char *err,
@@ -113,6 +133,8 @@ void replay_free(struct replay *r)
 	flow_free(r->flows2);
 	jsonw_free(&r->w);
 	free(r->iobuf);
+	for (int i = 0; i < AHEAD; i++)
+		free(r->ring[i].buf);
 	free(r);
 }
 
@@ -235,40 +257,82 @@ static void note_listener(struct replay *r, const struct packet *p,
 
 static const struct packet non_ip_packet = { .proto = PROTO_NON_IP };
 
-static void one_frame(struct replay *r, unsigned file, uint64_t frame, int dlt,
-		      const struct pcap_pkthdr *h, const u_char *data)
+/* Finds the IP packet in a frame's bytes, parses it, and starts loading
+ * its flow entries. */
+static void frame_parse(struct replay *r, struct slot *s, int dlt,
+			const u_char *bytes)
+{
+	size_t off = 0;
+
+	s->lr = linktype_strip(dlt, bytes, s->h.caplen, &off);
+	if (s->lr != LINKTYPE_IP)
+		return;
+	packet_parse(&s->p, bytes + off, s->h.caplen - off);
+	flow_prefetch(r->flows, &s->p);
+	if (r->flows2)
+		flow_prefetch(r->flows2, &s->p);
+}
+
+/* First half of a frame: a copy of it in slot s, parsed.  Returns -1
+ * (nothing kept) when the copy cannot be allocated. */
+static int frame_load(struct replay *r, struct slot *s, int dlt,
+		      uint64_t frame, const struct pcap_pkthdr *h,
+		      const u_char *data)
+{
+	if (h->caplen > s->cap) {
+		size_t cap = s->cap ? s->cap : 2048;
+		u_char *nb;
+
+		while (cap < h->caplen)
+			cap *= 2;
+		nb = malloc(cap);
+		if (!nb)
+			return -1;
+		free(s->buf);
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf, data, h->caplen);
+	s->h = *h;
+	s->frame = frame;
+	frame_parse(r, s, dlt, s->buf);
+	return 0;
+}
+
+/* Second half: the decision, the counters, the output and the --write-*
+ * files, in frame order. */
+static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
+			 const u_char *data)
 {
 	struct report_counts *c = r->c;
+	const struct pcap_pkthdr *h = &s->h;
+	uint64_t frame = s->frame;
 	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull +
 		      (uint64_t)h->ts.tv_usec; /* nanoseconds: opened NANO */
-	struct packet p;
+	const struct packet *p = &s->p;
 	struct decision d, d2;
-	size_t off = 0;
-	enum linktype_result lr;
 	int attempt, alert;
 
 	c->frames++;
 	c->bytes += h->len;
-	lr = linktype_strip(dlt, data, h->caplen, &off);
-	if (lr != LINKTYPE_IP) {
+	if (s->lr != LINKTYPE_IP) {
 		c->proto_pkts[PROTO_NON_IP]++;
 		c->proto_bytes[PROTO_NON_IP] += h->len;
-		if (lr == LINKTYPE_TRUNCATED)
+		if (s->lr == LINKTYPE_TRUNCATED)
 			c->trunc_link++;
 		if (r->o.jsonl && r->o.events_packets)
 			report_jsonl_packet(r->o.rep, &r->w, r->o.out, file,
 					    frame, ts, &non_ip_packet, NULL);
 		return;
 	}
-	packet_parse(&p, data + off, h->caplen - off);
-	decision_make(r->o.rs, r->flows, r->o.listeners, &p, ts, -1, &d);
+	decision_make(r->o.rs, r->flows, r->o.listeners, p, ts, -1, &d);
 
-	c->proto_pkts[p.proto]++;
-	c->proto_bytes[p.proto] += h->len;
+	c->proto_pkts[p->proto]++;
+	c->proto_bytes[p->proto] += h->len;
 	c->matrix[d.sclass][d.dclass]++;
 	c->verdicts[d.verdict]++;
 	c->reasons[d.reason]++;
-	c->bad[p.reason]++;
+	c->bad[p->reason]++;
 	c->logged += (uint64_t)(d.log != 0);
 	attempt = d.is_new && !d.retransmit;
 	alert = attempt && (d.alert || d.log);
@@ -278,28 +342,28 @@ static void one_frame(struct replay *r, unsigned file, uint64_t frame, int dlt,
 		if (attempt && d.reason == REASON_UNDETERMINED)
 			c->undetermined++;
 	}
-	if (d.reply && p.has_ports && range_contains(&r->dyn, p.sport))
-		note_listener(r, &p, ts);
+	if (d.reply && p->has_ports && range_contains(&r->dyn, p->sport))
+		note_listener(r, p, ts);
 
 	if (r->o.jsonl && r->o.events_packets)
 		report_jsonl_packet(r->o.rep, &r->w, r->o.out, file, frame, ts,
-				    &p, &d);
+				    p, &d);
 	if (alert) {
 		c->alerts++;
 		if (!r->o.jsonl) {
 			struct report_event e;
 
-			report_event_fill(&e, file, frame, ts, &p, &d, NULL,
+			report_event_fill(&e, file, frame, ts, p, &d, NULL,
 					  r->o.listeners);
 			report_keep_alert(r->o.rep, &e);
 		} else if (!r->o.events_packets) {
 			report_jsonl_alert(r->o.rep, &r->w, r->o.out, file,
-					   frame, ts, &p, &d, r->o.listeners);
+					   frame, ts, p, &d, r->o.listeners);
 		}
 	}
 
 	if (r->o.rs2) {
-		decision_make(r->o.rs2, r->flows2, r->o.listeners, &p, ts, -1,
+		decision_make(r->o.rs2, r->flows2, r->o.listeners, p, ts, -1,
 			      &d2);
 		if (d2.verdict != d.verdict) {
 			c->diff_packets++;
@@ -308,12 +372,12 @@ static void one_frame(struct replay *r, unsigned file, uint64_t frame, int dlt,
 				if (r->o.jsonl) {
 					report_jsonl_diff(r->o.rep, &r->w,
 							  r->o.out, file, frame,
-							  ts, &p, &d, &d2);
+							  ts, p, &d, &d2);
 				} else {
 					struct report_event e;
 
 					report_event_fill(&e, file, frame, ts,
-							  &p, &d, &d2,
+							  p, &d, &d2,
 							  r->o.listeners);
 					report_keep_diff(r->o.rep, &e);
 				}
@@ -366,6 +430,7 @@ int replay_file(struct replay *r, const char *path)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	uint64_t frame = 0;
+	unsigned head = 0, tail = 0; /* frames in flight: ring[head..tail) */
 	struct progress pg;
 	pcap_t *pc;
 
@@ -425,6 +490,8 @@ int replay_file(struct replay *r, const char *path)
 	 * tcpdump's and tshark's for the unfiltered file.
 	 */
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
+		struct slot *s;
+
 		frame++;
 		if ((frame & (PROGRESS_EVERY - 1)) == 0)
 			progress_tick(&pg, frame);
@@ -432,7 +499,35 @@ int replay_file(struct replay *r, const char *path)
 			r->c->filtered++;
 			continue;
 		}
-		one_frame(r, (unsigned)fidx, frame, dlt, h, data);
+		if (tail - head == AHEAD) {
+			s = &r->ring[head++ & (AHEAD - 1)];
+			frame_decide(r, (unsigned)fidx, s, s->buf);
+		}
+		s = &r->ring[tail & (AHEAD - 1)];
+		if (frame_load(r, s, dlt, frame, h, data) == 0) {
+			tail++;
+			continue;
+		}
+		/* No memory for a copy: decide what is in flight, then
+		 * this frame where libpcap holds it. */
+		for (; head != tail; head++) {
+			struct slot *q = &r->ring[head & (AHEAD - 1)];
+
+			frame_decide(r, (unsigned)fidx, q, q->buf);
+		}
+		{
+			struct slot tmp;
+
+			tmp.h = *h;
+			tmp.frame = frame;
+			frame_parse(r, &tmp, dlt, data);
+			frame_decide(r, (unsigned)fidx, &tmp, data);
+		}
+	}
+	for (; head != tail; head++) {
+		struct slot *q = &r->ring[head & (AHEAD - 1)];
+
+		frame_decide(r, (unsigned)fidx, q, q->buf);
 	}
 	progress_end(&pg);
 	report_file_frames(r->o.rep, (unsigned)fidx, frame);
