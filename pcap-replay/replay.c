@@ -279,7 +279,9 @@ static int frame_load(struct replay *r, struct slot *s, int dlt,
 		      uint64_t frame, const struct pcap_pkthdr *h,
 		      const u_char *data)
 {
-	if (h->caplen > s->cap) {
+	/* !s->buf: a first frame of caplen 0 still needs a buffer, as
+	 * memcpy to NULL is undefined even for 0 bytes */
+	if (h->caplen > s->cap || !s->buf) {
 		size_t cap = s->cap ? s->cap : 2048;
 		u_char *nb;
 
