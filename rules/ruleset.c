@@ -188,8 +188,8 @@ struct ruleset {
 	/* The answer for most port-carrying packets in one or two loads (see
 	 * fast_build): by destination port (NULL: fast_dc for every port)
 	 * and by source port (NULL: no source-port rules to consider). */
-	uint32_t *fast_d[PORT_PROTOS], *fast_s[PORT_PROTOS];
-	uint32_t fast_dc[PORT_PROTOS];
+	uint16_t *fast_d[PORT_PROTOS], *fast_s[PORT_PROTOS];
+	uint16_t fast_dc[PORT_PROTOS];
 	struct ruleset_summary sum;
 };
 
@@ -614,22 +614,27 @@ static int scope_rule(const struct rule *r, struct scope *sc,
  * packet's addresses, family or state; otherwise the ordered merge runs.
  * Each first candidate is precomputed per port as 2 * index + impure, so
  * one min() over at most two table entries gives either the rule, "no
- * rule" (FAST_NONE), or "ask the slow path" (odd).
+ * rule" (FAST_NONE), or "ask the slow path" (odd).  Entries are 16 bits
+ * so that the tables of a TCP+UDP policy stay within a core's L2 cache;
+ * rules past the first 32766 are always left to the slow path, which is
+ * still exact (a smaller index found by the other table still wins).
  */
-#define FAST_NONE UINT32_MAX
-#define FAST_MAX_RULES ((size_t)1 << 30)
+#define FAST_NONE 0xffffu
+#define FAST_IDX_MAX 32766u
 
 /* kind as in rule_test: 0 found by dport, 1 by sport, 2 residual. */
-static uint32_t fast_code(const struct rule *r, uint32_t idx, int kind)
+static uint16_t fast_code(const struct rule *r, uint32_t idx, int kind)
 {
 	int impure = r->is_new || r->has_filter || r->src.naddrs ||
 		     r->dst.naddrs || (kind != 1 && r->src.nports) ||
 		     (kind == 2 && r->dst.nports);
 
-	return 2 * idx + (uint32_t)impure;
+	if (idx > FAST_IDX_MAX)
+		return 2 * FAST_IDX_MAX + 1;
+	return (uint16_t)(2 * idx + (uint32_t)impure);
 }
 
-static uint32_t fast_first(const struct ruleset *rs,
+static uint16_t fast_first(const struct ruleset *rs,
 			   const struct port_index *ix, uint32_t iv, int kind)
 {
 	const struct interval *x = &ix->ivl[iv];
@@ -645,33 +650,28 @@ static int fast_build(struct ruleset *rs)
 {
 	int pp;
 
-	if (rs->nrules >= FAST_MAX_RULES) {
-		for (pp = 0; pp < PORT_PROTOS; pp++)
-			rs->fast_dc[pp] = 1; /* always the slow path */
-		return 0;
-	}
 	for (pp = 0; pp < PORT_PROTOS; pp++) {
 		const struct idx_list *res = &rs->rresid[PROTO_TCP + pp];
 		const struct port_index *d = &rs->rdport[pp];
 		const struct port_index *sp = &rs->rsport[pp];
-		uint32_t r = res->n ? fast_code(&rs->rules[res->v[0]],
+		uint16_t r = res->n ? fast_code(&rs->rules[res->v[0]],
 						res->v[0], 2)
 				    : FAST_NONE;
 		uint32_t port;
 
 		rs->fast_dc[pp] = r;
 		if (d->map) {
-			rs->fast_d[pp] = malloc(65536 * sizeof(uint32_t));
+			rs->fast_d[pp] = malloc(65536 * sizeof(uint16_t));
 			if (!rs->fast_d[pp])
 				return -1;
 			for (port = 0; port < 65536; port++) {
-				uint32_t c = fast_first(rs, d, d->map[port], 0);
+				uint16_t c = fast_first(rs, d, d->map[port], 0);
 
 				rs->fast_d[pp][port] = c < r ? c : r;
 			}
 		}
 		if (sp->map) {
-			rs->fast_s[pp] = malloc(65536 * sizeof(uint32_t));
+			rs->fast_s[pp] = malloc(65536 * sizeof(uint16_t));
 			if (!rs->fast_s[pp])
 				return -1;
 			for (port = 0; port < 65536; port++)

@@ -1324,6 +1324,32 @@ static void test_fast_table_random(void **state)
 		}
 		ruleset_free(rs);
 	}
+
+	/* Past the rules the 16-bit table entries can name: still exact. */
+	len = 0;
+	text[0] = '\0';
+	for (i = 0; i < 32800; i++)
+		append(&text, &len, &cap, "pass tcp to port %d\n", i + 1);
+	append(&text, &len, &cap, "drop tcp from port 5\n");
+	{
+		static const uint16_t dports[] = { 0,	  1,	 100,	32766,
+						   32767, 32768, 32800, 32801,
+						   40000 };
+		struct ruleset *rs = parse_ok(text);
+
+		for (i = 0; i < (int)(sizeof(dports) / sizeof(dports[0]));
+		     i++) {
+			uint16_t dp = dports[i];
+			int in = dp >= 1 && dp <= 32800;
+
+			mk(&k, PROTO_TCP, "10.1.1.1", 5, "10.2.2.2", dp, 0x10);
+			assert_int_equal(match_line(rs, &k.p, 0),
+					 in ? dp : 32801);
+			mk(&k, PROTO_TCP, "10.1.1.1", 6, "10.2.2.2", dp, 0x10);
+			assert_int_equal(match_line(rs, &k.p, 0), in ? dp : 0);
+		}
+		ruleset_free(rs);
+	}
 	free(r);
 	free(text);
 }
