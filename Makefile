@@ -67,7 +67,14 @@ TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 all: $(PROGS)
 
-$(B)/%.o: %.c
+# Paths compiled into the programs: when PREFIX or DATADIR change, the
+# stamp changes and everything that could embed them is rebuilt, so
+# `make install PREFIX=/usr` never installs binaries that look in /usr/local.
+$(B)/paths.stamp: FORCE
+	@mkdir -p $(B)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+
+$(B)/%.o: %.c $(B)/paths.stamp
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
@@ -136,6 +143,10 @@ install: $(PROGS)
 	install -m 644 contrib/examples/*.rules $(DESTDIR)$(DATADIR)/examples/
 	install -m 755 contrib/iptables-setup.sh contrib/iptables-teardown.sh $(DESTDIR)$(DATADIR)/
 	install -m 644 contrib/portclass.nft $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(SYSCONFDIR)/portclass
+	# The site policy starts as the default one and is never overwritten.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/portclass/rules.conf ] || \
+		install -m 644 contrib/default.rules $(DESTDIR)$(SYSCONFDIR)/portclass/rules.conf
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
 		contrib/portclass-nfq.service.in > $(DESTDIR)$(UNITDIR)/portclass-nfq.service
@@ -152,7 +163,7 @@ uninstall:
 clean:
 	rm -rf build build-san
 
-.PHONY: all check check-unit bench demo install uninstall clean tools
+.PHONY: all check check-unit bench demo install uninstall clean tools FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

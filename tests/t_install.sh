@@ -1,0 +1,55 @@
+#!/bin/sh
+# make install / uninstall into a staging DESTDIR: every file where the
+# README says, placeholders filled, the site policy never overwritten.
+set -eu
+: "${BUILD:=build}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+san=""
+[ "$BUILD" = build-san ] && san="SANITIZE=1"
+# shellcheck disable=SC2086
+make -s install DESTDIR="$tmp" $san >/dev/null
+P=$tmp/usr/local
+for f in bin/portclass bin/portclass-replay sbin/portclass-nfq \
+	share/man/man1/portclass.1 share/man/man1/portclass-replay.1 \
+	share/man/man5/portclass.rules.5 share/man/man8/portclass-nfq.8 \
+	share/portclass/default.rules share/portclass/portclass.nft \
+	share/portclass/iptables-setup.sh share/portclass/iptables-teardown.sh \
+	lib/systemd/system/portclass-nfq.service; do
+	[ -s "$P/$f" ] || fail "missing $f"
+done
+[ -x "$P/sbin/portclass-nfq" ] || fail "portclass-nfq not executable"
+ls "$P"/share/portclass/examples/*.rules >/dev/null || fail "examples"
+unit=$P/lib/systemd/system/portclass-nfq.service
+grep -q "@[A-Z]*DIR@" "$unit" && fail "placeholder left in the unit"
+grep -q "^ExecStart=/usr/local/sbin/portclass-nfq " "$unit" || fail "ExecStart path"
+grep -q "^ExecStartPre=/usr/local/bin/portclass check /etc/portclass/rules.conf" "$unit" ||
+	fail "ExecStartPre"
+
+# The installed tools work on the installed policy.
+"$P/bin/portclass" check "$tmp/etc/portclass/rules.conf" | grep -qx "configuration OK" ||
+	fail "installed rules.conf does not check"
+"$P/bin/portclass-replay" --version >/dev/null || fail "replay --version"
+"$P/sbin/portclass-nfq" --version >/dev/null || fail "nfq --version"
+
+# A site policy survives a second install.
+echo "default drop" > "$tmp/etc/portclass/rules.conf"
+# shellcheck disable=SC2086
+make -s install DESTDIR="$tmp" $san >/dev/null
+grep -qx "default drop" "$tmp/etc/portclass/rules.conf" || fail "rules.conf overwritten"
+
+# Man pages format without warnings.
+if command -v groff >/dev/null; then
+	for m in man/*.[158]; do
+		w=$(groff -man -ww -z "$m" 2>&1) || fail "groff $m"
+		[ -z "$w" ] || fail "groff warnings in $m: $w"
+	done
+fi
+
+# shellcheck disable=SC2086
+make -s uninstall DESTDIR="$tmp" $san >/dev/null
+left=$(find "$P" -type f | wc -l)
+[ "$left" -eq 0 ] || fail "uninstall left $left files: $(find "$P" -type f)"
+echo ok
