@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,6 +417,9 @@ static pcap_t *open_capture(struct replay *r, const char *path, char *errbuf)
 	}
 	if (r->iobuf)
 		setvbuf(f, r->iobuf, _IOFBF, READ_BUF);
+	/* Only this thread reads the stream: libpcap's two freads per
+	 * frame need not take the stream's lock. */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	pc = pcap_fopen_offline_with_tstamp_precision(
 		f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!pc)
