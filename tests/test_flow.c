@@ -551,6 +551,84 @@ static void test_against_model(void **state)
 	run_model(500, 600, 30000);
 }
 
+/* TCP against a reference state machine of flow.h's contract: random
+ * SYN, SYN/ACK, RST, FIN and ACK segments from either side, over as many
+ * flows as the table holds (no eviction). */
+static void run_tcp_model(size_t max, int universe, int steps)
+{
+	enum { ABSENT = 0, OPENING, DONE };
+	struct flow_table *ft = mk(max, 0, 4000000u);
+	int st[256], init[256];
+	unsigned seed = 7;
+	uint64_t t = 0;
+
+	memset(st, 0, sizeof(st));
+	memset(init, 0, sizeof(init));
+	for (int step = 0; step < steps; step++) {
+		static const uint8_t kinds[] = {
+			PACKET_TCP_SYN,
+			PACKET_TCP_SYN | PACKET_TCP_ACK,
+			PACKET_TCP_SYN | PACKET_TCP_ACK,
+			PACKET_TCP_RST | PACKET_TCP_ACK,
+			PACKET_TCP_RST,
+			PACKET_TCP_FIN | PACKET_TCP_ACK,
+			PACKET_TCP_ACK,
+			PACKET_TCP_ACK | PACKET_TCP_PSH,
+		};
+		struct packet p, q;
+		struct flow_result r;
+		int id, side, en = 0, ert = 0, erp = 0;
+		uint8_t fl;
+
+		seed = seed * 1103515245u + 12345u;
+		id = (int)((seed >> 8) % (unsigned)universe);
+		seed = seed * 1103515245u + 12345u;
+		side = (int)((seed >> 8) & 1);
+		seed = seed * 1103515245u + 12345u;
+		fl = kinds[(seed >> 8) % 8];
+		p = pkt(PROTO_TCP, id % 2 ? 4 : 6, "10.0.0.1", (uint16_t)id,
+			"10.0.0.2", 443, 0);
+		p.src[2] = (uint8_t)(id & 3);
+		q = side ? rev(&p, fl) : p;
+		q.tcp_flags = fl;
+		q.conn_attempt = (fl & PACKET_TCP_SYN) && !(fl & PACKET_TCP_ACK);
+
+		if (q.conn_attempt) {
+			en = 1;
+			if (st[id] == OPENING) {
+				ert = side == init[id];
+			} else {
+				st[id] = OPENING;
+				init[id] = side;
+			}
+		} else if (st[id] == OPENING) {
+			if (fl & (PACKET_TCP_RST | PACKET_TCP_FIN)) {
+				st[id] = DONE;
+			} else if ((fl & PACKET_TCP_SYN) && side != init[id]) {
+				erp = 1;
+				st[id] = DONE;
+			}
+		}
+		flow_observe(ft, &q, t += 1000, &r);
+		if (r.is_new != en || r.retransmit != ert || r.reply != erp) {
+			print_error("step %d flow %d side %d flags %#x: got %d %d "
+				    "%d, want %d %d %d\n", step, id, side, fl,
+				    r.is_new, r.retransmit, r.reply, en, ert,
+				    erp);
+			fail();
+		}
+	}
+	flow_free(ft);
+}
+
+static void test_tcp_against_model(void **state)
+{
+	(void)state;
+	run_tcp_model(64, 60, 40000);
+	run_tcp_model(200, 200, 40000);
+	run_tcp_model(1000, 256, 40000);
+}
+
 static void test_time_backwards(void **state)
 {
 	struct flow_table *ft = mk(4, 30, 60);
@@ -663,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_eviction_lru),
 		cmocka_unit_test(test_lru_resolution),
 		cmocka_unit_test(test_against_model),
+		cmocka_unit_test(test_tcp_against_model),
 		cmocka_unit_test(test_time_backwards),
 		cmocka_unit_test(test_prefetch_changes_nothing),
 		cmocka_unit_test(test_memory_per_flow),
