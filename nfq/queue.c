@@ -36,6 +36,7 @@ struct queue {
 	size_t vlen;		/* bytes of individual verdicts in vbuf */
 	int have_batch;		/* accepts waiting for one batch verdict */
 	uint32_t batch_id;	/* the newest accepted id */
+	uint32_t last_id;	/* the newest packet id received */
 	struct queue_stats st;
 };
 
@@ -63,6 +64,7 @@ void queue_get_stats(const struct queue *q, struct queue_stats *out)
 	out->batches = __atomic_load_n(&q->st.batches, __ATOMIC_RELAXED);
 	out->messages = __atomic_load_n(&q->st.messages, __ATOMIC_RELAXED);
 	out->bad_messages = __atomic_load_n(&q->st.bad_messages, __ATOMIC_RELAXED);
+	out->undelivered = __atomic_load_n(&q->st.undelivered, __ATOMIC_RELAXED);
 	out->last_verdict_errno = __atomic_load_n(&q->st.last_verdict_errno, __ATOMIC_RELAXED);
 }
 
@@ -447,6 +449,26 @@ int queue_flush(struct queue *q)
 	return rc;
 }
 
+/*
+ * The kernel numbers the packets of a queue 1, 2, 3 ... when it queues
+ * them, before it tries to deliver them; a packet it cannot deliver (our
+ * socket buffer full: fail-open accepts it, fail-closed drops it) keeps
+ * its number.  A gap in the ids we receive is therefore exactly what was
+ * lost, which the kernel counts nowhere under fail-open.  (Packets refused
+ * because the queue was full get no number: see queue_dropped.)
+ */
+static void note_id(struct queue *q, uint32_t id)
+{
+	uint32_t gap = id - q->last_id - 1;
+
+	/* Forward gaps only: ids wrap, and a reordered id is not a loss. */
+	if (id != q->last_id && gap < 0x80000000u) {
+		if (gap)
+			STAT_ADD(q->st.undelivered, gap);
+		q->last_id = id;
+	}
+}
+
 /* Errors the kernel sent back for verdicts (we never ask for acks there). */
 static void note_error(struct queue *q, const struct nlmsghdr *m)
 {
@@ -499,6 +521,8 @@ int queue_poll(struct queue *q, unsigned max_msgs, queue_packet_fn fn,
 				continue;
 			STAT_ADD(q->st.messages, 1);
 			if (parse_packet(m, &p, &have_id) < 0) {
+				if (have_id)
+					note_id(q, p.id);
 				STAT_ADD(q->st.bad_messages, 1);
 				/* No payload to judge: let it through
 				 * rather than hold it forever. */
@@ -506,6 +530,7 @@ int queue_poll(struct queue *q, unsigned max_msgs, queue_packet_fn fn,
 					queue_verdict(q, p.id, NF_ACCEPT, 0, 0);
 				continue;
 			}
+			note_id(q, p.id);
 			fn(ctx, q, &p);
 			handled++;
 		}

@@ -40,6 +40,7 @@ struct queue_stats {
 	uint64_t batches;	  /* NFQNL_MSG_VERDICT_BATCH messages sent */
 	uint64_t messages;	  /* packet messages received */
 	uint64_t bad_messages;	  /* packet messages we could not parse */
+	uint64_t undelivered;	  /* ids skipped: queued, never delivered */
 	int last_verdict_errno;	  /* errno of the last refused verdict */
 };
 

@@ -117,6 +117,9 @@ static void emit(FILE *f, const struct stats_global *g,
 	PER_QUEUE("portclass_nfq_enobufs_total", "counter",
 		  "ENOBUFS from the queue socket: the kernel could not deliver packets to us.",
 		  qs[n].q.enobufs);
+	PER_QUEUE("portclass_nfq_undelivered_total", "counter",
+		  "Packets the kernel queued but could not deliver to us (gaps in the packet ids): accepted when fail-open, dropped when fail-closed.",
+		  qs[n].q.undelivered);
 	PER_QUEUE("portclass_nfq_verdict_errors_total", "counter",
 		  "Verdicts the kernel refused.", qs[n].q.verdict_errors);
 	PER_QUEUE("portclass_nfq_verdict_batches_total", "counter",
@@ -225,7 +228,7 @@ void stats_write_json(struct jsonw *w, const struct stats_global *g,
 {
 	uint64_t verdicts[VERDICT_COUNT] = { 0 }, alerts[STATS_LISTENER_COUNT] = { 0 };
 	uint64_t invalid = 0, refreshes = 0, enobufs = 0, verr = 0, msgs = 0;
-	uint64_t qdrop = 0, udrop = 0;
+	uint64_t qdrop = 0, udrop = 0, undeliv = 0;
 	size_t n, i, j, k;
 
 	for (n = 0; n < nq; n++) {
@@ -238,6 +241,7 @@ void stats_write_json(struct jsonw *w, const struct stats_global *g,
 		invalid += qs[n].c.invalid;
 		refreshes += qs[n].c.refreshes;
 		enobufs += qs[n].q.enobufs;
+		undeliv += qs[n].q.undelivered;
 		verr += qs[n].q.verdict_errors;
 		msgs += qs[n].q.messages;
 		qdrop += qs[n].k.queue_dropped;
@@ -252,6 +256,7 @@ void stats_write_json(struct jsonw *w, const struct stats_global *g,
 	jsonw_kv_uint(w, "invalid", invalid);
 	jsonw_kv_uint(w, "listener_refreshes", refreshes);
 	jsonw_kv_uint(w, "enobufs", enobufs);
+	jsonw_kv_uint(w, "undelivered", undeliv);
 	jsonw_kv_uint(w, "verdict_errors", verr);
 	jsonw_kv_uint(w, "queue_dropped", qdrop);
 	jsonw_kv_uint(w, "user_dropped", udrop);
