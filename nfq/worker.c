@@ -255,14 +255,33 @@ static void log_packet(struct worker *w, const struct packet *p,
 		log_event(jsonw_str(j), j->len);
 }
 
+/*
+ * Takes the newest ruleset if a reload swapped it.  Checked before every
+ * packet, not only between batches: once the "reload" line is out, no
+ * packet read later may still be decided by the old rules (a batch can
+ * last long under load).  The check is one atomic load.
+ */
+static void pick_up_policy(struct worker *w)
+{
+	if (policy_generation() != w->policy_gen) {
+		struct policy_ref *old = w->policy;
+
+		w->policy = policy_acquire(&w->policy_gen);
+		policy_release(old);
+	}
+}
+
 static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
 {
 	struct worker *w = ctx;
-	const struct ruleset *rs = policy_ruleset(w->policy);
+	const struct ruleset *rs;
 	struct decision d;
 	struct packet p;
 	uint64_t now = mono_ns();
 	int ct_new = qp->ct_new;
+
+	pick_up_policy(w);
+	rs = policy_ruleset(w->policy);
 
 	if (qp->has_mark && qp->mark == w->cfg->reject_mark) {
 		/* We rejected this packet and the ruleset sent it straight
@@ -352,12 +371,7 @@ static void *worker_main(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		if (policy_generation() != w->policy_gen) {
-			struct policy_ref *old = w->policy;
-
-			w->policy = policy_acquire(&w->policy_gen);
-			policy_release(old);
-		}
+		pick_up_policy(w);
 		if (!(pfd[0].revents & (POLLIN | POLLERR)))
 			continue;
 		if (queue_poll(w->q, WORKER_BATCH, on_packet, w) < 0) {
