@@ -466,7 +466,11 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 
 	if (p->proto == PROTO_UDP || p->proto == PROTO_UDPLITE) {
 		/* No handshake: the first datagram either way opens the flow,
-		 * the first one back is the reply. */
+		 * the first one back is the reply.  Until that reply, every
+		 * datagram from the opening side is still a connection
+		 * attempt, as the kernel's conntrack keeps an unreplied UDP
+		 * flow NEW: otherwise a client whose first datagram was
+		 * dropped would reach the listener with its second. */
 		if (!i) {
 			i = entry_create(ft, &k, h, now_ns);
 			x = &ft->e[i];
@@ -475,7 +479,11 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 			out->is_new = 1;
 		} else {
 			x = &ft->e[i];
-			if (side != x->init_side && !(x->flags & FL_REPLIED)) {
+			if (side == x->init_side && !(x->flags & FL_REPLIED)) {
+				out->is_new = 1;
+				out->retransmit = 1;
+			} else if (side != x->init_side &&
+				   !(x->flags & FL_REPLIED)) {
 				out->reply = 1;
 				x->flags = (uint8_t)((x->flags & ~FL_OPENING) |
 						     FL_REPLIED);

@@ -25,11 +25,14 @@ struct flow_opts {
 
 struct flow_result {
 	uint8_t is_new;	     /* a connection attempt: TCP SYN without ACK,
-			      * first UDP/UDP-Lite datagram of a flow in
-			      * either direction within the timeout, SCTP
-			      * INIT, DCCP Request */
+			      * SCTP INIT, DCCP Request; for UDP/UDP-Lite
+			      * the first datagram of a flow in either
+			      * direction within the timeout, and every
+			      * further one from the same side until the
+			      * other side answers (conntrack's NEW) */
 	uint8_t retransmit;  /* is_new, but the same attempt was already seen
-			      * on this flow (a SYN retransmit) */
+			      * on this flow (a SYN retransmit, an
+			      * unanswered UDP datagram repeated) */
 	uint8_t reply;	     /* the first packet in the other direction of a
 			      * flow that began with an attempt (SYN/ACK, a
 			      * UDP reply): its source is a listener.  For

@@ -504,11 +504,13 @@ static void test_udp_flow_new(void **state)
 		      1 * s, -1, &d);
 	assert_int_equal(d.is_new, 1);
 	expect_decision(&d, VERDICT_DROP, 1, REASON_UNEXPECTED, 0);
-	/* The next one of the same flow is not. */
+	/* Unanswered, the next one of the same flow still is (as in
+	 * conntrack): dropping the first must not let the second through. */
 	decision_make(rs, ft, NULL, udp(&r, OTHER, 40000, HOST, 60001),
 		      2 * s, -1, &d);
-	assert_int_equal(d.is_new, 0);
-	expect_decision(&d, VERDICT_PASS, 0, REASON_DEFAULT, 0);
+	assert_int_equal(d.is_new, 1);
+	assert_int_equal(d.retransmit, 1);
+	expect_decision(&d, VERDICT_DROP, 1, REASON_UNEXPECTED, 0);
 	/* The answer is the flow's reply (its source is a listener). */
 	decision_make(rs, ft, NULL, udp(&r, HOST, 60001, OTHER, 40000),
 		      3 * s, -1, &d);
