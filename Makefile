@@ -161,7 +161,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all check check-unit bench demo install uninstall clean tools FORCE
 .SECONDARY:
@@ -221,7 +221,7 @@ fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_B=$(FUZZ_B) sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 fuzz-smoke: $(FUZZ_BINS)
-	$(Q)FUZZ_B=$(FUZZ_B) sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_HARNESSES)
+	$(Q)FUZZ_B=$(FUZZ_B) FUZZ_SEED=1 sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_HARNESSES)
 
 fuzz-drivers: $(FUZZ_DRIVERS)
 
@@ -234,3 +234,7 @@ fuzz-clean:
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-drivers check-regress fuzz-clean
 
 -include $(shell find $(FUZZ_B) -name '*.d' 2>/dev/null)
+
+# `make check` also replays every fuzz regression input and seed through the
+# harnesses built as plain programs (tests/t_regress.sh).
+check: $(FUZZ_DRIVERS)

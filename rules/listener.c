@@ -816,6 +816,10 @@ static int entry_member(struct jp *j, const char *key, void *ctx)
 			return r < 0 ? -1 : 0;
 		if (jint_range(j, "pid", 0, INT32_MAX, &v) < 0)
 			return -1;
+		/* No process has pid 0: it says as much as null, and the
+		 * writer reads it back as unknown, so treat it so here. */
+		if (v == 0)
+			return 0;
 		o->pid = (int32_t)v;
 		e->has_owner = 1;
 		return 0;

@@ -299,6 +299,28 @@ static void test_snapshot_strings(void **state)
 	listener_table_free(t);
 }
 
+/* Regression (fuzz_snapshot, tests/regress/fuzz_snapshot/pid-zero-owner):
+ * "pid":0 names no process and must not make the owner "known". */
+static void test_snapshot_pid_zero(void **state)
+{
+	struct listener_table *t = listener_table_new();
+	char err[256];
+	const char *doc = "{\"version\":1,\"listeners\":[{\"proto\":\"tcp\","
+			  "\"addr\":\"0.0.2.0\",\"port\":1,\"pid\":0}]}";
+	struct listener *l;
+
+	(void)state;
+	assert_int_equal(listener_snapshot_parse(t, doc, strlen(doc), err,
+						 sizeof(err)),
+			 0);
+	l = listener_table_at(t, 0);
+	assert_non_null(l);
+	assert_int_equal(l->owner.pid, -1);
+	assert_int_equal(l->owner_state, -1);
+	assert_null(listener_owner(t, l));
+	listener_table_free(t);
+}
+
 static void test_snapshot_long_owner(void **state)
 {
 	/* Owner names longer than the fields are cut at a character
@@ -591,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_resolver_once),
 		cmocka_unit_test(test_snapshot_good),
 		cmocka_unit_test(test_snapshot_strings),
+		cmocka_unit_test(test_snapshot_pid_zero),
 		cmocka_unit_test(test_snapshot_long_owner),
 		cmocka_unit_test(test_snapshot_bad),
 		cmocka_unit_test(test_snapshot_all_or_nothing),

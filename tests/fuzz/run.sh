@@ -31,7 +31,9 @@ for h in "$@"; do
 	# broken captures) would drown the log; libFuzzer and the sanitizers
 	# still report on a duplicate of stderr.
 	# shellcheck disable=SC2086
+	# FUZZ_SEED (make fuzz-smoke sets it) makes short CI runs repeatable.
 	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		${FUZZ_SEED:+-seed=$FUZZ_SEED} \
 		-close_fd_mask=3 -print_final_stats=1 \
 		-artifact_prefix="$crashes/" $dict \
 		"$corpus" tests/fuzz/seeds/"$h" $extra >"$log" 2>&1
