@@ -92,14 +92,6 @@ void event_write_packet(struct jsonw *w, const struct packet *p,
 		jsonw_kv_null(w, "error");
 }
 
-static void kv_str_or_null(struct jsonw *w, const char *key, const char *s)
-{
-	if (s && *s)
-		jsonw_kv_string(w, key, s);
-	else
-		jsonw_kv_null(w, key);
-}
-
 void event_write_listener(struct jsonw *w, int listener,
 			  const struct listener_owner *o)
 {
@@ -109,8 +101,8 @@ void event_write_listener(struct jsonw *w, int listener,
 		jsonw_kv_int(w, "pid", o->pid);
 	else
 		jsonw_kv_null(w, "pid");
-	kv_str_or_null(w, "program", o ? o->program : NULL);
-	kv_str_or_null(w, "exe", o ? o->exe : NULL);
-	kv_str_or_null(w, "user", o ? o->user : NULL);
-	kv_str_or_null(w, "unit", o ? o->unit : NULL);
+	jsonw_kv_string_or_null(w, "program", o ? o->program : NULL);
+	jsonw_kv_string_or_null(w, "exe", o ? o->exe : NULL);
+	jsonw_kv_string_or_null(w, "user", o ? o->user : NULL);
+	jsonw_kv_string_or_null(w, "unit", o ? o->unit : NULL);
 }

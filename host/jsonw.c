@@ -287,6 +287,14 @@ void jsonw_kv_null(struct jsonw *w, const char *key)
 	jsonw_null(w);
 }
 
+void jsonw_kv_string_or_null(struct jsonw *w, const char *key, const char *s)
+{
+	if (s && *s)
+		jsonw_kv_string(w, key, s);
+	else
+		jsonw_kv_null(w, key);
+}
+
 const char *jsonw_str(const struct jsonw *w)
 {
 	if (w->failed || !w->buf)

@@ -44,6 +44,8 @@ void jsonw_kv_int(struct jsonw *w, const char *key, int64_t v);
 void jsonw_kv_uint(struct jsonw *w, const char *key, uint64_t v);
 void jsonw_kv_bool(struct jsonw *w, const char *key, int v);
 void jsonw_kv_null(struct jsonw *w, const char *key);
+/* The string, or null when s is NULL or empty (unknown owner fields). */
+void jsonw_kv_string_or_null(struct jsonw *w, const char *key, const char *s);
 
 /* The text so far, NUL-terminated (an empty string after a failure). */
 const char *jsonw_str(const struct jsonw *w);

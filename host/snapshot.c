@@ -93,14 +93,6 @@ void snapshot_sort(struct snapshot_row *rows, size_t n)
 		qsort(rows, n, sizeof(*rows), row_cmp);
 }
 
-static void kv_string_or_null(struct jsonw *w, const char *key, const char *s)
-{
-	if (s && *s)
-		jsonw_kv_string(w, key, s);
-	else
-		jsonw_kv_null(w, key);
-}
-
 static void write_row(struct jsonw *w, const struct snapshot_row *r)
 {
 	const struct listener *l = r->l;
@@ -123,14 +115,14 @@ static void write_row(struct jsonw *w, const struct snapshot_row *r)
 		jsonw_kv_int(w, "pid", o->pid);
 	else
 		jsonw_kv_null(w, "pid");
-	kv_string_or_null(w, "program", o ? o->program : NULL);
-	kv_string_or_null(w, "exe", o ? o->exe : NULL);
-	kv_string_or_null(w, "user", o ? o->user : NULL);
+	jsonw_kv_string_or_null(w, "program", o ? o->program : NULL);
+	jsonw_kv_string_or_null(w, "exe", o ? o->exe : NULL);
+	jsonw_kv_string_or_null(w, "user", o ? o->user : NULL);
 	if (o && o->has_uid)
 		jsonw_kv_uint(w, "uid", o->uid);
 	else
 		jsonw_kv_null(w, "uid");
-	kv_string_or_null(w, "unit", o ? o->unit : NULL);
+	jsonw_kv_string_or_null(w, "unit", o ? o->unit : NULL);
 	jsonw_kv_string(w, "policy", snapshot_policy_name(r->policy));
 	jsonw_object_end(w);
 }
@@ -149,7 +141,7 @@ void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
 
 	jsonw_object_begin(w);
 	jsonw_kv_int(w, "version", 1);
-	kv_string_or_null(w, "host", host);
+	jsonw_kv_string_or_null(w, "host", host);
 	jsonw_kv_string(w, "time", when);
 	jsonw_key(w, "range");
 	if (range) {

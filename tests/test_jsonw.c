@@ -28,12 +28,16 @@ static void test_nesting_and_commas(void **state)
 	jsonw_kv_bool(&w, "t", 1);
 	jsonw_kv_bool(&w, "f", 0);
 	jsonw_kv_null(&w, "n");
+	jsonw_kv_string_or_null(&w, "e", "");
+	jsonw_kv_string_or_null(&w, "z", NULL);
+	jsonw_kv_string_or_null(&w, "s", "v");
 	jsonw_key(&w, "d");
 	jsonw_double(&w, 0.5);
 	jsonw_object_end(&w);
 	assert_string_equal(jsonw_str(&w),
 			    "{\"a\":\"x\",\"list\":[-1,18446744073709551615,{},null],"
-			    "\"t\":true,\"f\":false,\"n\":null,\"d\":0.5}");
+			    "\"t\":true,\"f\":false,\"n\":null,\"e\":null,"
+			    "\"z\":null,\"s\":\"v\",\"d\":0.5}");
 	jsonw_reset(&w);
 	assert_string_equal(jsonw_str(&w), "");
 	jsonw_object_begin(&w);
