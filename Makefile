@@ -94,7 +94,7 @@ $(B)/portclass-replay: $(call obj,$(REPLAY_SRCS)) $(HOSTLIB) $(LIB)
 	$(Q)$(LINK) $^ $(LDLIBS_ALL)
 
 $(B)/portclass-nfq: $(call obj,$(NFQ_SRCS)) $(HOSTLIB) $(LIB)
-	$(Q)$(LINK) $^ $(LIBS_NFQ) $(LDLIBS_ALL)
+	$(Q)$(LINK) $^ $(LIBS_NFQ) $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp) $(LDLIBS_ALL)
 
 $(B)/tests/%: $(B)/tests/%.o $(HOSTLIB) $(LIB)
 	$(Q)$(LINK) $^ $(LIBS_CMOCKA) $(LIBS_NFQ) $(LDLIBS_ALL)

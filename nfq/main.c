@@ -22,6 +22,7 @@
 #include "log.h"
 #include "policy.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "queue.h"
 #include "ruleset.h"
 #include "stats.h"
@@ -49,6 +50,7 @@ struct options {
 	unsigned stats_interval;
 	const char *user;
 	int owner_caps;
+	int seccomp;
 	uint32_t refresh_ms, max_age_ms;
 	size_t max_flows;
 };
@@ -80,6 +82,7 @@ static void usage(FILE *f)
 "      --user NAME           switch to NAME after binding the queues\n"
 "      --no-owner-caps       keep only CAP_NET_ADMIN (owners of other users'\n"
 "                            sockets are then unknown)\n"
+"      --no-seccomp          do not install the system call filter\n"
 "      --refresh-interval MS minimum time between listener refreshes (default %u)\n"
 "      --listener-max-age MS refresh the listener table when older (default %u)\n"
 "      --max-flows N         flow table size per queue (default %u)\n"
@@ -157,7 +160,7 @@ enum {
 	OPT_MONITOR = 256, OPT_FAIL_CLOSED, OPT_REJECT_MARK, OPT_NO_CONNTRACK,
 	OPT_COPY_RANGE, OPT_QUEUE_MAXLEN, OPT_RCVBUF, OPT_LOG_FILE, OPT_SYSLOG,
 	OPT_LOG_RATE, OPT_LOG_BURST, OPT_STATS_FILE, OPT_STATS_INTERVAL,
-	OPT_USER, OPT_NO_OWNER_CAPS, OPT_REFRESH, OPT_MAX_AGE, OPT_MAX_FLOWS,
+	OPT_USER, OPT_NO_OWNER_CAPS, OPT_REFRESH, OPT_MAX_AGE, OPT_MAX_FLOWS, OPT_NO_SECCOMP,
 	OPT_ASSUME_NEW,
 };
 
@@ -183,6 +186,7 @@ static const struct option long_opts[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "no-owner-caps", no_argument, NULL, OPT_NO_OWNER_CAPS },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "refresh-interval", required_argument, NULL, OPT_REFRESH },
 	{ "listener-max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
@@ -210,6 +214,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->log_rate = MAIN_DEFAULT_LOG_RATE;
 	o->stats_interval = MAIN_DEFAULT_STATS_INTERVAL;
 	o->owner_caps = 1;
+	o->seccomp = 1;
 	o->refresh_ms = MAIN_DEFAULT_REFRESH_MS;
 	o->max_age_ms = MAIN_DEFAULT_LISTENER_MAX_AGE_MS;
 	o->max_flows = MAIN_DEFAULT_MAX_FLOWS;
@@ -296,6 +301,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_OWNER_CAPS:
 			o->owner_caps = 0;
+			break;
+		case OPT_NO_SECCOMP:
+			o->seccomp = 0;
 			break;
 		case OPT_REFRESH:
 			if (parse_ulong(optarg, 0, 3600000, &v) < 0)
@@ -561,7 +569,7 @@ int main(int argc, char **argv)
 	struct queue *queues[MAX_QUEUES];
 	char err[512], caps[96];
 	unsigned keep, n, nq;
-	int rc, nerrors, sfd, stop_fd;
+	int rc, nerrors, sfd, stop_fd, nsys;
 	size_t i;
 
 	rc = parse_options(argc, argv, &dm.o);
@@ -652,6 +660,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Last step of set-up, before any thread: they inherit the filter. */
+	nsys = 0;
+	if (dm.o.seccomp) {
+		nsys = sandbox_apply(err, sizeof(err));
+		if (nsys < 0) {
+			log_warnx("%s (--no-seccomp runs without the filter)", err);
+			for (n = 0; n < nq; n++)
+				queue_close(queues[n]);
+			policy_shutdown();
+			return 1;
+		}
+	}
+
 	memset(&wc, 0, sizeof(wc));
 	wc.monitor = dm.o.monitor;
 	wc.reject_mark = dm.o.reject_mark;
@@ -685,6 +706,10 @@ int main(int argc, char **argv)
 		 dm.o.qfirst, dm.o.qlast, dm.o.monitor ? ", monitor mode" : "",
 		 dm.o.fail_closed ? ", fail-closed" : ", fail-open",
 		 (unsigned)getuid(), privdrop_describe(privdrop_effective(), caps, sizeof(caps)));
+	if (nsys > 0)
+		log_info("seccomp filter: %d system calls allowed", nsys);
+	else
+		log_info("no seccomp filter (--no-seccomp)");
 	record("start", &dm, 1, 0);
 
 	rc = control_loop(&dm, sfd);

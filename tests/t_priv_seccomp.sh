@@ -1,0 +1,90 @@
+#!/bin/sh
+# t_priv_seccomp: least privilege as the kernel sees it.
+#   - default: after set-up the daemon runs under a seccomp filter
+#     (/proc/PID/status Seccomp: 2) as nobody (Uid and Gid), with only
+#     CAP_NET_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (permitted,
+#     effective, bounding), nothing inheritable or ambient, NoNewPrivs 1;
+#     and it still works: every code path that runs after set-up (verdicts,
+#     listener refreshes, /proc owner lookups, stats file, log file reopen,
+#     reloads, SIGUSR1, stop) runs under the filter without being killed;
+#   - --no-owner-caps keeps CAP_NET_ADMIN only;
+#   - --no-seccomp: Seccomp: 0.
+set -u
+. tests/nfq/lib.sh
+nfq_init seccomp
+
+nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
+printf 'unexpected reject log\ndefault pass\nexpect udp port 55000 program python3\n' >"$TMP/rules"
+chmod 644 "$TMP/rules"
+server tcp 0.0.0.0 60314 rogue
+server udp 0.0.0.0 55000 expected
+server tcp 0.0.0.0 8080 web
+mkdir "$TMP/out"
+chown nobody "$TMP/out"
+
+# status_is FIELD REGEX
+status_is() {
+	grep -Eq "^$1:[[:space:]]+$2\$" "/proc/$DAEMON/status" ||
+		fail "$1: $(grep "^$1:" "/proc/$DAEMON/status")"
+}
+
+nfq_start -r "$TMP/rules" -q 0 --user nobody --stats-file "$TMP/out/s.prom" \
+	--stats-interval 1
+grep -q 'seccomp filter: [0-9]* system calls allowed' "$ERR" ||
+	fail "no seccomp line: $(cat "$ERR")"
+nsys=$(sed -n 's/.*seccomp filter: \([0-9]*\) system calls allowed.*/\1/p' "$ERR")
+echo "seccomp allow-list: $nsys system calls"
+uid=$(id -u nobody)
+gid=$(id -g nobody)
+status_is Seccomp 2
+status_is NoNewPrivs 1
+status_is Uid "$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid"
+status_is Gid "$gid[[:space:]]+$gid[[:space:]]+$gid[[:space:]]+$gid"
+for f in CapPrm CapEff CapBnd; do status_is $f 0000000000081004; done
+for f in CapInh CapAmb; do status_is $f 0000000000000000; done
+# Every thread too.
+for t in /proc/$DAEMON/task/*; do
+	grep -Eq '^Seccomp:[[:space:]]+2$' "$t/status" || fail "thread $t without the filter"
+done
+
+# Exercise everything the daemon does after set-up.
+expect_client refused tcp 127.0.0.1 60314 3
+expect_client ok udp 127.0.0.1 55000 3
+expect_client ok tcp 127.0.0.1 8080 3
+expect_client refused tcp 127.0.0.1 61000 3
+wait_for "$LOG" '"dport":60314.*"program":"python3' 5 || fail "no owner in the alert"
+kill -HUP "$DAEMON"
+wait_for "$LOG" '"type":"reload".*"ok":true' 5 || fail "reload under the filter"
+kill -USR1 "$DAEMON"
+wait_for "$LOG" '"type":"counters"' 5 || fail "SIGUSR1 under the filter"
+wait_for "$TMP/out/s.prom" 'portclass_nfq_alerts_total' 5 || fail "stats under the filter"
+timeout 30 ip netns exec "$NS" $PY "$PCPY" udp-flood 127.0.0.1 55000 3000 >/dev/null ||
+	fail "flood"
+expect_client refused tcp 127.0.0.1 60314 3
+kill -0 "$DAEMON" 2>/dev/null || fail "the filter killed the daemon"
+nfq_stop
+[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC under the filter"
+grep -q '"type":"stop".*"ok":true' "$LOG" || fail "no clean stop"
+
+# A log file, reopened on SIGHUP, with only CAP_NET_ADMIN.
+ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 0 --user nobody --no-owner-caps \
+	--log-file "$TMP/out/events.log" 2>"$ERR" &
+DAEMON=$!
+wait_for "$TMP/out/events.log" '"type":"start"' 10 || fail "no start with --log-file"
+status_is Seccomp 2
+for f in CapPrm CapEff CapBnd; do status_is $f 0000000000001000; done
+mv "$TMP/out/events.log" "$TMP/out/events.log.1"
+kill -HUP "$DAEMON"
+wait_for "$TMP/out/events.log" '"type":"reload"' 5 || fail "log file not reopened"
+expect_client refused tcp 127.0.0.1 60314 3
+nfq_stop
+[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC with --log-file"
+
+nfq_start -r "$TMP/rules" -q 0 --no-seccomp
+status_is Seccomp 0
+grep -q 'no seccomp filter' "$ERR" || fail "--no-seccomp not reported"
+expect_client refused tcp 127.0.0.1 60314 3
+nfq_stop
+[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC"
+if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
+echo ok
