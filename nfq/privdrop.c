@@ -51,8 +51,8 @@ static int last_cap(void)
 	return v;
 }
 
-/* The permitted set now; 0 when it cannot be read. */
-static uint64_t permitted_caps(void)
+/* The permitted (or effective) set now; 0 when it cannot be read. */
+static uint64_t caps_now(int effective)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
@@ -62,7 +62,14 @@ static uint64_t permitted_caps(void)
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		return 0;
+	if (effective)
+		return (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
 	return (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
+}
+
+static uint64_t permitted_caps(void)
+{
+	return caps_now(0);
 }
 
 unsigned privdrop_effective(void)
@@ -154,7 +161,9 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 	}
 	/* After setresuid with KEEPCAPS the permitted set survives and the
 	 * effective set is empty: restore just the ones we keep. */
-	if (set_caps(m) < 0) {
+	/* Nothing to change (a service manager gave exactly these): no
+	 * capset, which the bundled unit's system call filter forbids. */
+	if ((pw || caps_now(0) != m || caps_now(1) != m) && set_caps(m) < 0) {
 		snprintf(err, errlen, "capset: %s", strerror(errno));
 		return -1;
 	}

@@ -25,6 +25,8 @@ static const char *const allowed[] = {
 	"tgkill",
 	/* time (normally the vDSO) and the worker's back-off sleep */
 	"clock_gettime", "gettimeofday", "clock_nanosleep", "nanosleep",
+	/* a poll or sleep interrupted by SIGSTOP/SIGCONT resumes through it */
+	"restart_syscall",
 	/* files: rules (SIGHUP), log file reopen, stats file (write, rename,
 	 * unlink of a failed temp file), /proc owners, listener and kernel
 	 * queue tables */

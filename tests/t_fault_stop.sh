@@ -46,6 +46,11 @@ counter() {
 		sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
 }
 
+# alive: running or sleeping, not a zombie (kill -0 succeeds on one).
+alive() {
+	grep -Eq '^State:[[:space:]]*[RSD]' "/proc/$DAEMON/status" 2>/dev/null
+}
+
 stopped() {
 	grep -q '^State:[[:space:]]*T' "/proc/$DAEMON/status"
 }
@@ -63,9 +68,11 @@ stopped || fail "daemon woke up during the test"
 ids=$(kq 8)
 [ "$ids" -ge 5000 ] || fail "the kernel queued only $ids packets"
 kill -CONT "$DAEMON"
+sleep 0.2
+alive || fail "daemon died on SIGCONT"
 # One more queued packet after the stop closes any gap at the end.
 expect_client refused tcp 127.0.0.1 60314 3
-kill -0 "$DAEMON" 2>/dev/null || fail "daemon exited after SIGCONT"
+alive || fail "daemon exited after SIGCONT"
 pk=$(counter packets)
 und=$(counter undelivered)
 eno=$(counter enobufs)
@@ -93,7 +100,7 @@ kill -CONT "$DAEMON"
 i=0
 while [ "$(kq 3)" -ne 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(kq 3)" -eq 0 ] || fail "$(kq 3) packets still waiting for a verdict"
-kill -0 "$DAEMON" 2>/dev/null || fail "daemon exited after SIGCONT"
+alive || fail "daemon exited after SIGCONT"
 expect_client refused tcp 127.0.0.1 60314 3
 pk=$(counter packets)
 ids=$(kq 8)

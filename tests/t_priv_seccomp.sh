@@ -8,6 +8,8 @@
 #     listener refreshes, /proc owner lookups, stats file, log file reopen,
 #     reloads, SIGUSR1, stop) runs under the filter without being killed;
 #   - --no-owner-caps keeps CAP_NET_ADMIN only;
+#   - started as the systemd unit starts it (not root, the capabilities
+#     ambient) it works without calling capset;
 #   - --no-seccomp: Seccomp: 0.
 set -u
 . tests/nfq/lib.sh
@@ -79,6 +81,40 @@ wait_for "$TMP/out/events.log" '"type":"reload"' 5 || fail "log file not reopene
 expect_client refused tcp 127.0.0.1 60314 3
 nfq_stop
 [ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC with --log-file"
+
+# Started as the bundled unit starts it: not root, exactly the three
+# capabilities, ambient, and the same bounding set.  It must not need
+# capset (the unit's SystemCallFilter=~@privileged forbids it).
+if command -v setpriv >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 &&
+	setpriv --reuid nobody --regid nogroup --clear-groups test -x "$NFQ" 2>/dev/null; then
+	caps=+net_admin,+sys_ptrace,+dac_read_search
+	: >"$LOG"
+	# (LeakSanitizer cannot run under ptrace.)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		ip netns exec "$NS" strace -f -qq -e trace=execve,capset -o "$TMP/capset.trace" \
+		setpriv --reuid nobody --regid nogroup --clear-groups \
+		--inh-caps=-all,$caps --ambient-caps=-all,$caps \
+		--bounding-set=-all,$caps "$NFQ" -r "$TMP/rules" -q 0 \
+		>"$LOG" 2>"$ERR" &
+	DAEMON=$!
+	wait_for "$LOG" '"type":"start"' 10 || fail "no start with ambient capabilities: $(cat "$ERR")"
+	expect_client refused tcp 127.0.0.1 60314 3
+	grep -q 'running as uid '"$uid"' with cap_net_admin,cap_sys_ptrace,cap_dac_read_search' "$ERR" ||
+		fail "ambient start: $(cat "$ERR")"
+	# setpriv's own capset comes before it execs the daemon.
+	awk '/execve\("[^"]*portclass-nfq"/ { d = 1 } d && /capset\(/ { f = 1 } END { exit !f }' \
+		"$TMP/capset.trace" && fail "the daemon called capset: $(cat "$TMP/capset.trace")"
+	# $DAEMON is strace; stop the daemon itself (its child), then strace
+	# ends with it.
+	real=$(cat /proc/$DAEMON/task/*/children 2>/dev/null | tr -s ' ' '\n' | head -n 1)
+	[ -n "$real" ] || fail "no daemon under strace"
+	PIDS="$PIDS $real"
+	kill -TERM "$real"
+	nfq_stop
+	[ "$NFQ_RC" = 0 ] || fail "exit status $NFQ_RC with ambient capabilities"
+else
+	echo "note: setpriv or strace missing, ambient start not checked"
+fi
 
 nfq_start -r "$TMP/rules" -q 0 --no-seccomp
 status_is Seccomp 0
