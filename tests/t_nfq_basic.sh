@@ -100,12 +100,14 @@ json_lines '"type":"counters"' '"alerts_rogue":2' '"alerts_probe":1' |
 	grep -q . || fail "counters wrong: $(json_lines '"type":"counters"')"
 
 prom=$TMP/stats/portclass.prom
+# The file is rewritten every second: wait for one written after the last
+# client (an earlier one may already show both rogue alerts).
 wait_for "$prom" 'listener="rogue"\} 2' 5 || fail "stats file: $(cat "$prom" 2>&1 | head)"
-grep -q '^portclass_nfq_alerts_total{queue="0",listener="probe"} 1$' "$prom" ||
+wait_for "$prom" '^portclass_nfq_alerts_total\{queue="0",listener="probe"\} 1$' 5 ||
 	fail "stats: probe alerts"
 grep -q '^portclass_nfq_packets_total{queue="0",sclass="[a-z]*",dclass="dynamic",verdict="reject"} [1-9]' "$prom" ||
 	fail "stats: no rejected packets"
-grep -q '^portclass_nfq_packets_total{queue="0",sclass="[a-z]*",dclass="user",verdict="pass"} [1-9]' "$prom" ||
+wait_for "$prom" '^portclass_nfq_packets_total\{queue="0",sclass="[a-z]*",dclass="user",verdict="pass"\} [1-9]' 5 ||
 	fail "stats: no passed packets to user ports"
 grep -q '^portclass_nfq_listener_refreshes_total{queue="0"} [1-9]' "$prom" ||
 	fail "stats: no listener refresh"
