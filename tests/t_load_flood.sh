@@ -88,7 +88,9 @@ ids=$(nsx awk '$1 == 0 { print $8 }' /proc/net/netfilter/nfnetlink_queue)
 qlen=$(nsx awk '$1 == 0 { print $3 }' /proc/net/netfilter/nfnetlink_queue)
 alerts=$(grep -c '"type":"alert"' "$LOG")
 supp=$(get log_suppressed)
-el=$((t1 - t0 + 1))
+# Seconds from the start to now (not to the end of the flood): lines for
+# the backlog may still have gone out since.
+el=$(($(date +%s) - t0 + 1))
 echo "daemon: packets $pk (pass $pass reject $rej drop $drop), kernel ids $ids," \
 	"undelivered $und, queue dropped $qd, enobufs $eno, queue length $qlen"
 echo "peak memory (VmHWM) ${hwm} kB (bound $BOUND_KB kB)"
