@@ -97,6 +97,11 @@ void event_write_listener(struct jsonw *w, int listener,
 {
 	jsonw_kv_string(w, "listener",
 			listener > 0 ? "rogue" : listener == 0 ? "probe" : "unknown");
+	event_write_owner(w, o);
+}
+
+void event_write_owner(struct jsonw *w, const struct listener_owner *o)
+{
 	if (o && o->pid >= 0)
 		jsonw_kv_int(w, "pid", o->pid);
 	else

@@ -33,6 +33,9 @@ void event_write_packet(struct jsonw *w, const struct packet *p,
 void event_write_listener(struct jsonw *w, int listener,
 			  const struct listener_owner *o);
 
+/* Only the owner members: "pid", "program", "exe", "user", "unit". */
+void event_write_owner(struct jsonw *w, const struct listener_owner *o);
+
 /* "key":"2026-11-27T13:00:00.123456Z" from nanoseconds since the epoch. */
 void event_write_ts(struct jsonw *w, const char *key, uint64_t ns);
 

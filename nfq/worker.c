@@ -183,27 +183,6 @@ static void maybe_refresh(struct worker *w, const struct ruleset *rs,
 		refresh_listeners(w, now);
 }
 
-static void kv_str_or_null(struct jsonw *j, const char *key, const char *v)
-{
-	if (v && *v)
-		jsonw_kv_string(j, key, v);
-	else
-		jsonw_kv_null(j, key);
-}
-
-/* The owner members exactly as event_write_listener names them. */
-static void write_owner(struct jsonw *j, const struct listener_owner *o)
-{
-	if (o && o->pid >= 0)
-		jsonw_kv_int(j, "pid", o->pid);
-	else
-		jsonw_kv_null(j, "pid");
-	kv_str_or_null(j, "program", o ? o->program : NULL);
-	kv_str_or_null(j, "exe", o ? o->exe : NULL);
-	kv_str_or_null(j, "user", o ? o->user : NULL);
-	kv_str_or_null(j, "unit", o ? o->unit : NULL);
-}
-
 /* ct_new: 1 kernel NEW, 0 not NEW, -1 unknown, 2 assumed (--assume-new). */
 static void log_packet(struct worker *w, const struct packet *p,
 		       const struct decision *d, int ct_new)
@@ -243,7 +222,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 			jsonw_kv_null(j, "listener");
 		else
 			jsonw_kv_string(j, "listener", l ? "present" : "none");
-		write_owner(j, l ? listener_owner(w->listeners, l) : NULL);
+		event_write_owner(j, l ? listener_owner(w->listeners, l) : NULL);
 	}
 	jsonw_kv_bool(j, "retransmit", d->retransmit);
 	jsonw_kv_string(j, "conntrack",
