@@ -998,6 +998,22 @@ static uint32_t rnd(void)
 	return rng_state;
 }
 
+/* n random ranges at most width wide (clamped at 65535); both ends are
+ * added to interesting, where the packets will aim. */
+static size_t rnd_ranges(uint16_t *lo, uint16_t *hi, int n, uint32_t width,
+			 uint16_t *interesting, size_t ni)
+{
+	for (int k = 0; k < n; k++) {
+		lo[k] = (uint16_t)rnd();
+		hi[k] = (uint16_t)(lo[k] + rnd() % width);
+		if (hi[k] < lo[k])
+			hi[k] = 65535;
+		interesting[ni++] = lo[k];
+		interesting[ni++] = hi[k];
+	}
+	return ni;
+}
+
 static uint16_t rnd_port(const uint16_t *interesting, size_t n)
 {
 	uint32_t r = rnd() % 4;
@@ -1082,24 +1098,10 @@ static void test_oracle_random(void **state)
 			o->ns = (int)(rnd() % 3);
 			if (o->nd == 0 && o->ns == 0)
 				o->nd = 1;
-			for (j = 0; j < o->nd; j++) {
-				o->dlo[j] = (uint16_t)rnd();
-				o->dhi[j] = (uint16_t)(o->dlo[j] +
-						       rnd() % width);
-				if (o->dhi[j] < o->dlo[j])
-					o->dhi[j] = 65535;
-				interesting[ni++] = o->dlo[j];
-				interesting[ni++] = o->dhi[j];
-			}
-			for (j = 0; j < o->ns; j++) {
-				o->slo[j] = (uint16_t)rnd();
-				o->shi[j] = (uint16_t)(o->slo[j] +
-						       rnd() % width);
-				if (o->shi[j] < o->slo[j])
-					o->shi[j] = 65535;
-				interesting[ni++] = o->slo[j];
-				interesting[ni++] = o->shi[j];
-			}
+			ni = rnd_ranges(o->dlo, o->dhi, o->nd, width,
+					interesting, ni);
+			ni = rnd_ranges(o->slo, o->shi, o->ns, width,
+					interesting, ni);
 			o->is_new = rnd() % 5 == 0;
 			append(&text, &len, &cap, "pass%s",
 			       o->proto == PROTO_TCP	 ? " tcp"
@@ -1231,24 +1233,10 @@ static void test_fast_table_random(void **state)
 			o->ns = rnd() % 4 == 0 ? (int)(1 + rnd() % 2) : 0;
 			if (o->nd == 0 && o->ns == 0 && rnd() % 3)
 				o->nd = 1;
-			for (j = 0; j < o->nd; j++) {
-				o->dlo[j] = (uint16_t)rnd();
-				o->dhi[j] = (uint16_t)(o->dlo[j] +
-						       rnd() % width);
-				if (o->dhi[j] < o->dlo[j])
-					o->dhi[j] = 65535;
-				interesting[ni++] = o->dlo[j];
-				interesting[ni++] = o->dhi[j];
-			}
-			for (j = 0; j < o->ns; j++) {
-				o->slo[j] = (uint16_t)rnd();
-				o->shi[j] = (uint16_t)(o->slo[j] +
-						       rnd() % width);
-				if (o->shi[j] < o->slo[j])
-					o->shi[j] = 65535;
-				interesting[ni++] = o->slo[j];
-				interesting[ni++] = o->shi[j];
-			}
+			ni = rnd_ranges(o->dlo, o->dhi, o->nd, width,
+					interesting, ni);
+			ni = rnd_ranges(o->slo, o->shi, o->ns, width,
+					interesting, ni);
 			if (kind < impure_pct) {
 				switch (rnd() % 3) {
 				case 0:
