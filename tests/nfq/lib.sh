@@ -42,6 +42,14 @@ nfq_cleanup() {
 	for p in $DAEMON $PIDS; do
 		wait "$p" 2>/dev/null
 	done
+	# Whatever still runs in the namespace (a child orphaned when the
+	# `timeout` or wrapper above it was killed) goes too: a deleted
+	# namespace lives on as long as one process holds it.
+	if [ -n "$NS" ]; then
+		for p in $(ip netns pids "$NS" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+	fi
 	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
 	return 0
