@@ -134,24 +134,25 @@ static void emit(FILE *f, const struct stats_global *g,
 		if (qs[n].k.valid)
 			break;
 	if (n < nq) {
-		help(f, "portclass_nfq_queue_dropped_total", "counter",
-		     "Packets the kernel dropped because the queue was full (fail-closed).");
-		for (n = 0; n < nq; n++)
-			if (qs[n].k.valid)
-				fprintf(f, "portclass_nfq_queue_dropped_total{queue=\"%u\"} %llu\n",
-					qs[n].num, (unsigned long long)qs[n].k.queue_dropped);
-		help(f, "portclass_nfq_queue_user_dropped_total", "counter",
-		     "Packets the kernel could not send to the daemon (socket buffer full).");
-		for (n = 0; n < nq; n++)
-			if (qs[n].k.valid)
-				fprintf(f, "portclass_nfq_queue_user_dropped_total{queue=\"%u\"} %llu\n",
-					qs[n].num, (unsigned long long)qs[n].k.user_dropped);
-		help(f, "portclass_nfq_queue_length", "gauge",
-		     "Packets waiting for a verdict.");
-		for (n = 0; n < nq; n++)
-			if (qs[n].k.valid)
-				fprintf(f, "portclass_nfq_queue_length{queue=\"%u\"} %llu\n",
-					qs[n].num, (unsigned long long)qs[n].k.queued);
+		/* Only the queues the kernel reported on. */
+#define KERNEL_QUEUE(name, type, text, field)                               \
+	do {                                                                \
+		help(f, name, type, text);                                  \
+		for (n = 0; n < nq; n++)                                    \
+			if (qs[n].k.valid)                                  \
+				fprintf(f, "%s{queue=\"%u\"} %llu\n", name,  \
+					qs[n].num,                          \
+					(unsigned long long)qs[n].k.field); \
+	} while (0)
+		KERNEL_QUEUE("portclass_nfq_queue_dropped_total", "counter",
+			     "Packets the kernel dropped because the queue was full (fail-closed).",
+			     queue_dropped);
+		KERNEL_QUEUE("portclass_nfq_queue_user_dropped_total", "counter",
+			     "Packets the kernel could not send to the daemon (socket buffer full).",
+			     user_dropped);
+		KERNEL_QUEUE("portclass_nfq_queue_length", "gauge",
+			     "Packets waiting for a verdict.", queued);
+#undef KERNEL_QUEUE
 	}
 	help(f, "portclass_nfq_rule_reloads_total", "counter",
 	     "Rules reloads (SIGHUP) by result.");
