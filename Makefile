@@ -1,6 +1,8 @@
 # portclass - plain Makefile.  `make`, `make check`, `make bench`,
 # `make demo`, `make install PREFIX=... DESTDIR=...`; V=1 for full commands;
-# SANITIZE=1 builds everything with AddressSanitizer + UBSan in build-san/.
+# SANITIZE=1 builds everything with AddressSanitizer + UBSan in build-san/;
+# BUILDDIR=dir builds the plain programs elsewhere than build/.
+# `make deb`: build-deb/portclass_<version>_<arch>.deb (debian/).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -29,7 +31,7 @@ CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 LDFLAGS_SAN := -fsanitize=address,undefined
 else
-B := build
+B := $(or $(BUILDDIR),build)
 endif
 
 PC_PCAP := $(shell $(PKG_CONFIG) --cflags libpcap 2>/dev/null)
@@ -142,7 +144,7 @@ install: $(PROGS)
 	install -m 644 contrib/default.rules $(DESTDIR)$(DATADIR)/
 	install -m 644 contrib/examples/*.rules $(DESTDIR)$(DATADIR)/examples/
 	install -m 755 contrib/iptables-setup.sh contrib/iptables-teardown.sh $(DESTDIR)$(DATADIR)/
-	install -m 644 contrib/portclass.nft $(DESTDIR)$(DATADIR)/
+	install -m 755 contrib/portclass.nft $(DESTDIR)$(DATADIR)/
 	install -d $(DESTDIR)$(SYSCONFDIR)/portclass
 	# The site policy starts as the default one and is never overwritten.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/portclass/rules.conf ] || \
@@ -160,10 +162,23 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	rm -rf $(DESTDIR)$(DATADIR)
 
-clean:
-	rm -rf build build-san build-fuzz
+# The Debian package, built from a copy of the tree so that neither the
+# tree's build directories nor its parent directory are touched.
+DEB_B := build-deb
+deb:
+	rm -rf $(DEB_B)/src && mkdir -p $(DEB_B)/src/portclass-$(VERSION)
+	tar --exclude=./build --exclude=./build-san --exclude=./build-fuzz \
+		--exclude=./$(DEB_B) --exclude=./.git -cf - . | \
+		tar -C $(DEB_B)/src/portclass-$(VERSION) -xf -
+	cd $(DEB_B)/src/portclass-$(VERSION) && dpkg-buildpackage -us -uc -b
+	mv $(DEB_B)/src/portclass_$(VERSION)_*.deb $(DEB_B)/
+	rm -rf $(DEB_B)/src
+	@ls $(DEB_B)/portclass_$(VERSION)_*.deb
 
-.PHONY: all check check-unit bench demo install uninstall clean tools FORCE
+clean:
+	rm -rf build build-san build-fuzz $(DEB_B)
+
+.PHONY: all check check-unit bench demo install uninstall clean tools deb FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
