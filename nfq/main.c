@@ -389,6 +389,7 @@ struct daemon {
 	struct stats_global g;
 	struct stats_queue sq[MAX_QUEUES];
 	int kernel_fd;
+	const char *ct_source;	/* where NEW comes from: see ct_source() */
 };
 
 static void collect(struct daemon *dm)
@@ -445,6 +446,7 @@ static void record(const char *type, struct daemon *dm, int ok, int nerrors)
 			jsonw_kv_uint(&w, "queue_last", dm->o.qlast);
 			jsonw_kv_bool(&w, "monitor", dm->o.monitor);
 			jsonw_kv_bool(&w, "fail_open", !dm->o.fail_closed);
+			jsonw_kv_string(&w, "conntrack", dm->ct_source);
 			jsonw_kv_string(&w, "version", PORTCLASS_VERSION);
 		}
 	}
@@ -560,6 +562,27 @@ static int control_loop(struct daemon *dm, int sfd)
 	}
 }
 
+/*
+ * Where the daemon learns that a packet opens a connection, for the start
+ * record: "kernel" when every queue gets the kernel's conntrack state (an
+ * --assume-new then applies only to a packet that arrives without it),
+ * "assumed-new" or "flow-table" when none does, "mixed" otherwise.
+ */
+static const char *ct_source(const struct options *o, struct queue **queues,
+			     unsigned nq)
+{
+	unsigned n, with = 0;
+
+	for (n = 0; n < nq; n++)
+		if (o->conntrack && queue_has_conntrack(queues[n]))
+			with++;
+	if (nq > 0 && with == nq)
+		return "kernel";
+	if (with > 0)
+		return "mixed";
+	return o->assume_new ? "assumed-new" : "flow-table";
+}
+
 int main(int argc, char **argv)
 {
 	static struct daemon dm;
@@ -639,7 +662,12 @@ int main(int argc, char **argv)
 				  "state; %s", qc.num, dm.o.assume_new ?
 				  "every queued packet counts as NEW (--assume-new)" :
 				  "NEW comes from the flow table");
+		else if (dm.o.conntrack)
+			log_info("queue %u: NEW comes from the kernel's conntrack "
+				 "state%s", qc.num, dm.o.assume_new ?
+				 " (--assume-new only for a packet queued without it)" : "");
 	}
+	dm.ct_source = ct_source(&dm.o, queues, nq);
 
 	dm.kernel_fd = stats_kernel_open(NULL);
 	keep = PRIVDROP_NET_ADMIN;

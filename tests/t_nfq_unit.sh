@@ -20,7 +20,8 @@ for d in 'ExecStartPre=/usr/local/bin/portclass check /etc/portclass/rules.conf'
 	'ExecReload=/bin/kill -HUP $MAINPID' 'NoNewPrivileges=yes' \
 	'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' \
 	'CapabilityBoundingSet=CAP_NET_ADMIN' 'RestrictAddressFamilies=AF_NETLINK AF_UNIX' \
-	'SystemCallArchitectures=native' 'MemoryDenyWriteExecute=yes'; do
+	'SystemCallArchitectures=native' 'MemoryDenyWriteExecute=yes' \
+	'SystemCallFilter=~@privileged @resources' 'SystemCallFilter=seccomp'; do
 	grep -qF -- "$d" "$U" || fail "unit lacks $d"
 done
 echo ok
