@@ -41,6 +41,8 @@ struct worker {
 	int warned_loop, warned_verdict;
 	int failed; /* atomic: the thread gave up */
 	struct stats_counters c;
+	uint16_t qnum;
+	struct queue_stats final_qstats; /* the queue's, once unbound */
 };
 
 static uint64_t mono_ns(void)
@@ -66,6 +68,7 @@ struct worker *worker_new(struct queue *q, const struct worker_config *c)
 	if (!w)
 		return NULL;
 	w->q = q;
+	w->qnum = queue_num(q);
 	w->cfg = c;
 	w->flows = flow_new(&c->flow);
 	w->listeners = listener_table_new();
@@ -83,11 +86,20 @@ struct worker *worker_new(struct queue *q, const struct worker_config *c)
 	return w;
 }
 
+void worker_unbind(struct worker *w)
+{
+	if (w && w->q) {
+		queue_get_stats(w->q, &w->final_qstats);
+		queue_close(w->q);
+		w->q = NULL;
+	}
+}
+
 void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
-	queue_close(w->q);
+	worker_unbind(w);
 	flow_free(w->flows);
 	listener_table_free(w->listeners);
 	policy_release(w->policy);
@@ -102,7 +114,7 @@ int worker_failed(const struct worker *w)
 
 uint16_t worker_queue_num(const struct worker *w)
 {
-	return queue_num(w->q);
+	return w->qnum;
 }
 
 const struct stats_counters *worker_counters(const struct worker *w)
@@ -112,7 +124,10 @@ const struct stats_counters *worker_counters(const struct worker *w)
 
 void worker_queue_stats(const struct worker *w, struct queue_stats *out)
 {
-	queue_get_stats(w->q, out);
+	if (w->q)
+		queue_get_stats(w->q, out);
+	else
+		*out = w->final_qstats;
 }
 
 static void refresh_listeners(struct worker *w, uint64_t now)

@@ -37,7 +37,11 @@ struct worker *worker_new(struct queue *q, const struct worker_config *c);
 int worker_start(struct worker *w, int stop_fd);
 void worker_join(struct worker *w);
 
-/* Closes the queue (unbinding it) and frees everything; after join. */
+/* Closes the queue (unbinding it) after join; the counters and the
+ * queue's last statistics stay readable.  Idempotent. */
+void worker_unbind(struct worker *w);
+
+/* Unbinds the queue if still bound and frees everything; after join. */
 void worker_free(struct worker *w);
 
 /* 1 once the thread has given up (its socket failed): the daemon should
