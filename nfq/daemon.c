@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "privdrop.h"
 #include "queue.h"
+#include "resolver.h"
 #include "ruleset.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -33,6 +34,7 @@ struct daemon {
 	struct stats_global g;
 	struct stats_queue sq[DAEMON_MAX_QUEUES];
 	int kernel_fd;
+	struct resolver *resolver;
 	int sfd, stop_fd;
 	int log_open, policy_set;
 	int stats_warned;
@@ -266,6 +268,7 @@ static int start_workers(struct daemon *dm)
 	dm->wc.refresh_min_ms = dm->o->refresh_ms;
 	dm->wc.listener_max_age_ms = dm->o->max_age_ms;
 	dm->wc.procroot = "/proc";
+	dm->wc.seccomp = dm->o->seccomp;
 	dm->wc.flow.max_flows = dm->o->max_flows;
 	for (n = 0; n < dm->nqueues; n++) {
 		struct worker *w = worker_new(dm->queues[n], &dm->wc);
@@ -277,6 +280,10 @@ static int start_workers(struct daemon *dm)
 		/* The worker owns the queue now. */
 		dm->queues[n] = NULL;
 		dm->workers[dm->nworkers++] = w;
+		if (worker_set_resolver(w, resolver_channel(dm->resolver, n)) < 0) {
+			log_warn("queue %u", worker_queue_num(w));
+			return -1;
+		}
 		rc = worker_start(w, dm->stop_fd);
 		if (rc != 0) {
 			errno = rc;
@@ -286,6 +293,24 @@ static int start_workers(struct daemon *dm)
 	}
 	dm->nqueues = 0;
 	return 0;
+}
+
+/* Start-up waits (at most about 2 s) until each thread has its first
+ * listener table and owners, so that the "start" line means ready. */
+static void wait_primed(struct daemon *dm)
+{
+	int tries;
+
+	for (tries = 0; tries < 200; tries++) {
+		size_t i, ready = 0;
+		struct timespec ts = { 0, 10 * 1000000 };
+
+		for (i = 0; i < dm->nworkers; i++)
+			ready += worker_primed(dm->workers[i]) != 0;
+		if (ready == dm->nworkers)
+			return;
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void stop_workers(struct daemon *dm)
@@ -347,10 +372,32 @@ struct daemon *daemon_new(const struct daemon_options *o)
 		goto fail;
 
 	dm->kernel_fd = stats_kernel_open(NULL);
+
+	/* The owner resolver: forked before any thread, it keeps the
+	 * capabilities that read other users' /proc; this process keeps
+	 * CAP_NET_ADMIN only. */
+	{
+		struct resolver_opts ro = {
+			.channels = dm->nqueues, .user = o->user,
+			.owner_caps = o->owner_caps, .seccomp = o->seccomp,
+			.procroot = "/proc",
+		};
+
+		dm->resolver = resolver_spawn(&ro, err, sizeof(err));
+		if (!dm->resolver) {
+			log_warnx("%s", err);
+			goto fail;
+		}
+	}
 	keep = PRIVDROP_NET_ADMIN;
-	if (o->owner_caps)
-		keep |= PRIVDROP_SYS_PTRACE | PRIVDROP_DAC_READ_SEARCH;
-	if (privdrop(o->user, keep, err, sizeof(err)) < 0) {
+	switch (privdrop(o->user, keep, err, sizeof(err))) {
+	case 0:
+		break;
+	case 1:
+		log_warnx("%s: allow capset to the service for a narrower set",
+			  err);
+		break;
+	default:
 		log_warnx("cannot drop privileges: %s", err);
 		goto fail;
 	}
@@ -374,6 +421,7 @@ struct daemon *daemon_new(const struct daemon_options *o)
 
 	if (start_workers(dm) < 0)
 		goto fail;
+	wait_primed(dm);
 	dm->g.monitor = o->monitor;
 	dm->g.start_time = now_real_ns() / 1000000000u;
 	log_info("queues %u-%u bound%s%s, running as uid %u with %s",
@@ -381,6 +429,7 @@ struct daemon *daemon_new(const struct daemon_options *o)
 		 o->fail_closed ? ", fail-closed" : ", fail-open",
 		 (unsigned)getuid(),
 		 privdrop_describe(privdrop_effective(), caps, sizeof(caps)));
+	log_info("owner resolver: pid %d", (int)resolver_pid(dm->resolver));
 	if (nsys > 0)
 		log_info("seccomp filter: %d system calls allowed", nsys);
 	else
@@ -461,6 +510,8 @@ void daemon_free(struct daemon *dm, int rc)
 	for (i = 0; i < dm->nworkers; i++)
 		worker_unbind(dm->workers[i]);
 	close_queues(dm);
+	resolver_close(dm->resolver);
+	dm->resolver = NULL;
 	if (dm->nworkers) {
 		write_collected(dm);
 		record("stop", dm, rc == 0, 0);
