@@ -38,6 +38,7 @@ PC_PCAP := $(shell $(PKG_CONFIG) --cflags libpcap 2>/dev/null)
 LIBS_PCAP := $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
 PC_NFQ := $(shell $(PKG_CONFIG) --cflags libnetfilter_queue libmnl 2>/dev/null)
 LIBS_NFQ := $(shell $(PKG_CONFIG) --libs libnetfilter_queue libmnl 2>/dev/null || echo -lnetfilter_queue -lnfnetlink -lmnl)
+LIBS_MNL := $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 PC_CMOCKA := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 LIBS_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 CFLAGS_ALL += $(PC_PCAP) $(PC_NFQ)
@@ -63,6 +64,13 @@ obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 LIB := $(B)/libportclass.a
 HOSTLIB := $(B)/libportclass-host.a
+# Each front end's modules but its main(), so that unit tests link the
+# modules they test (tests never #include a .c file).
+NFQLIB := $(B)/libportclass-nfq.a
+REPLAYLIB := $(B)/libportclass-replay.a
+NFQ_MOD_SRCS := $(filter-out nfq/main.c,$(NFQ_SRCS))
+REPLAY_MOD_SRCS := $(filter-out pcap-replay/main.c,$(REPLAY_SRCS))
+LIBS_SECCOMP := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp)
 PROGS := $(B)/portclass $(B)/portclass-replay $(B)/portclass-nfq
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
@@ -87,24 +95,33 @@ $(LIB): $(call obj,$(LIB_SRCS))
 $(HOSTLIB): $(call obj,$(HOST_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(NFQLIB): $(call obj,$(NFQ_MOD_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(REPLAYLIB): $(call obj,$(REPLAY_MOD_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 LINK = $(if $(Q),@echo "  LD      $@";)$(CC) $(CFLAGS_ALL) $(LDFLAGS_SAN) $(LDFLAGS) -o $@
 
+# Each program links only what it uses: libpcap for the engine's filter
+# compiler, libmnl for sock_diag (host/), netfilter_queue and seccomp for
+# the daemon alone.
 $(B)/portclass: $(call obj,$(CLI_SRCS)) $(HOSTLIB) $(LIB)
-	$(Q)$(LINK) $^ $(LIBS_NFQ) $(LDLIBS_ALL)
+	$(Q)$(LINK) $^ $(LIBS_MNL) $(LDLIBS_ALL)
 
-$(B)/portclass-replay: $(call obj,$(REPLAY_SRCS)) $(HOSTLIB) $(LIB)
+$(B)/portclass-replay: $(B)/pcap-replay/main.o $(REPLAYLIB) $(HOSTLIB) $(LIB)
 	$(Q)$(LINK) $^ $(LDLIBS_ALL)
 
-$(B)/portclass-nfq: $(call obj,$(NFQ_SRCS)) $(HOSTLIB) $(LIB)
-	$(Q)$(LINK) $^ $(LIBS_NFQ) $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp) $(LDLIBS_ALL)
+$(B)/portclass-nfq: $(B)/nfq/main.o $(NFQLIB) $(HOSTLIB) $(LIB)
+	$(Q)$(LINK) $^ $(LIBS_NFQ) $(LIBS_SECCOMP) $(LDLIBS_ALL)
 
-$(B)/tests/%: $(B)/tests/%.o $(HOSTLIB) $(LIB)
-	$(Q)$(LINK) $^ $(LIBS_CMOCKA) $(LIBS_NFQ) $(LDLIBS_ALL)
+$(B)/tests/%: $(B)/tests/%.o $(NFQLIB) $(REPLAYLIB) $(HOSTLIB) $(LIB)
+	$(Q)$(LINK) $^ $(LIBS_CMOCKA) $(LIBS_NFQ) $(LIBS_SECCOMP) $(LDLIBS_ALL)
 
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(PC_CMOCKA) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Infq -Ipcap-replay $(CFLAGS_ALL) $(PC_CMOCKA) -MMD -MP -c -o $@ $<
 
 $(B)/tools/%: $(B)/tests/tools/%.o $(HOSTLIB) $(LIB)
 	@mkdir -p $(dir $@)

@@ -1,59 +1,22 @@
 /*
  * portclass-nfq: enforce the portclass policy on queued packets.
- * See portclass-nfq(8).
+ * See portclass-nfq(8).  This file reads the command line; the daemon's
+ * lifetime is in daemon.c.
  */
 #include "main.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "event.h"
-#include "jsonw.h"
-#include "log.h"
-#include "policy.h"
-#include "privdrop.h"
-#include "sandbox.h"
-#include "queue.h"
-#include "ruleset.h"
-#include "stats.h"
-#include "worker.h"
+#include "daemon.h"
 
-#define MAX_QUEUES 64
-
-struct options {
-	const char *rules;
-	unsigned qfirst, qlast;
-	int have_queue;
-	int check;
-	int monitor;
-	int fail_closed;
-	int conntrack;
-	int assume_new;
-	uint32_t reject_mark;
-	uint32_t copy_range;
-	uint32_t maxlen;
-	int rcvbuf;
-	const char *log_file;
-	int syslog;
-	unsigned log_rate, log_burst;
-	const char *stats_file;
-	unsigned stats_interval;
-	const char *user;
-	int owner_caps;
-	int seccomp;
-	uint32_t refresh_ms, max_age_ms;
-	size_t max_flows;
-};
+#define MAX_QUEUES DAEMON_MAX_QUEUES
 
 static void usage(FILE *f)
 {
@@ -80,8 +43,8 @@ static void usage(FILE *f)
 "      --stats-file FILE     Prometheus textfile, rewritten atomically\n"
 "      --stats-interval SEC  how often (default %u)\n"
 "      --user NAME           switch to NAME after binding the queues\n"
-"      --no-owner-caps       keep only CAP_NET_ADMIN (owners of other users'\n"
-"                            sockets are then unknown)\n"
+"      --no-owner-caps       the owner resolver keeps no capability (owners\n"
+"                            of other users' sockets are then unknown)\n"
 "      --no-seccomp          do not install the system call filter\n"
 "      --refresh-interval MS minimum time between listener refreshes (default %u)\n"
 "      --listener-max-age MS refresh the listener table when older (default %u)\n"
@@ -200,7 +163,7 @@ static int bad_value(const char *opt, const char *val, const char *want)
 }
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_options(int argc, char **argv, struct options *o)
+static int parse_options(int argc, char **argv, struct daemon_options *o)
 {
 	unsigned long v;
 	int c;
@@ -351,418 +314,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
-/* Rules diagnostics go to stderr (and syslog), one complete message each. */
-static void report_diag(void *ctx, const char *diag)
-{
-	int *count = ctx;
-
-	(*count)++;
-	log_warnx("%s", diag);
-}
-
-static struct ruleset *load_rules(const char *path, int *nerrors)
-{
-	struct ruleset_opts ro = { .procroot = NULL, .report = report_diag };
-	int reported = 0;
-	struct ruleset *rs;
-
-	ro.ctx = &reported;
-	*nerrors = 0;
-	rs = ruleset_load(path, &ro, nerrors);
-	if (!rs && *nerrors == 0)
-		log_warn("%s", path);
-	return rs;
-}
-
-static uint64_t now_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-struct daemon {
-	struct options o;
-	struct worker *workers[MAX_QUEUES];
-	size_t nworkers;
-	struct stats_global g;
-	struct stats_queue sq[MAX_QUEUES];
-	int kernel_fd;
-	const char *ct_source;	/* where NEW comes from: see ct_source() */
-};
-
-static void collect(struct daemon *dm)
-{
-	size_t i;
-
-	dm->g.log_written = log_written_total();
-	dm->g.log_suppressed = log_suppressed_total();
-	for (i = 0; i < dm->nworkers; i++) {
-		struct stats_queue *s = &dm->sq[i];
-
-		s->num = worker_queue_num(dm->workers[i]);
-		stats_copy(&s->c, worker_counters(dm->workers[i]));
-		worker_queue_stats(dm->workers[i], &s->q);
-		(void)stats_read_kernel(dm->kernel_fd, s->num, &s->k);
-	}
-}
-
-static void write_stats(struct daemon *dm)
-{
-	static int warned;
-
-	if (!dm->o.stats_file)
-		return;
-	collect(dm);
-	if (stats_write_file(dm->o.stats_file, &dm->g, dm->sq, dm->nworkers) < 0) {
-		if (!warned)
-			log_warn("cannot write %s", dm->o.stats_file);
-		warned = 1;
-	} else {
-		warned = 0;
-	}
-}
-
-static void record(const char *type, struct daemon *dm, int ok, int nerrors)
-{
-	struct jsonw w;
-
-	jsonw_init(&w);
-	jsonw_object_begin(&w);
-	jsonw_kv_string(&w, "type", type);
-	event_write_ts(&w, "ts", now_real_ns());
-	if (!strcmp(type, "counters")) {
-		collect(dm);
-		stats_write_json(&w, &dm->g, dm->sq, dm->nworkers);
-	} else {
-		jsonw_kv_string(&w, "rules", dm->o.rules);
-		if (!strcmp(type, "reload") || !strcmp(type, "stop"))
-			jsonw_kv_bool(&w, "ok", ok);
-		if (!strcmp(type, "reload"))
-			jsonw_kv_int(&w, "errors", nerrors);
-		if (!strcmp(type, "start")) {
-			jsonw_kv_uint(&w, "queue_first", dm->o.qfirst);
-			jsonw_kv_uint(&w, "queue_last", dm->o.qlast);
-			jsonw_kv_bool(&w, "monitor", dm->o.monitor);
-			jsonw_kv_bool(&w, "fail_open", !dm->o.fail_closed);
-			jsonw_kv_string(&w, "conntrack", dm->ct_source);
-			jsonw_kv_string(&w, "version", PORTCLASS_VERSION);
-		}
-	}
-	jsonw_object_end(&w);
-	if (!w.failed)
-		log_record(jsonw_str(&w), w.len);
-	jsonw_free(&w);
-}
-
-static void reload(struct daemon *dm)
-{
-	struct ruleset *rs;
-	int nerrors;
-
-	(void)log_reopen();
-	rs = load_rules(dm->o.rules, &nerrors);
-	if (!rs) {
-		dm->g.reloads_failed++;
-		log_warnx("reload of %s failed (%d error%s), keeping the old rules",
-			  dm->o.rules, nerrors, nerrors == 1 ? "" : "s");
-		record("reload", dm, 0, nerrors);
-		return;
-	}
-	if (policy_swap(rs) < 0) {
-		dm->g.reloads_failed++;
-		log_warn("reload of %s", dm->o.rules);
-		record("reload", dm, 0, 0);
-		return;
-	}
-	dm->g.reloads_ok++;
-	log_info("reloaded %s (%zu rules, %zu expect)", dm->o.rules,
-		 ruleset_rule_count(rs), ruleset_expect_count(rs));
-	record("reload", dm, 1, 0);
-}
-
-static int setup_signals(void)
-{
-	sigset_t set;
-
-	/* Ignore SIGPIPE: a closed stdout must cost log lines, not the
-	 * daemon.  The rest are read from a signalfd by the main loop, so
-	 * no handler runs asynchronously; they are blocked before any
-	 * thread starts so every thread inherits the mask. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* The control loop: returns 0 when SIGTERM/SIGINT arrives, 1 when a queue
- * thread has failed. */
-static int control_loop(struct daemon *dm, int sfd)
-{
-	uint64_t next_tick = mono_ms() + 1000;
-	uint64_t next_stats = mono_ms();
-
-	for (;;) {
-		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
-		uint64_t now = mono_ms();
-		int timeout = (int)(next_tick > now ? next_tick - now : 0);
-
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
-			log_warn("poll");
-			return 1;
-		}
-		if (pfd.revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				switch (si.ssi_signo) {
-				case SIGHUP:
-					reload(dm);
-					break;
-				case SIGUSR1:
-					record("counters", dm, 0, 0);
-					break;
-				case SIGTERM:
-				case SIGINT:
-					return 0;
-				}
-			}
-		}
-		now = mono_ms();
-		if (now >= next_tick) {
-			size_t i;
-
-			log_tick();
-			next_tick = now + 1000;
-			for (i = 0; i < dm->nworkers; i++)
-				if (worker_failed(dm->workers[i])) {
-					log_warnx("queue %u failed, exiting",
-						  worker_queue_num(dm->workers[i]));
-					return 1;
-				}
-		}
-		if (now >= next_stats) {
-			write_stats(dm);
-			next_stats = now + (uint64_t)dm->o.stats_interval * 1000u;
-		}
-	}
-}
-
-/*
- * Where the daemon learns that a packet opens a connection, for the start
- * record: "kernel" when every queue gets the kernel's conntrack state (an
- * --assume-new then applies only to a packet that arrives without it),
- * "assumed-new" or "flow-table" when none does, "mixed" otherwise.
- */
-static const char *ct_source(const struct options *o, struct queue **queues,
-			     unsigned nq)
-{
-	unsigned n, with = 0;
-
-	for (n = 0; n < nq; n++)
-		if (o->conntrack && queue_has_conntrack(queues[n]))
-			with++;
-	if (nq > 0 && with == nq)
-		return "kernel";
-	if (with > 0)
-		return "mixed";
-	return o->assume_new ? "assumed-new" : "flow-table";
-}
-
 int main(int argc, char **argv)
 {
-	static struct daemon dm;
-	struct worker_config wc;
-	struct log_config lc;
-	struct ruleset *rs;
-	struct queue *queues[MAX_QUEUES];
-	char err[512], caps[96];
-	unsigned keep, n, nq;
-	int rc, nerrors, sfd, stop_fd, nsys;
-	size_t i;
+	static struct daemon_options o;
+	struct daemon *dm;
+	int rc;
 
-	rc = parse_options(argc, argv, &dm.o);
+	rc = parse_options(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-
-	rs = load_rules(dm.o.rules, &nerrors);
-	if (dm.o.check) {
-		if (!rs) {
-			fprintf(stderr, "portclass-nfq: %s: %d error%s\n",
-				dm.o.rules, nerrors, nerrors == 1 ? "" : "s");
-			return 1;
-		}
-		ruleset_free(rs);
-		printf("configuration OK\n");
-		return 0;
-	}
-	if (!rs) {
-		log_warnx("%s: %d error%s, not starting", dm.o.rules, nerrors,
-			  nerrors == 1 ? "" : "s");
+	if (o.check)
+		return daemon_check(&o);
+	dm = daemon_new(&o);
+	if (!dm)
 		return 1;
-	}
-
-	memset(&lc, 0, sizeof(lc));
-	lc.dest = dm.o.syslog ? LOG_DEST_SYSLOG :
-		  dm.o.log_file ? LOG_DEST_FILE : LOG_DEST_STDOUT;
-	lc.path = dm.o.log_file;
-	lc.rate = dm.o.log_rate;
-	lc.burst = dm.o.log_burst;
-	if (log_init(&lc, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		ruleset_free(rs);
-		return 1;
-	}
-
-	sfd = setup_signals();
-	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sfd < 0 || stop_fd < 0) {
-		log_warn("signalfd/eventfd");
-		ruleset_free(rs);
-		return 1;
-	}
-
-	/* Bind every queue while we are still root. */
-	nq = dm.o.qlast - dm.o.qfirst + 1;
-	for (n = 0; n < nq; n++) {
-		struct queue_config qc = {
-			.num = (uint16_t)(dm.o.qfirst + n),
-			.copy_range = dm.o.copy_range,
-			.maxlen = dm.o.maxlen,
-			.rcvbuf = dm.o.rcvbuf,
-			.fail_open = !dm.o.fail_closed,
-			.conntrack = dm.o.conntrack,
-			.gso = 1,
-		};
-
-		queues[n] = queue_open(&qc, err, sizeof(err));
-		if (!queues[n]) {
-			log_warnx("%s", err);
-			while (n-- > 0)
-				queue_close(queues[n]);
-			ruleset_free(rs);
-			return 1;
-		}
-		if (dm.o.conntrack && !queue_has_conntrack(queues[n]))
-			log_warnx("queue %u: the kernel does not provide conntrack "
-				  "state; %s", qc.num, dm.o.assume_new ?
-				  "every queued packet counts as NEW (--assume-new)" :
-				  "NEW comes from the flow table");
-		else if (dm.o.conntrack)
-			log_info("queue %u: NEW comes from the kernel's conntrack "
-				 "state%s", qc.num, dm.o.assume_new ?
-				 " (--assume-new only for a packet queued without it)" : "");
-	}
-	dm.ct_source = ct_source(&dm.o, queues, nq);
-
-	dm.kernel_fd = stats_kernel_open(NULL);
-	keep = PRIVDROP_NET_ADMIN;
-	if (dm.o.owner_caps)
-		keep |= PRIVDROP_SYS_PTRACE | PRIVDROP_DAC_READ_SEARCH;
-	if (privdrop(dm.o.user, keep, err, sizeof(err)) < 0) {
-		log_warnx("cannot drop privileges: %s", err);
-		for (n = 0; n < nq; n++)
-			queue_close(queues[n]);
-		ruleset_free(rs);
-		return 1;
-	}
-
-	if (policy_init(rs) < 0) {
-		log_warn("policy");
-		for (n = 0; n < nq; n++)
-			queue_close(queues[n]);
-		return 1;
-	}
-
-	/* Last step of set-up, before any thread: they inherit the filter. */
-	nsys = 0;
-	if (dm.o.seccomp) {
-		nsys = sandbox_apply(err, sizeof(err));
-		if (nsys < 0) {
-			log_warnx("%s (--no-seccomp runs without the filter)", err);
-			for (n = 0; n < nq; n++)
-				queue_close(queues[n]);
-			policy_shutdown();
-			return 1;
-		}
-	}
-
-	memset(&wc, 0, sizeof(wc));
-	wc.monitor = dm.o.monitor;
-	wc.reject_mark = dm.o.reject_mark;
-	wc.assume_new = dm.o.assume_new;
-	wc.refresh_min_ms = dm.o.refresh_ms;
-	wc.listener_max_age_ms = dm.o.max_age_ms;
-	wc.procroot = "/proc";
-	wc.flow.max_flows = dm.o.max_flows;
-	for (n = 0; n < nq; n++) {
-		struct worker *w = worker_new(queues[n], &wc);
-
-		if (!w) {
-			log_warn("queue %u", queue_num(queues[n]));
-			for (; n < nq; n++)
-				queue_close(queues[n]);
-			goto stop;
-		}
-		dm.workers[dm.nworkers++] = w;
-		rc = worker_start(w, stop_fd);
-		if (rc != 0) {
-			errno = rc;
-			log_warn("queue %u: thread", queue_num(queues[n]));
-			for (n++; n < nq; n++)
-				queue_close(queues[n]);
-			goto stop;
-		}
-	}
-	dm.g.monitor = dm.o.monitor;
-	dm.g.start_time = now_real_ns() / 1000000000u;
-	log_info("queues %u-%u bound%s%s, running as uid %u with %s",
-		 dm.o.qfirst, dm.o.qlast, dm.o.monitor ? ", monitor mode" : "",
-		 dm.o.fail_closed ? ", fail-closed" : ", fail-open",
-		 (unsigned)getuid(), privdrop_describe(privdrop_effective(), caps, sizeof(caps)));
-	if (nsys > 0)
-		log_info("seccomp filter: %d system calls allowed", nsys);
-	else
-		log_info("no seccomp filter (--no-seccomp)");
-	record("start", &dm, 1, 0);
-
-	rc = control_loop(&dm, sfd);
-	goto out;
-stop:
-	rc = 1;
-out:
-	{
-		uint64_t one = 1;
-
-		if (write(stop_fd, &one, sizeof(one)) < 0)
-			log_warn("stop");
-	}
-	for (i = 0; i < dm.nworkers; i++)
-		worker_join(dm.workers[i]);
-	write_stats(&dm);
-	if (dm.nworkers)
-		record("stop", &dm, rc == 0, 0);
-	for (i = 0; i < dm.nworkers; i++)
-		worker_free(dm.workers[i]);
-	policy_shutdown();
-	log_close();
-	if (dm.kernel_fd >= 0)
-		close(dm.kernel_fd);
-	close(stop_fd);
-	close(sfd);
+	rc = daemon_run(dm);
+	daemon_free(dm, rc);
 	return rc;
 }

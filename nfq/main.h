@@ -1,8 +1,7 @@
 /*
- * main: portclass-nfq's entry point - options, setup (rules, queues,
- * privilege drop, threads) and the control loop (signals via signalfd,
- * periodic stats).  Nothing else is exported; this header only records
- * the defaults the man page documents.
+ * main: portclass-nfq's entry point - the command line; the set-up, the
+ * control loop and the shutdown are daemon.c's.  Nothing else is exported;
+ * this header only records the defaults the man page documents.
  */
 #ifndef PORTCLASS_NFQ_MAIN_H
 #define PORTCLASS_NFQ_MAIN_H

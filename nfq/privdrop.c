@@ -67,24 +67,11 @@ static uint64_t caps_now(int effective)
 	return (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
 }
 
-static uint64_t permitted_caps(void)
+/* The PRIVDROP_* bits present in a capability mask. */
+static unsigned caps_to_keep(uint64_t e)
 {
-	return caps_now(0);
-}
-
-unsigned privdrop_effective(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
-	};
-	struct __user_cap_data_struct data[2];
-	uint64_t e;
 	unsigned out = 0;
 
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return 0;
-	e = (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
 	if (e & (1ull << CAP_NET_ADMIN))
 		out |= PRIVDROP_NET_ADMIN;
 	if (e & (1ull << CAP_SYS_PTRACE))
@@ -92,6 +79,11 @@ unsigned privdrop_effective(void)
 	if (e & (1ull << CAP_DAC_READ_SEARCH))
 		out |= PRIVDROP_DAC_READ_SEARCH;
 	return out;
+}
+
+unsigned privdrop_effective(void)
+{
+	return caps_to_keep(caps_now(1));
 }
 
 static int set_caps(uint64_t m)
@@ -111,7 +103,7 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 {
 	uint64_t m = cap_mask(keep);
 	struct passwd *pw = NULL;
-	int c, lc = last_cap();
+	int c, lc = last_cap(), wider = 0;
 
 	if (user) {
 		errno = 0;
@@ -124,7 +116,7 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 	}
 	/* Started without root but with capabilities (systemd User= plus
 	 * AmbientCapabilities=): keep only those we have. */
-	m &= permitted_caps();
+	m &= caps_now(0);
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
 	 * we are about to lose.  Without CAP_SETPCAP (not started as root)
 	 * the service manager's bounding set is the one that applies. */
@@ -164,8 +156,19 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 	/* Nothing to change (a service manager gave exactly these): no
 	 * capset, which the bundled unit's system call filter forbids. */
 	if ((pw || caps_now(0) != m || caps_now(1) != m) && set_caps(m) < 0) {
-		snprintf(err, errlen, "capset: %s", strerror(errno));
-		return -1;
+		char had[96];
+
+		/* A service manager's system call filter may refuse capset
+		 * (EPERM) while the capabilities it gave already include the
+		 * ones we keep: run with those, and say so. */
+		if (errno != EPERM || pw || (caps_now(1) & m) != m) {
+			snprintf(err, errlen, "capset: %s", strerror(errno));
+			return -1;
+		}
+		snprintf(err, errlen, "capset refused (EPERM): keeping %s",
+			 privdrop_describe(caps_to_keep(caps_now(1)), had,
+					   sizeof(had)));
+		wider = 1;
 	}
 	if (pw)
 		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
@@ -180,5 +183,5 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 			 user);
 		return -1;
 	}
-	return 0;
+	return wider;
 }

@@ -19,7 +19,10 @@
  * the capabilities in keep (permitted and effective; nothing inheritable,
  * nothing ambient), removes every other capability from the bounding set
  * and sets no_new_privs.  With user NULL the uid stays but the capability
- * sets are reduced the same way.  Returns 0, or -1 with a message in err.
+ * sets are reduced the same way.  Returns 0, or -1 with a message in err;
+ * 1 (with the message in err) when, without --user, capset was refused
+ * with EPERM (a service manager's system call filter) and the process
+ * runs with the wider set it was given.
  */
 int privdrop(const char *user, unsigned keep, char *err, size_t errlen);
 

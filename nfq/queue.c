@@ -25,7 +25,8 @@
 #define VERDICT_BUF_MSGS 128
 
 struct queue {
-	struct mnl_socket *nl;
+	struct mnl_socket *nl;	/* NULL for queue_attach */
+	int fd;
 	uint32_t portid;
 	uint32_t seq;
 	uint16_t num;
@@ -44,7 +45,7 @@ struct queue {
 
 int queue_fd(const struct queue *q)
 {
-	return mnl_socket_get_fd(q->nl);
+	return q->fd;
 }
 
 uint16_t queue_num(const struct queue *q)
@@ -117,7 +118,8 @@ static int send_all(struct queue *q, const void *buf, size_t len)
 	ssize_t n;
 
 	do {
-		n = mnl_socket_sendto(q->nl, buf, len);
+		n = q->nl ? mnl_socket_sendto(q->nl, buf, len) :
+			    send(q->fd, buf, len, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -1 : 0;
 }
@@ -299,6 +301,7 @@ struct queue *queue_open(const struct queue_config *c, char *err,
 		goto fail;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
+	q->fd = mnl_socket_get_fd(q->nl);
 	q->seq = (uint32_t)time(NULL);
 
 	if (c->rcvbuf > 0) {
@@ -392,6 +395,24 @@ fail:
 	return NULL;
 }
 
+struct queue *queue_attach(int fd, uint16_t num, size_t rbuf_len)
+{
+	struct queue *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->fd = fd;
+	q->num = num;
+	q->rbuf_len = rbuf_len < 16384 ? 16384 : rbuf_len;
+	q->rbuf = malloc(q->rbuf_len);
+	if (!q->rbuf) {
+		free(q);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return q;
+}
+
 void queue_close(struct queue *q)
 {
 	char buf[VERDICT_MSG_MAX * 2];
@@ -402,7 +423,10 @@ void queue_close(struct queue *q)
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
 	(void)send_all(q, nlh, nlh->nlmsg_len);
-	mnl_socket_close(q->nl);
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	else
+		close(q->fd);
 	free(q->rbuf);
 	free(q);
 }
@@ -413,8 +437,11 @@ void queue_verdict(struct queue *q, uint32_t id, int verdict, int set_mark,
 	struct nlmsghdr *nlh;
 
 	if (verdict == NF_ACCEPT && !set_mark) {
+		/* The batch accepts every id up to batch_id: keep the newest
+		 * (ids wrap), so an accept given out of order is covered. */
+		if (!q->have_batch || (int32_t)(id - q->batch_id) > 0)
+			q->batch_id = id;
 		q->have_batch = 1;
-		q->batch_id = id;
 		return;
 	}
 	/* Keep room for the closing batch message. */

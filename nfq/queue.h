@@ -54,6 +54,14 @@ struct queue_stats {
 struct queue *queue_open(const struct queue_config *c, char *err,
 			 size_t errlen);
 
+/*
+ * A queue over fd, a datagram socket that carries netlink messages both
+ * ways but is not the kernel's (a socketpair in the unit tests): packet
+ * messages are read from it and verdicts, and the unbind at close, are
+ * written to it.  Takes ownership of fd.  NULL with errno ENOMEM.
+ */
+struct queue *queue_attach(int fd, uint16_t num, size_t rbuf_len);
+
 /* Unbinds (best effort) and frees.  NULL is fine. */
 void queue_close(struct queue *q);
 

@@ -27,12 +27,17 @@ static const char *const allowed[] = {
 	"clock_gettime", "gettimeofday", "clock_nanosleep", "nanosleep",
 	/* a poll or sleep interrupted by SIGSTOP/SIGCONT resumes through it */
 	"restart_syscall",
-	/* files: rules (SIGHUP), log file reopen, stats file (write, rename,
-	 * unlink of a failed temp file), /proc owners, listener and kernel
-	 * queue tables */
+	/* files, in the main thread only (the queue threads add a filter
+	 * of their own that forbids opening anything): rules (SIGHUP), log
+	 * file reopen, stats file (write, rename, unlink of a failed temp
+	 * file), the kernel queue table; /proc owners are the resolver's */
 	"read", "write", "writev", "pread64", "lseek", "close", "fcntl",
-	"openat", "newfstatat", "fstat", "getdents64", "readlinkat", "readlink",
-	"rename", "unlink",
+	"openat", "newfstatat", "fstat", "rename", "unlink",
+	/* reaping the owner resolver at exit */
+	"wait4",
+	/* each queue thread adds a narrower filter of its own (a filter can
+	 * only ever take permissions away) */
+	"seccomp",
 	/* waiting */
 	"poll", "ppoll",
 	/* netlink (verdicts, sock_diag) and the syslog socket */
@@ -57,19 +62,42 @@ static const char *const allowed[] = {
 #endif
 };
 
-int sandbox_apply(char *err, size_t errlen)
-{
-	scmp_filter_ctx ctx;
-	size_t i;
-	int rc, n = 0;
+/*
+ * The owner resolver's list: no threads, no verdicts, no files written;
+ * what it needs is the sock_diag dump and the walk over /proc (open,
+ * list, readlink, stat) and user names (NSS may read files or ask nscd or
+ * systemd-userdb over a unix socket).
+ */
+static const char *const resolver_allowed[] = {
+	"brk", "mmap", "munmap", "mprotect", "madvise", "mremap",
+	"exit", "exit_group", "futex", "getpid", "gettid", "getppid",
+	"rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "sigaltstack",
+	"tgkill", "clock_gettime", "gettimeofday", "clock_nanosleep",
+	"nanosleep", "restart_syscall",
+	"read", "write", "writev", "pread64", "lseek", "close", "fcntl",
+	"openat", "newfstatat", "fstat", "getdents64", "readlinkat",
+	"readlink",
+	"poll", "ppoll",
+	"socket", "bind", "connect", "sendto", "sendmsg", "recvfrom",
+	"recvmsg", "getsockname", "setsockopt", "getsockopt",
+	"getuid", "geteuid", "getgid", "getegid", "getrandom",
+#ifdef __SANITIZE_ADDRESS__
+	"prctl", "ptrace", "wait4", "kill", "open", "stat", "lstat",
+	"access", "mincore", "sched_getparam", "getdents", "pipe", "pipe2",
+	"dup", "dup2", "set_tid_address", "arch_prctl", "waitid",
+	"rt_sigtimedwait", "getpgid", "setsid", "sched_getaffinity",
+	"prlimit64", "getrlimit", "clone",
+#endif
+};
 
-	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (!ctx) {
-		snprintf(err, errlen, "seccomp_init failed");
-		return -1;
-	}
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		int nr = seccomp_syscall_resolve_name(allowed[i]);
+static int add_list(scmp_filter_ctx ctx, const char *const *list, size_t n,
+		    char *err, size_t errlen)
+{
+	size_t i;
+	int rc, count = 0;
+
+	for (i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(list[i]);
 
 		/* A call this architecture does not have is simply absent. */
 		if (nr == __NR_SCMP_ERROR)
@@ -77,11 +105,40 @@ int sandbox_apply(char *err, size_t errlen)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (rc < 0) {
 			snprintf(err, errlen, "seccomp: allowing %s: %s",
-				 allowed[i], strerror(-rc));
-			goto fail;
+				 list[i], strerror(-rc));
+			return -1;
 		}
-		n++;
+		count++;
 	}
+	return count;
+}
+
+static int load(scmp_filter_ctx ctx, int n, char *err, size_t errlen)
+{
+	int rc = seccomp_load(ctx);
+
+	seccomp_release(ctx);
+	if (rc < 0) {
+		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
+		return -1;
+	}
+	return n;
+}
+
+int sandbox_apply(char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	int rc, n;
+
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -1;
+	}
+	n = add_list(ctx, allowed, sizeof(allowed) / sizeof(allowed[0]),
+		     err, errlen);
+	if (n < 0)
+		goto fail;
 	/* Threads, never processes: clone only with CLONE_THREAD.  clone3
 	 * passes its flags in memory a filter cannot read, so it answers
 	 * ENOSYS and glibc falls back to clone. */
@@ -97,15 +154,78 @@ int sandbox_apply(char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp: clone: %s", strerror(-rc));
 		goto fail;
 	}
-	n++;
-	rc = seccomp_load(ctx);
-	if (rc < 0) {
-		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
-		goto fail;
-	}
-	seccomp_release(ctx);
-	return n;
+	return load(ctx, n + 1, err, errlen);
 fail:
 	seccomp_release(ctx);
 	return -1;
+}
+
+int sandbox_apply_resolver(char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	int n;
+
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -1;
+	}
+	n = add_list(ctx, resolver_allowed,
+		     sizeof(resolver_allowed) / sizeof(resolver_allowed[0]),
+		     err, errlen);
+	if (n < 0) {
+		seccomp_release(ctx);
+		return -1;
+	}
+	return load(ctx, n, err, errlen);
+}
+
+/*
+ * What a queue thread may not do on top of the process's list: open,
+ * create, rename or remove a file, list a directory, read a link.  Those
+ * are the main thread's (reload, log reopen, stats) and the resolver's.
+ */
+static const char *const thread_denied[] = {
+	"open", "openat", "openat2", "creat", "open_by_handle_at",
+	"name_to_handle_at", "rename", "renameat", "renameat2", "unlink",
+	"unlinkat", "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink",
+	"symlinkat", "getdents", "getdents64", "readlink", "readlinkat",
+	"truncate", "chmod", "fchmodat", "chown", "fchownat", "execve",
+	"execveat",
+};
+
+int sandbox_restrict_thread(char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+	int n = 0;
+
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -1;
+	}
+	/* no_new_privs is set already (privdrop); asking again would be a
+	 * prctl, which the process's filter does not allow. */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
+		snprintf(err, errlen, "seccomp: no_new_privs attribute");
+		seccomp_release(ctx);
+		return -1;
+	}
+	for (i = 0; i < sizeof(thread_denied) / sizeof(thread_denied[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(thread_denied[i]);
+		int rc;
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0);
+		if (rc < 0) {
+			snprintf(err, errlen, "seccomp: denying %s: %s",
+				 thread_denied[i], strerror(-rc));
+			seccomp_release(ctx);
+			return -1;
+		}
+		n++;
+	}
+	return load(ctx, n, err, errlen);
 }

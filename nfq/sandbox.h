@@ -18,4 +18,20 @@
  */
 int sandbox_apply(char *err, size_t errlen);
 
+/*
+ * The owner resolver's own allow-list (resolver.h): the /proc walk and
+ * sock_diag, no threads, no processes.  Same contract as sandbox_apply.
+ */
+int sandbox_apply_resolver(char *err, size_t errlen);
+
+/*
+ * A second filter for the calling thread only (seccomp filters stack and,
+ * without TSYNC, bind one thread): every call that opens, creates, renames,
+ * removes or lists a file kills the process.  The queue threads install it
+ * first thing, so the code that reads packets cannot open a file even
+ * though the main thread (reloads, log reopen, stats) can.  Returns the
+ * number of calls denied, or -1 with a message in err.
+ */
+int sandbox_restrict_thread(char *err, size_t errlen);
+
 #endif

@@ -19,10 +19,31 @@
 #include "owner.h"
 #include "packet.h"
 #include "policy.h"
+#include "resolver.h"
+#include "sandbox.h"
 #include "sockdiag.h"
 
 /* Packet messages read per wake-up before the verdicts are sent. */
 #define WORKER_BATCH 64
+/* How long a log line waits for its listener's owner from the resolver;
+ * the verdict never waits.  Past it the line goes out with the owner
+ * unknown (null). */
+#define WORKER_OWNER_WAIT_NS (250ull * 1000000u)
+#define WORKER_WAITING_MAX 64
+/* Owners asked for ahead of need after each listener-table refresh. */
+#define WORKER_PREFETCH_MAX 64
+/* How long start-up waits for the first owners (worker_primed). */
+#define WORKER_PRIME_NS (1000ull * 1000000u)
+
+/* A log line held back until its listener's owner is known: the JSON up
+ * to the listener members, and the members after them. */
+struct waiting {
+	char *head, *tail;
+	size_t hlen, tlen;
+	int alert;	 /* "listener":"rogue" (else "present") */
+	uint64_t inode;
+	uint64_t deadline;
+};
 
 struct worker {
 	struct queue *q;
@@ -41,6 +62,14 @@ struct worker {
 	int warned_loop, warned_verdict;
 	int failed; /* atomic: the thread gave up */
 	struct stats_counters c;
+	uint16_t qnum;
+	struct queue_stats final_qstats; /* the queue's, once unbound */
+	struct resolver_client *rc;
+	int resolver_warned;
+	struct waiting waiting[WORKER_WAITING_MAX];
+	unsigned nwaiting;
+	int primed;	/* atomic: the first owners are in (or given up) */
+	uint64_t started_ns;
 };
 
 static uint64_t mono_ns(void)
@@ -49,6 +78,20 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int owner_from_resolver(void *ctx, struct listener *l)
+{
+	struct worker *w = ctx;
+
+	switch (resolver_client_lookup(w->rc, l, mono_ns(), &l->owner)) {
+	case RESOLVER_FOUND:
+		return 0;
+	case RESOLVER_PENDING:
+		return 1;
+	default:
+		return -1;
+	}
 }
 
 static uint64_t real_ns(void)
@@ -66,33 +109,66 @@ struct worker *worker_new(struct queue *q, const struct worker_config *c)
 	if (!w)
 		return NULL;
 	w->q = q;
+	w->qnum = queue_num(q);
 	w->cfg = c;
 	w->flows = flow_new(&c->flow);
 	w->listeners = listener_table_new();
-	if (!w->flows || !w->listeners) {
+	w->rc = resolver_client_new(-1);
+	if (!w->flows || !w->listeners || !w->rc) {
 		flow_free(w->flows);
 		listener_table_free(w->listeners);
+		resolver_client_free(w->rc);
 		free(w);
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* owner_resolve takes the proc root as its context. */
-	listener_table_set_resolver(w->listeners, owner_resolve,
-				    (void *)(uintptr_t)c->procroot);
+	/* Owners come from the resolver process, never from this thread. */
+	listener_table_set_resolver(w->listeners, owner_from_resolver, w);
 	jsonw_init(&w->json);
 	return w;
+}
+
+void worker_unbind(struct worker *w)
+{
+	if (w && w->q) {
+		queue_get_stats(w->q, &w->final_qstats);
+		queue_close(w->q);
+		w->q = NULL;
+	}
 }
 
 void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
-	queue_close(w->q);
+	worker_unbind(w);
 	flow_free(w->flows);
 	listener_table_free(w->listeners);
+	resolver_client_free(w->rc);
+	while (w->nwaiting > 0) {
+		w->nwaiting--;
+		free(w->waiting[w->nwaiting].head);
+		free(w->waiting[w->nwaiting].tail);
+	}
 	policy_release(w->policy);
 	jsonw_free(&w->json);
 	free(w);
+}
+
+int worker_set_resolver(struct worker *w, int fd)
+{
+	struct resolver_client *c = resolver_client_new(fd);
+
+	if (!c)
+		return -1;
+	resolver_client_free(w->rc);
+	w->rc = c;
+	return 0;
+}
+
+int worker_primed(const struct worker *w)
+{
+	return __atomic_load_n(&w->primed, __ATOMIC_ACQUIRE);
 }
 
 int worker_failed(const struct worker *w)
@@ -102,7 +178,7 @@ int worker_failed(const struct worker *w)
 
 uint16_t worker_queue_num(const struct worker *w)
 {
-	return queue_num(w->q);
+	return w->qnum;
 }
 
 const struct stats_counters *worker_counters(const struct worker *w)
@@ -112,7 +188,35 @@ const struct stats_counters *worker_counters(const struct worker *w)
 
 void worker_queue_stats(const struct worker *w, struct queue_stats *out)
 {
-	queue_get_stats(w->q, out);
+	if (w->q)
+		queue_get_stats(w->q, out);
+	else
+		*out = w->final_qstats;
+}
+
+/*
+ * Asks the resolver, ahead of need, for the owners of the listeners in the
+ * guarded range, so that `expect ... program|user` finds them known when a
+ * connection attempt comes (the decision does not wait: an owner still
+ * unknown then is undetermined).  At most WORKER_PREFETCH_MAX a refresh.
+ */
+static void prefetch_owners(struct worker *w)
+{
+	struct port_range dyn;
+	size_t i, n = listener_table_count(w->listeners);
+	unsigned asked = 0;
+
+	if (!w->policy || resolver_client_fd(w->rc) < 0)
+		return;
+	dyn = ruleset_dynamic_range(policy_ruleset(w->policy));
+	for (i = 0; i < n && asked < WORKER_PREFETCH_MAX; i++) {
+		struct listener *l = listener_table_at(w->listeners, i);
+
+		if (!range_contains(&dyn, l->port))
+			continue;
+		(void)listener_owner(w->listeners, l);
+		asked += listener_owner_pending(l);
+	}
 }
 
 static void refresh_listeners(struct worker *w, uint64_t now)
@@ -135,6 +239,7 @@ static void refresh_listeners(struct worker *w, uint64_t now)
 		return;
 	}
 	w->have_table = 1;
+	prefetch_owners(w);
 }
 
 static int ported_proto(uint8_t proto)
@@ -183,11 +288,120 @@ static void maybe_refresh(struct worker *w, const struct ruleset *rs,
 		refresh_listeners(w, now);
 }
 
+static char *copy_text(const char *s, size_t n)
+{
+	char *c = malloc(n + 1);
+
+	if (c) {
+		memcpy(c, s, n);
+		c[n] = '\0';
+	}
+	return c;
+}
+
+/* The listener members of a line that waited: from the resolver's answer
+ * when there is one, else the owner unknown. */
+static void emit_waiting(struct worker *w, struct waiting *wt, uint64_t now)
+{
+	struct listener_owner o;
+	const struct listener_owner *op = NULL;
+	struct jsonw *j = &w->json;
+
+	if (resolver_client_peek(w->rc, wt->inode, now, &o) == RESOLVER_FOUND)
+		op = &o;
+	jsonw_reset(j);
+	j->need_comma = 1;
+	if (wt->alert) {
+		event_write_listener(j, 1, op);
+	} else {
+		jsonw_kv_string(j, "listener", "present");
+		event_write_owner(j, op);
+	}
+	if (!j->failed) {
+		size_t n = wt->hlen + j->len + wt->tlen;
+		char *line = malloc(n);
+
+		if (line) {
+			memcpy(line, wt->head, wt->hlen);
+			memcpy(line + wt->hlen, jsonw_str(j), j->len);
+			memcpy(line + wt->hlen + j->len, wt->tail, wt->tlen);
+			log_event(line, n);
+			free(line);
+		}
+	}
+	free(wt->head);
+	free(wt->tail);
+}
+
+/* Emits the waiting lines whose owner is answered or whose time is up
+ * (all of them with all set), in the order they were held. */
+static void flush_waiting(struct worker *w, uint64_t now, int all)
+{
+	unsigned i, kept = 0;
+
+	for (i = 0; i < w->nwaiting; i++) {
+		struct waiting *wt = &w->waiting[i];
+
+		if (all || now >= wt->deadline ||
+		    resolver_client_peek(w->rc, wt->inode, now, NULL) !=
+		    RESOLVER_PENDING)
+			emit_waiting(w, wt, now);
+		else
+			w->waiting[kept++] = *wt;
+	}
+	w->nwaiting = kept;
+}
+
+/*
+ * Holds the line being built in w->json (complete up to the listener
+ * members) until l's owner is answered; tail is the rest of the line.
+ * Returns 0, or -1 when it cannot be held (then the caller writes it now,
+ * owner unknown).
+ */
+static int hold_line(struct worker *w, const struct listener *l, int alert,
+		     const struct jsonw *tail)
+{
+	struct waiting *wt;
+
+	if (w->nwaiting >= WORKER_WAITING_MAX || tail->failed || w->json.failed)
+		return -1;
+	wt = &w->waiting[w->nwaiting];
+	wt->head = copy_text(jsonw_str(&w->json), w->json.len);
+	wt->tail = copy_text(jsonw_str(tail), tail->len);
+	if (!wt->head || !wt->tail) {
+		free(wt->head);
+		free(wt->tail);
+		return -1;
+	}
+	wt->hlen = w->json.len;
+	wt->tlen = tail->len;
+	wt->alert = alert;
+	wt->inode = l->inode;
+	wt->deadline = mono_ns() + WORKER_OWNER_WAIT_NS;
+	w->nwaiting++;
+	return 0;
+}
+
+/* The members after the listener and owner, as text that continues an
+ * object: ,"retransmit":...} */
+static void write_tail(struct worker *w, struct jsonw *t,
+		       const struct decision *d, int ct_new)
+{
+	t->need_comma = 1;
+	jsonw_kv_bool(t, "retransmit", d->retransmit);
+	jsonw_kv_string(t, "conntrack",
+			ct_new == 2 ? "assumed-new" : ct_new > 0 ? "new" :
+			ct_new == 0 ? "not-new" : "none");
+	jsonw_kv_bool(t, "enforced", !w->cfg->monitor);
+	jsonw_object_end(t);
+}
+
 /* ct_new: 1 kernel NEW, 0 not NEW, -1 unknown, 2 assumed (--assume-new). */
 static void log_packet(struct worker *w, const struct packet *p,
 		       const struct decision *d, int ct_new)
 {
 	struct jsonw *j = &w->json;
+	struct listener *wait_for = NULL;
 	const char *type;
 
 	if (d->alert)
@@ -207,9 +421,13 @@ static void log_packet(struct worker *w, const struct packet *p,
 	if (d->alert) {
 		const struct listener_owner *o = NULL;
 
-		if (d->listener > 0 && d->owner_of)
+		if (d->listener > 0 && d->owner_of) {
 			o = listener_owner(w->listeners, d->owner_of);
-		event_write_listener(j, d->listener, o);
+			if (!o && listener_owner_pending(d->owner_of))
+				wait_for = d->owner_of;
+		}
+		if (!wait_for)
+			event_write_listener(j, d->listener, o);
 	} else if (d->is_new && p->has_ports) {
 		/* Not an alert (an explicit rule): whether something listens
 		 * and who, without calling it rogue. */
@@ -218,18 +436,40 @@ static void log_packet(struct worker *w, const struct packet *p,
 		if (w->have_table)
 			l = listener_table_find(w->listeners, p->proto,
 						p->family, p->dst, p->dport);
-		if (!w->have_table)
-			jsonw_kv_null(j, "listener");
-		else
-			jsonw_kv_string(j, "listener", l ? "present" : "none");
-		event_write_owner(j, l ? listener_owner(w->listeners, l) : NULL);
+		const struct listener_owner *o = NULL;
+
+		if (l) {
+			o = listener_owner(w->listeners, l);
+			if (!o && listener_owner_pending(l))
+				wait_for = l;
+		}
+		if (!wait_for) {
+			if (!w->have_table)
+				jsonw_kv_null(j, "listener");
+			else
+				jsonw_kv_string(j, "listener", l ? "present" : "none");
+			event_write_owner(j, o);
+		}
 	}
-	jsonw_kv_bool(j, "retransmit", d->retransmit);
-	jsonw_kv_string(j, "conntrack",
-			ct_new == 2 ? "assumed-new" : ct_new > 0 ? "new" :
-			ct_new == 0 ? "not-new" : "none");
-	jsonw_kv_bool(j, "enforced", !w->cfg->monitor);
-	jsonw_object_end(j);
+	if (wait_for) {
+		struct jsonw tail;
+		int held;
+
+		jsonw_init(&tail);
+		write_tail(w, &tail, d, ct_new);
+		held = hold_line(w, wait_for, d->alert, &tail);
+		jsonw_free(&tail);
+		if (held == 0)
+			return;
+		/* Cannot wait: the line goes now, owner unknown. */
+		if (d->alert) {
+			event_write_listener(j, d->listener, NULL);
+		} else {
+			jsonw_kv_string(j, "listener", "present");
+			event_write_owner(j, NULL);
+		}
+	}
+	write_tail(w, j, d, ct_new);
 	if (!j->failed)
 		log_event(jsonw_str(j), j->len);
 }
@@ -326,21 +566,63 @@ static void check_verdict_errors(struct worker *w)
 	}
 }
 
+/* Reads the resolver's answers; a resolver gone is said once, and from
+ * then on every owner is unknown (verdicts go on). */
+static void take_answers(struct worker *w, uint64_t now)
+{
+	if (resolver_client_receive(w->rc, now) < 0 && !w->resolver_warned) {
+		log_warnx("queue %u: the owner resolver is gone: owners are "
+			  "unknown from now on; verdicts go on",
+			  queue_num(w->q));
+		w->resolver_warned = 1;
+	}
+	flush_waiting(w, now, 0);
+	if (!w->primed && (resolver_client_inflight(w->rc) == 0 ||
+			   now - w->started_ns >= WORKER_PRIME_NS))
+		__atomic_store_n(&w->primed, 1, __ATOMIC_RELEASE);
+}
+
+/* Milliseconds until the next waiting line is due (at most 1000). */
+static int poll_timeout(const struct worker *w, uint64_t now)
+{
+	uint64_t due = now + 1000ull * 1000000u;
+	unsigned i;
+
+	for (i = 0; i < w->nwaiting; i++)
+		if (w->waiting[i].deadline < due)
+			due = w->waiting[i].deadline;
+	if (!w->primed && w->started_ns + WORKER_PRIME_NS < due)
+		due = w->started_ns + WORKER_PRIME_NS;
+	return due > now ? (int)((due - now + 999999u) / 1000000u) : 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	unsigned errors = 0;
+	char err[256];
 
+	if (w->cfg->seccomp && sandbox_restrict_thread(err, sizeof(err)) < 0) {
+		log_warnx("queue %u: %s", queue_num(w->q), err);
+		__atomic_store_n(&w->failed, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->primed, 1, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	w->started_ns = mono_ns();
 	w->policy = policy_acquire(&w->policy_gen);
 	refresh_listeners(w, mono_ns());
+	take_answers(w, mono_ns());
 	pfd[0].fd = queue_fd(w->q);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = w->stop_fd;
 	pfd[1].events = POLLIN;
+	pfd[2].events = POLLIN;
 	for (;;) {
-		int n = poll(pfd, 2, 1000);
+		int n;
 
+		pfd[2].fd = resolver_client_fd(w->rc);
+		n = poll(pfd, 3, poll_timeout(w, mono_ns()));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -350,6 +632,7 @@ static void *worker_main(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
+		take_answers(w, mono_ns());
 		pick_up_policy(w);
 		if (!(pfd[0].revents & (POLLIN | POLLERR)))
 			continue;
@@ -368,6 +651,10 @@ static void *worker_main(void *arg)
 		}
 		check_verdict_errors(w);
 	}
+	/* Stopping: what is still waiting goes out with what is known. */
+	take_answers(w, mono_ns());
+	flush_waiting(w, mono_ns(), 1);
+	__atomic_store_n(&w->primed, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 

@@ -23,7 +23,8 @@ struct worker_config {
 	int assume_new;		  /* no conntrack state from the kernel: treat
 				   * every queued packet as NEW (the firewall
 				   * queues only ctstate NEW) */
-	const char *procroot;	  /* for owner lookups; "/proc" */
+	const char *procroot;	  /* unused: owners come from the resolver */
+	int seccomp;		  /* each thread forbids itself file opens */
 	struct flow_opts flow;
 };
 
@@ -32,12 +33,27 @@ struct worker;
 /* Takes ownership of q.  NULL with errno on failure. */
 struct worker *worker_new(struct queue *q, const struct worker_config *c);
 
+/*
+ * The thread's channel to the owner resolver (resolver.h; not owned), set
+ * before worker_start.  Without one every owner is unknown.  Returns 0 or
+ * -1 ENOMEM.
+ */
+int worker_set_resolver(struct worker *w, int fd);
+
+/* 1 once the thread has its first listener table and the owners it asked
+ * for then are answered (or a second has passed). */
+int worker_primed(const struct worker *w);
+
 /* Starts the thread; it stops when stop_fd becomes readable.  Returns 0 or
  * an error number. */
 int worker_start(struct worker *w, int stop_fd);
 void worker_join(struct worker *w);
 
-/* Closes the queue (unbinding it) and frees everything; after join. */
+/* Closes the queue (unbinding it) after join; the counters and the
+ * queue's last statistics stay readable.  Idempotent. */
+void worker_unbind(struct worker *w);
+
+/* Unbinds the queue if still bound and frees everything; after join. */
 void worker_free(struct worker *w);
 
 /* 1 once the thread has given up (its socket failed): the daemon should

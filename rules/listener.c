@@ -219,13 +219,29 @@ const struct listener_owner *listener_owner(struct listener_table *t,
 		return NULL;
 	if (l->owner_state == 0 && t && t->resolve) {
 		/* Set first so that a resolver that re-enters cannot loop. */
+		int r;
+
 		l->owner_state = -1;
-		if (t->resolve(t->resolve_ctx, l) == 0)
-			l->owner_state = 1;
-		else
-			l->owner_state = -1;
+		r = t->resolve(t->resolve_ctx, l);
+		/* 1: asked, the answer comes later (listener_set_owner). */
+		l->owner_state = r == 0 ? 1 : r > 0 ? 0 : -1;
 	}
 	return l->owner_state == 1 ? &l->owner : NULL;
+}
+
+void listener_set_owner(struct listener *l, const struct listener_owner *o)
+{
+	if (o) {
+		l->owner = *o;
+		l->owner_state = 1;
+	} else {
+		l->owner_state = -1;
+	}
+}
+
+int listener_owner_pending(const struct listener *l)
+{
+	return l && l->owner_state == 0;
 }
 
 /* ---- snapshot JSON ---------------------------------------------------- */

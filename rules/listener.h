@@ -40,9 +40,12 @@ struct listener {
 struct listener_table;
 
 /*
- * Fills l->owner (and sets owner_state) for a listener whose owner has not
- * been looked up; returns 0 when found, -1 otherwise.  Called at most once
- * per entry per table generation.
+ * Fills l->owner for a listener whose owner has not been looked up;
+ * returns 0 when found, -1 when it cannot be found, 1 when the answer will
+ * come later (an asynchronous resolver: the owner stays "not looked up",
+ * listener_owner returns NULL meanwhile and asks again next time, and the
+ * answer is stored with listener_set_owner).  Called at most once per
+ * entry per table generation unless it returns 1.
  */
 typedef int (*listener_resolve_fn)(void *ctx, struct listener *l);
 
@@ -75,6 +78,14 @@ struct listener *listener_table_find(struct listener_table *t, uint8_t proto,
  */
 const struct listener_owner *listener_owner(struct listener_table *t,
 					    struct listener *l);
+
+/* Stores the owner of l (a copy of *o), or with o NULL records that it
+ * was looked up and not found. */
+void listener_set_owner(struct listener *l, const struct listener_owner *o);
+
+/* 1 when l's owner has not been looked up yet (or the answer is still to
+ * come), else 0.  NULL gives 0. */
+int listener_owner_pending(const struct listener *l);
 
 /*
  * Parses a snapshot (the JSON document of `portclass listeners --json`)

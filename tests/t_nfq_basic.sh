@@ -35,18 +35,29 @@ nfq_start -r "$TMP/rules" -q 0 --user nobody \
 	--stats-file "$TMP/stats/portclass.prom" --stats-interval 1
 grep -q "running as uid $(id -u nobody) with cap_net_admin" "$ERR" ||
 	fail "no privilege drop reported"
-# What the kernel says: nobody, exactly CAP_NET_ADMIN (12),
-# CAP_SYS_PTRACE (19) and CAP_DAC_READ_SEARCH (2), no way back.
+# What the kernel says: nobody, the packet process with exactly
+# CAP_NET_ADMIN (12), no way back; its owner resolver child (named
+# portclass-owner) with exactly CAP_SYS_PTRACE (19) and CAP_DAC_READ_SEARCH
+# (2), as nobody too.
 st=/proc/$DAEMON/status
 grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)" "$st" ||
 	fail "uid: $(grep ^Uid "$st")"
 grep -Eq '^Groups:[[:space:]]*[0-9]*[[:space:]]*$' "$st" || fail "groups: $(grep ^Groups "$st")"
 for f in CapPrm CapEff CapBnd; do
-	grep -q "^$f:[[:space:]]*0000000000081004$" "$st" || fail "$f: $(grep "^$f" "$st")"
+	grep -q "^$f:[[:space:]]*0000000000001000$" "$st" || fail "$f: $(grep "^$f" "$st")"
 done
 for f in CapInh CapAmb; do
 	grep -q "^$f:[[:space:]]*0000000000000000$" "$st" || fail "$f: $(grep "^$f" "$st")"
 done
+child=$(cat /proc/$DAEMON/task/*/children | tr -s ' ' '\n' | grep . | head -n 1)
+[ -n "$child" ] && [ "$(cat /proc/$child/comm)" = portclass-owner ] ||
+	fail "no owner resolver child"
+cst=/proc/$child/status
+for f in CapPrm CapEff CapBnd; do
+	grep -q "^$f:[[:space:]]*0000000000080004$" "$cst" || fail "resolver $f: $(grep "^$f" "$cst")"
+done
+grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]" "$cst" || fail "resolver uid: $(grep ^Uid "$cst")"
+grep -q '^NoNewPrivs:[[:space:]]*1$' "$cst" || fail "resolver: no_new_privs not set"
 grep -q '^NoNewPrivs:[[:space:]]*1$' "$st" || fail "no_new_privs not set"
 
 # The rogue listener: reset, so refused well before the timeout.

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
-#include "../pcap-replay/linktype.c"
+#include "linktype.h"
 
 static const uint8_t ipv4_hdr[20] = { 0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6 };
 

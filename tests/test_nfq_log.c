@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../nfq/log.c"
+#include "log.h"
 
 static char dir[64], path[128];
 

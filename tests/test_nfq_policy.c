@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../nfq/policy.c"
+#include "policy.h"
 
 static struct ruleset *rules(unsigned nexpect)
 {

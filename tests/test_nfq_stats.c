@@ -17,7 +17,9 @@
 #include <cmocka.h>
 #include <regex.h>
 
-#include "../nfq/stats.c"
+#include <errno.h>
+
+#include "stats.h"
 
 static char dir[64];
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../pcap-replay/seen.c"
+#include "seen.h"
 
 static void addr4(uint8_t a[16], uint32_t v)
 {
