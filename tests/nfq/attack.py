@@ -146,12 +146,12 @@ def probe(kind, dst, port, mark, extra):
         l3 = IPv6(dst=dst) / chain(n)
         if kind == "exthdr-tcp":
             return handshake(l3, port, mark)
-        send(l3 / UDP(sport=40001, dport=port) / mark.encode())
+        send(l3 / UDP(sport=40000 + os.getpid() % 20000, dport=port) / mark.encode())
         return "sent"
     if kind == "bigopt-tcp":
         return handshake(IPv6(dst=dst) / bigopt(), port, mark)
     if kind == "udp6-len0":
-        send(IPv6(dst=dst) / UDP(sport=40002, dport=port, len=0) /
+        send(IPv6(dst=dst) / UDP(sport=40000 + os.getpid() % 20000, dport=port, len=0) /
              mark.encode())
         return "sent"
     if kind == "udplite":
