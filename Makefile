@@ -25,6 +25,19 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -DPORTCLASS_VERSION='"$(VERSION)"' \
 	-DPORTCLASS_DATADIR='"$(DATADIR)"' -Irules -Ihost $(CPPFLAGS)
 CFLAGS_ALL := -std=c11 $(WARN) $(CFLAGS) -pthread
 
+# Hardening, on by default (tests/t_hardening.sh checks the binaries):
+# stack protector, fortified libc calls (they need the optimiser), a
+# position-independent executable, and relocations made read-only before
+# main (full RELRO).  HARDEN= turns it off.
+HARDEN ?= 1
+ifeq ($(HARDEN),1)
+CFLAGS_ALL += -fstack-protector-strong -fPIE
+ifneq ($(filter -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),)
+CPPFLAGS_ALL += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+LDFLAGS_HARDEN := -pie -Wl,-z,relro,-z,now
+endif
+
 ifeq ($(SANITIZE),1)
 B := build-san
 CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -101,7 +114,7 @@ $(NFQLIB): $(call obj,$(NFQ_MOD_SRCS))
 $(REPLAYLIB): $(call obj,$(REPLAY_MOD_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-LINK = $(if $(Q),@echo "  LD      $@";)$(CC) $(CFLAGS_ALL) $(LDFLAGS_SAN) $(LDFLAGS) -o $@
+LINK = $(if $(Q),@echo "  LD      $@";)$(CC) $(CFLAGS_ALL) $(LDFLAGS_SAN) $(LDFLAGS_HARDEN) $(LDFLAGS) -o $@
 
 # Each program links only what it uses: libpcap for the engine's filter
 # compiler, libmnl for sock_diag (host/), netfilter_queue and seccomp for

@@ -10,6 +10,14 @@
 # stopped or crashed daemon never blackholes a server (--fail-closed drops
 # that instead).
 #
+# What conntrack calls INVALID (a UDP length that contradicts the packet, a
+# bad UDP-Lite checksum coverage, a TCP segment outside any window...) is
+# dropped first, as the nftables wiki's recommended ruleset does (`ct state
+# invalid drop`): such a packet is never NEW, so it would never be queued,
+# yet the stack may still deliver it to a listener.  A LOG rule before the
+# drop (--log-prefix "portclass-invalid: ", at most 10 lines a second) says
+# so in the kernel log; --no-invalid-drop leaves both out.
+#
 # Reject: the daemon answers `reject` with NF_REPEAT and the reject mark.
 # The packet then walks INPUT again; the mark rules at the head of the
 # chain REJECT it (TCP reset, ICMP/ICMPv6 port unreachable), and the queue
@@ -17,16 +25,18 @@
 #
 # usage: iptables-setup.sh [-q NUM|FIRST:LAST] [-i IFACE] [-p PORTS]
 #            [-P PROTOS] [-m MARK] [-c CHAIN] [-4|-6] [--fail-closed]
+#            [--no-invalid-drop]
 set -eu
 
 queue=0
 iface=""
 ports=""
-protos="tcp udp"
+protos="tcp udp udplite sctp dccp"
 mark=0x70c1a55
 chain=PORTCLASS
 families="4 6"
 bypass="--queue-bypass"
+invalid_drop=1
 
 usage() {
 	cat <<USAGE
@@ -36,13 +46,15 @@ usage: $0 [options]
   -i, --interface IF    only packets arriving on IF (default: all)
   -p, --ports PORTS     only these destination ports, e.g. 32768:65535
                         (default: all)
-  -P, --protos LIST     protocols to queue (default "tcp udp")
+  -P, --protos LIST     protocols to queue (default "tcp udp udplite sctp
+                        dccp": every one the daemon reads ports from)
   -m, --mark MARK       reject mark, as portclass-nfq --reject-mark
                         (default 0x70c1a55)
   -c, --chain NAME      chain name (default PORTCLASS)
   -4 | -6               IPv4 or IPv6 only (default both)
       --fail-closed     no --queue-bypass: packets are dropped while no
                         daemon is bound
+      --no-invalid-drop do not drop (and log) what conntrack calls INVALID
 USAGE
 }
 
@@ -57,6 +69,7 @@ while [ $# -gt 0 ]; do
 	-4) families=4; shift ;;
 	-6) families=6; shift ;;
 	--fail-closed) bypass=""; shift ;;
+	--no-invalid-drop) invalid_drop=0; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "$0: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -90,6 +103,15 @@ for fam in $families; do
 
 	inopt=""
 	[ -n "$iface" ] && inopt="-i $iface"
+	# 0. What conntrack cannot place in a connection: logged, dropped.
+	if [ $invalid_drop = 1 ]; then
+		# shellcheck disable=SC2086
+		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID \
+			-m limit --limit 10/second --limit-burst 10 \
+			-j LOG --log-prefix "portclass-invalid: "
+		# shellcheck disable=SC2086
+		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID -j DROP
+	fi
 	# 1. Packets the daemon rejected come back here marked.
 	for p in $protos; do
 		case "$p" in

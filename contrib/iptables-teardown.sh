@@ -1,6 +1,7 @@
 #!/bin/sh
 # Removes what iptables-setup.sh installed: the jump from INPUT and the
-# chain, for IPv4 and IPv6.  Safe to run twice.
+# chain (with every rule in it: the INVALID log and drop, the reject and
+# the queue rules), for IPv4 and IPv6.  Safe to run twice.
 #
 # usage: iptables-teardown.sh [-c CHAIN] [-4|-6]
 set -u

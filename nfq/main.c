@@ -221,8 +221,12 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 			o->assume_new = 1;
 			break;
 		case OPT_COPY_RANGE:
-			if (parse_ulong(optarg, 64, 65535, &v) < 0)
-				return bad_value("--copy-range", optarg, "64-65535");
+			/* Less than the longest IPv4 + TCP headers would
+			 * make options push the ports out of reach. */
+			if (parse_ulong(optarg, MAIN_MIN_COPY_RANGE, 65535, &v) < 0)
+				return bad_value("--copy-range", optarg,
+						 "120-65535: the longest IPv4 "
+						 "and TCP headers need 120");
 			o->copy_range = (uint32_t)v;
 			break;
 		case OPT_QUEUE_MAXLEN:

@@ -7,7 +7,12 @@
 #define PORTCLASS_NFQ_MAIN_H
 
 #define MAIN_DEFAULT_REJECT_MARK 0x70c1a55u
-#define MAIN_DEFAULT_COPY_RANGE 256u
+/* Whole packets: only NEW packets are queued, so copying more costs little,
+ * and no chain of IPv6 extension headers can push the transport header out
+ * of reach.  The least accepted is what the longest IPv4 + TCP headers
+ * need (60 + 60). */
+#define MAIN_DEFAULT_COPY_RANGE 65535u
+#define MAIN_MIN_COPY_RANGE 120u
 #define MAIN_DEFAULT_QUEUE_MAXLEN 4096u
 #define MAIN_DEFAULT_RCVBUF (8 * 1024 * 1024)
 #define MAIN_DEFAULT_LOG_RATE 20u

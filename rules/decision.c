@@ -74,7 +74,12 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 	inbound = out->dir == DIR_IN;
 
 	if (p->status != PACKET_OK) {
-		set_default(sum, out, REASON_INVALID);
+		/* What the engine cannot read is not waved through on the
+		 * `default` action: it gets its own (drop log unless the
+		 * rules say otherwise), as nftables' `ct state invalid`. */
+		out->verdict = (enum verdict)sum->inv_verdict;
+		out->log = sum->inv_log;
+		out->reason = REASON_INVALID;
 		return;
 	}
 

@@ -28,7 +28,7 @@ enum decision_reason {
 			     * covers it: the `default` action */
 	REASON_UNDETERMINED,/* as UNEXPECTED, but an `expect program/user`
 			     * might cover it and the owner is unknown */
-	REASON_INVALID,	    /* truncated or malformed: the `default` action */
+	REASON_INVALID,	    /* truncated or malformed: the `invalid` action */
 	REASON_COUNT
 };
 
@@ -61,7 +61,7 @@ struct decision {
  * ct_new is the kernel's conntrack answer: 1 NEW, 0 not NEW, -1 unknown
  * (then the flow table decides).  now_ns feeds the flow table.
  *
- * Order: invalid packets get `default` (REASON_INVALID); explicit rules in
+ * Order: invalid packets get `invalid` (REASON_INVALID); explicit rules in
  * file order; then a NEW inbound packet to a destination port in the
  * guarded dynamic range gets `unexpected` unless an `expect` covers it;
  * everything else gets `default`.

@@ -110,10 +110,14 @@ enum {
 	IPP_UDPLITE = 136,
 };
 
-/* More IPv6 extension headers than this is an attack, not a packet: a
- * legitimate chain (RFC 8200 4.1) has at most hop-by-hop, two destination
- * options, routing, fragment and AH. */
-#define IPV6_EXTHDR_MAX 8
+/* The IPv6 extension header chain is walked as far as the packet goes, as
+ * the kernel's ipv6_skip_exthdr() does: every header takes at least 8
+ * bytes, so the packet's length is the bound.  A fixed count would be a
+ * way past the policy: the kernel delivers a TCP segment behind 9 or 90
+ * destination options headers as readily as behind one.  The only limit
+ * is l4_off's: a transport header more than 64 KiB in (possible only in
+ * a jumbogram) is past what any copy range brings us. */
+#define IPV6_L4_OFF_MAX 0xffffu
 
 /* A declared length we cannot trust (IPv4 total length 0, IPv6 payload
  * length 0: BIG TCP / GSO super-packets and jumbograms).  Then the capture
@@ -396,8 +400,9 @@ static int parse_ipv6(struct packet *p, struct ctx *c)
 		if (nh != IPP_HOPOPTS && nh != IPP_ROUTING &&
 		    nh != IPP_FRAGMENT && nh != IPP_DSTOPTS && nh != IPP_AH)
 			break;
-		/* Hop-by-hop is only valid right after the IPv6 header. */
-		if (n >= IPV6_EXTHDR_MAX || (nh == IPP_HOPOPTS && n > 0))
+		/* Hop-by-hop is only valid right after the IPv6 header
+		 * (the kernel, ip6_input.c, drops it anywhere else). */
+		if (nh == IPP_HOPOPTS && n > 0)
 			return fail(p, PR_BAD_IPV6_EXTHDR_CHAIN);
 		if (need(p, c, off, nh == IPP_FRAGMENT ? 8 : 2,
 			 PR_TRUNC_IPV6_EXTHDR, PR_BAD_IPV6_PAYLOAD_LEN) < 0)
@@ -412,6 +417,8 @@ static int parse_ipv6(struct packet *p, struct ctx *c)
 			if (fo & 0xfff8) {
 				/* Non-first: what follows is the middle of
 				 * the datagram, whatever next says. */
+				if (off + 8 > IPV6_L4_OFF_MAX)
+					return fail(p, PR_BAD_IPV6_EXTHDR_CHAIN);
 				p->ipproto = next;
 				p->proto = (uint8_t)proto_of(6, next);
 				p->l4_off = (uint16_t)(off + 8);
@@ -435,6 +442,8 @@ static int parse_ipv6(struct packet *p, struct ctx *c)
 			 PR_BAD_IPV6_PAYLOAD_LEN) < 0)
 			return -1;
 		off += hlen;
+		if (off > IPV6_L4_OFF_MAX)
+			return fail(p, PR_BAD_IPV6_EXTHDR_CHAIN);
 		nh = next;
 	}
 

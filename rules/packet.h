@@ -98,8 +98,10 @@ enum packet_reason {
 	PR_BAD_IPV4_IHL,	/* ihl < 5 */
 	PR_BAD_IPV4_TOTLEN,	/* total length < ihl*4 */
 	PR_BAD_IPV6_PAYLOAD_LEN,/* payload length shorter than ext headers */
-	PR_BAD_IPV6_EXTHDR_CHAIN,/* chain longer than the bound (8), or
-				  * hop-by-hop not first */
+	PR_BAD_IPV6_EXTHDR_CHAIN,/* hop-by-hop not first, or the chain
+				  * runs past 64 KiB (jumbograms only);
+				  * chains are otherwise walked to the end,
+				  * however many headers they have */
 	PR_BAD_IPV6_EXTHDR_LEN,	/* ext header length inconsistent (AH too short) */
 	PR_BAD_TCP_OFFSET,	/* data offset < 5 or past the IP payload */
 	PR_BAD_UDP_LENGTH,	/* UDP length < 8 or > IP payload */

@@ -57,6 +57,7 @@
 	X(FILTER, "filter")                                                  \
 	X(FROM, "from")                                                      \
 	X(INCLUDE, "include")                                                \
+	X(INVALID, "invalid")                                                \
 	X(LOCAL, "local")                                                    \
 	X(LOG, "log")                                                        \
 	X(NEW, "new")                                                        \
@@ -173,6 +174,7 @@ struct ruleset {
 	struct port_range dyn;
 	char dyn_name[24];
 	uint8_t unexp_verdict, unexp_log, def_verdict, def_log;
+	uint8_t inv_verdict, inv_log;
 
 	struct port_index rdport[PORT_PROTOS], rsport[PORT_PROTOS];
 	struct idx_list rresid[PROTO_COUNT];
@@ -300,6 +302,9 @@ static struct ruleset *ruleset_new(void)
 	rs->unexp_log = 1;
 	rs->def_verdict = VERDICT_PASS;
 	rs->def_log = 0;
+	/* What cannot be read is never waved through (portclass.rules(5)). */
+	rs->inv_verdict = VERDICT_DROP;
+	rs->inv_log = 1;
 	return rs;
 }
 
@@ -690,6 +695,8 @@ static void summary_update(struct ruleset *rs)
 	rs->sum.unexp_log = rs->unexp_log;
 	rs->sum.def_verdict = rs->def_verdict;
 	rs->sum.def_log = rs->def_log;
+	rs->sum.inv_verdict = rs->inv_verdict;
+	rs->sum.inv_log = rs->inv_log;
 }
 
 /* Entries of all port indices of one ruleset together: 4 Mi rule indices
@@ -858,8 +865,8 @@ struct parser {
 	int nerrors;
 	int oom;
 	pcap_t *pcap;
-	const char *dyn_file, *unexp_file, *def_file;
-	unsigned dyn_line, unexp_line, def_line;
+	const char *dyn_file, *unexp_file, *def_file, *inv_file;
+	unsigned dyn_line, unexp_line, def_line, inv_line;
 };
 
 struct loc {
@@ -1753,13 +1760,22 @@ static int parse_dynamic_range(struct parser *ps, struct pfile *f)
 	return 0;
 }
 
-/* unexpected|default ACTION [log] */
-static int parse_policy(struct parser *ps, struct pfile *f, int is_default)
+enum policy_kind { POLICY_UNEXPECTED, POLICY_DEFAULT, POLICY_INVALID };
+
+/* unexpected|default|invalid ACTION [log] */
+static int parse_policy(struct parser *ps, struct pfile *f,
+			enum policy_kind kind)
 {
+	static const char *const kname[] = { "unexpected", "default",
+					      "invalid" };
 	struct ruleset *rs = ps->rs;
 	struct loc kwl = loc_of(&f->tok);
-	const char **pf = is_default ? &ps->def_file : &ps->unexp_file;
-	unsigned *pl = is_default ? &ps->def_line : &ps->unexp_line;
+	const char **pf = kind == POLICY_DEFAULT ? &ps->def_file
+			  : kind == POLICY_INVALID ? &ps->inv_file
+						   : &ps->unexp_file;
+	unsigned *pl = kind == POLICY_DEFAULT ? &ps->def_line
+		       : kind == POLICY_INVALID ? &ps->inv_line
+						: &ps->unexp_line;
 	uint8_t v;
 	int log = 0;
 	static const char *const lw[] = { "log" };
@@ -1777,14 +1793,17 @@ static int parse_policy(struct parser *ps, struct pfile *f, int is_default)
 		return -1;
 	if (*pf) {
 		diag_loc(ps, f, kwl, "duplicate \"%s\" (first set at %s:%u)",
-			 is_default ? "default" : "unexpected", *pf, *pl);
+			 kname[kind], *pf, *pl);
 		return 0;
 	}
 	*pf = f->name;
 	*pl = kwl.line;
-	if (is_default) {
+	if (kind == POLICY_DEFAULT) {
 		rs->def_verdict = v;
 		rs->def_log = (uint8_t)log;
+	} else if (kind == POLICY_INVALID) {
+		rs->inv_verdict = v;
+		rs->inv_log = (uint8_t)log;
 	} else {
 		rs->unexp_verdict = v;
 		rs->unexp_log = (uint8_t)log;
@@ -1957,7 +1976,7 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 					     "reject",	"expect",
 					     "local",	"include",
 					     "dynamic-range", "unexpected",
-					     "default" };
+					     "default",	"invalid" };
 	char d[64];
 	const char *s;
 
@@ -1975,16 +1994,18 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 	case KW_DYNAMIC_RANGE:
 		return parse_dynamic_range(ps, f);
 	case KW_UNEXPECTED:
-		return parse_policy(ps, f, 0);
+		return parse_policy(ps, f, POLICY_UNEXPECTED);
 	case KW_DEFAULT:
-		return parse_policy(ps, f, 1);
+		return parse_policy(ps, f, POLICY_DEFAULT);
+	case KW_INVALID:
+		return parse_policy(ps, f, POLICY_INVALID);
 	default:
 		break;
 	}
 	if (f->tok.type == LEXER_WORD && tok_kw(f) != KW_NONE) {
 		diag(ps, f, "\"%s\" cannot start a statement, expected pass, "
 			    "drop, reject, expect, local, include, "
-			    "dynamic-range, unexpected or default",
+			    "dynamic-range, unexpected, default or invalid",
 		     f->tok.text);
 	} else if (f->tok.type == LEXER_WORD) {
 		s = suggest(f->tok.text, stmts, sizeof(stmts) / sizeof(*stmts));
@@ -1995,12 +2016,12 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 		else
 			diag(ps, f, "unknown keyword \"%s\", expected pass, "
 				    "drop, reject, expect, local, include, "
-				    "dynamic-range, unexpected or default",
+				    "dynamic-range, unexpected, default or invalid",
 			     f->tok.text);
 	} else {
 		diag(ps, f, "unexpected %s, expected a statement (pass, drop, "
 			    "reject, expect, local, include, dynamic-range, "
-			    "unexpected or default)",
+			    "unexpected, default or invalid)",
 		     describe(f, d, sizeof(d)));
 	}
 	return -1;
@@ -2189,6 +2210,13 @@ enum verdict ruleset_default_verdict(const struct ruleset *rs, int *log)
 	if (log)
 		*log = rs->def_log;
 	return (enum verdict)rs->def_verdict;
+}
+
+enum verdict ruleset_invalid_verdict(const struct ruleset *rs, int *log)
+{
+	if (log)
+		*log = rs->inv_log;
+	return (enum verdict)rs->inv_verdict;
 }
 
 static inline const uint32_t *ix_lookup(const struct port_index *ix,

@@ -78,9 +78,11 @@ int ruleset_is_local(const struct ruleset *rs, uint8_t family,
 int ruleset_add_local(struct ruleset *rs, const char *cidr, char *err,
 		      size_t errlen);
 
-/* The `unexpected` and `default` actions (defaults: drop log / pass). */
+/* The `unexpected`, `default` and `invalid` actions (defaults: drop log /
+ * pass / drop log). */
 enum verdict ruleset_unexpected_verdict(const struct ruleset *rs, int *log);
 enum verdict ruleset_default_verdict(const struct ruleset *rs, int *log);
+enum verdict ruleset_invalid_verdict(const struct ruleset *rs, int *log);
 
 /*
  * The per-packet constants of a ruleset, for a caller that decides many
@@ -96,6 +98,8 @@ struct ruleset_summary {
 	uint8_t unexp_log;
 	uint8_t def_verdict;	/* enum verdict of `default` */
 	uint8_t def_log;
+	uint8_t inv_verdict;	/* enum verdict of `invalid` */
+	uint8_t inv_log;
 };
 
 const struct ruleset_summary *ruleset_summary(const struct ruleset *rs);

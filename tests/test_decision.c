@@ -361,7 +361,8 @@ static void test_undetermined(void **state)
 
 static void test_default_and_invalid(void **state)
 {
-	struct ruleset *rs = policy("default drop log\nunexpected pass\n");
+	struct ruleset *rs = policy("default pass\nunexpected pass\n");
+	struct ruleset *rs2 = policy("default drop\ninvalid pass\n");
 	struct raw r;
 	struct decision d;
 	const struct packet *p;
@@ -371,7 +372,7 @@ static void test_default_and_invalid(void **state)
 	p = craft(&r, IPPROTO_ICMP, OTHER, 0, HOST, 0, 0);
 	assert_int_equal(p->status, PACKET_OK);
 	decision_make(rs, NULL, NULL, p, 0, -1, &d);
-	expect_decision(&d, VERDICT_DROP, 1, REASON_DEFAULT, 0);
+	expect_decision(&d, VERDICT_PASS, 0, REASON_DEFAULT, 0);
 	assert_int_equal(d.sclass, CLASS_NONE);
 	assert_int_equal(d.dclass, CLASS_NONE);
 	assert_int_equal(d.dyn_dport, 0);
@@ -381,14 +382,18 @@ static void test_default_and_invalid(void **state)
 		      -1, &d);
 	expect_decision(&d, VERDICT_PASS, 0, REASON_UNEXPECTED, 0);
 
-	/* Truncated TCP (ports cut off): default, reason invalid, even
-	 * though it would be a SYN to the dynamic range. */
+	/* Truncated TCP (ports cut off): the `invalid` action, drop log
+	 * by default, even though `default` is pass: what cannot be read
+	 * is never waved through. */
 	tcp(&r, OTHER, 1, HOST, 60000, SYN);
 	packet_parse(&r.p, r.b, 22);
 	assert_int_equal(r.p.status, PACKET_TRUNCATED);
 	decision_make(rs, NULL, NULL, &r.p, 0, 1, &d);
 	expect_decision(&d, VERDICT_DROP, 1, REASON_INVALID, 0);
 	assert_int_equal(d.is_new, 0);
+	/* ... and whatever `invalid` says, not `default` */
+	decision_make(rs2, NULL, NULL, &r.p, 0, 1, &d);
+	expect_decision(&d, VERDICT_PASS, 0, REASON_INVALID, 0);
 
 	/* Malformed IPv4 header. */
 	tcp(&r, OTHER, 1, HOST, 60000, SYN);
@@ -403,7 +408,10 @@ static void test_default_and_invalid(void **state)
 	packet_parse(&r.p, r.b, 40);
 	decision_make(rs, NULL, NULL, &r.p, 0, -1, &d);
 	expect_decision(&d, VERDICT_DROP, 1, REASON_INVALID, 0);
+	decision_make(rs2, NULL, NULL, &r.p, 0, -1, &d);
+	expect_decision(&d, VERDICT_PASS, 0, REASON_INVALID, 0);
 	ruleset_free(rs);
+	ruleset_free(rs2);
 }
 
 static void test_direction(void **state)

@@ -845,12 +845,12 @@ static void test_ipv6_exthdrs(void **state)
 
 static void test_ipv6_chain_bound(void **state)
 {
-	uint8_t b[400], pl[300];
+	static uint8_t b[70000], pl[70000];
 	struct packet p;
 	size_t off, n;
 
 	(void)state;
-	/* 8 destination options headers then UDP: at the bound, fine */
+	/* 8 destination options headers then UDP */
 	off = 0;
 	for (int i = 0; i < 8; i++)
 		off += mk_ext(pl + off, i == 7 ? 17 : 60, 8);
@@ -858,20 +858,56 @@ static void test_ipv6_chain_bound(void **state)
 	n = mk_v6(b, 60, pl, off);
 	assert_int_equal(parse(&p, b, n), 0);
 	assert_int_equal(p.dport, 50000);
-	/* nine: past it */
+	/* nine, ninety, and as many as fit in 64 KiB: the kernel walks
+	 * them all and delivers the datagram, so do we (W1) */
+	static const int counts[] = { 9, 90, 8000 };
+
+	for (size_t ci = 0; ci < sizeof(counts) / sizeof(counts[0]); ci++) {
+		int k = counts[ci];
+
+		off = 0;
+		for (int i = 0; i < k; i++)
+			off += mk_ext(pl + off, i == k - 1 ? 17 : 60, 8);
+		off += mk_udp(pl + off, 7, 50000, 0);
+		n = mk_v6(b, 60, pl, off);
+		assert_int_equal(parse(&p, b, n), 0);
+		assert_int_equal(p.proto, PROTO_UDP);
+		assert_int_equal(p.dport, 50000);
+		assert_int_equal(p.l4_off, 40 + 8 * k);
+		/* the same chain ending in a TCP SYN */
+		pl[off - 8 - 8] = 6;
+		off -= 8;
+		off += mk_tcp(pl + off, 7, 60314, PACKET_TCP_SYN, 5, 0);
+		n = mk_v6(b, 60, pl, off);
+		assert_int_equal(parse(&p, b, n), 0);
+		assert_int_equal(p.proto, PROTO_TCP);
+		assert_int_equal(p.conn_attempt, 1);
+		assert_int_equal(p.dport, 60314);
+	}
+	/* mixed routing and destination options, hop-by-hop first only */
 	off = 0;
-	for (int i = 0; i < 9; i++)
-		off += mk_ext(pl + off, i == 8 ? 17 : 60, 8);
-	off += mk_udp(pl + off, 7, 50000, 0);
-	n = mk_v6(b, 60, pl, off);
-	expect_reason(b, n, PR_BAD_IPV6_EXTHDR_CHAIN);
-	/* an endless chain of zero-length routing headers in a big
-	 * payload terminates */
+	off += mk_ext(pl + off, 43, 8);
+	for (int i = 0; i < 20; i++)
+		off += mk_ext(pl + off, i == 19 ? 6 : (i & 1 ? 43 : 60), 8);
+	off += mk_tcp(pl + off, 7, 60314, PACKET_TCP_SYN, 15, 40);
+	n = mk_v6(b, 0, pl, off);
+	assert_int_equal(parse(&p, b, n), 0);
+	assert_int_equal(p.dport, 60314);
+	/* an endless chain of zero-length routing headers is bounded by
+	 * the payload: it ends as a truncated or malformed packet */
 	memset(pl, 0, sizeof(pl));
 	for (size_t i = 0; i + 8 <= 256; i += 8)
 		mk_ext(pl + i, 43, 8);
 	n = mk_v6(b, 43, pl, 256);
-	expect_reason(b, n, PR_BAD_IPV6_EXTHDR_CHAIN);
+	expect_reason(b, n, PR_BAD_IPV6_PAYLOAD_LEN);
+	expect_reason(b, n - 4, PR_TRUNC_IPV6_EXTHDR);
+	/* a jumbogram whose chain runs past 64 KiB */
+	for (size_t i = 0; i + 8 <= 65600; i += 8)
+		mk_ext(pl + i, 60, 8);
+	mk_v6(b, 60, pl, 0);
+	memcpy(b + 40, pl, 65600);
+	put16(b + 4, 0);
+	expect_reason(b, 40 + 65600, PR_BAD_IPV6_EXTHDR_CHAIN);
 }
 
 static void test_ipv6_ah_esp_none(void **state)

@@ -1754,6 +1754,9 @@ static void test_defaults(void **state)
 	assert_int_equal(log, 1);
 	assert_int_equal(ruleset_default_verdict(rs, &log), VERDICT_PASS);
 	assert_int_equal(log, 0);
+	assert_int_equal(ruleset_invalid_verdict(rs, &log), VERDICT_DROP);
+	assert_int_equal(log, 1);
+	assert_int_equal(ruleset_summary(rs)->inv_verdict, VERDICT_DROP);
 	r = ruleset_dynamic_range(rs);
 	assert_int_equal(r.lo, 49152);
 	assert_int_equal(r.hi, 65535);
@@ -1761,7 +1764,10 @@ static void test_defaults(void **state)
 	ruleset_free(rs);
 
 	rs = parse_ok("unexpected reject\ndefault drop log\n"
-		      "dynamic-range linux\n");
+		      "dynamic-range linux\ninvalid pass\n");
+	assert_int_equal(ruleset_invalid_verdict(rs, &log), VERDICT_PASS);
+	assert_int_equal(log, 0);
+	assert_int_equal(ruleset_summary(rs)->inv_verdict, VERDICT_PASS);
 	assert_int_equal(ruleset_unexpected_verdict(rs, &log), VERDICT_REJECT);
 	assert_int_equal(log, 0);
 	assert_int_equal(ruleset_default_verdict(rs, &log), VERDICT_DROP);

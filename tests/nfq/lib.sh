@@ -11,12 +11,22 @@
 #   client tcp|udp HOST PORT TIMEOUT  prints ok|refused|timeout ...
 #   wait_for FILE REGEX SECS
 #   fail MSG / skip MSG
+#   nfq_peer                 a second namespace ($PEER, run in it with
+#                            peerx) joined by a veth: the server side has
+#                            $SRV4 (10.99.0.1/24) and $SRV6 (fd00:99::1/64),
+#                            the peer $CLI4 and $CLI6 (.2 / ::2)
+#   need_scapy               skip unless python3-scapy imports
 
 : "${BUILD:=build}"
 NFQ=$BUILD/portclass-nfq
 PCPY=tests/nfq/pc.py
 PIDS=""
 NS=""
+PEER=""
+SRV4=10.99.0.1
+CLI4=10.99.0.2
+SRV6=fd00:99::1
+CLI6=fd00:99::2
 DAEMON=""
 TMP=""
 
@@ -49,6 +59,12 @@ nfq_cleanup() {
 		for p in $(ip netns pids "$NS" 2>/dev/null); do
 			kill -9 "$p" 2>/dev/null
 		done
+	fi
+	if [ -n "$PEER" ]; then
+		for p in $(ip netns pids "$PEER" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+		ip netns del "$PEER" 2>/dev/null
 	fi
 	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
@@ -86,6 +102,38 @@ nfq_init() {
 	ERR=$TMP/err
 	: >"$LOG"
 	: >"$ERR"
+}
+
+peerx() {
+	ip netns exec "$PEER" "$@"
+}
+
+nfq_peer() {
+	PEER="$NS-c"
+	ip netns add "$PEER" || fail "cannot create the peer namespace"
+	peerx ip link set lo up
+	ip link add pcs$$ netns "$NS" type veth peer name pcc$$ netns "$PEER" ||
+		fail "cannot create a veth pair"
+	nsx ip link set pcs$$ name veth0
+	peerx ip link set pcc$$ name veth0
+	nsx ip addr add $SRV4/24 dev veth0
+	nsx ip addr add $SRV6/64 dev veth0 nodad
+	peerx ip addr add $CLI4/24 dev veth0
+	peerx ip addr add $CLI6/64 dev veth0 nodad
+	nsx ip link set veth0 up
+	peerx ip link set veth0 up
+	# Let the link come up (IPv6 needs it for link-local addresses).
+	i=0
+	while [ $i -lt 50 ]; do
+		nsx ip -6 addr show dev veth0 scope link | grep -q 'fe80' &&
+			! nsx ip -6 addr show dev veth0 | grep -q tentative && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+need_scapy() {
+	$PY -c 'import scapy.all' 2>/dev/null || skip "python3-scapy not installed"
 }
 
 # wait_for FILE REGEX SECS: 0 once a line of FILE matches, 1 on timeout.

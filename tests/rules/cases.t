@@ -66,6 +66,18 @@ unexpected drop log now;fail;expected log or end of line
 default pass\ndefault drop;fail;duplicate "default" (first set at
 unexpected drop\nunexpected reject;fail;duplicate "unexpected"
 
+# --- invalid
+invalid drop;ok
+invalid drop log;ok
+invalid reject log;ok
+invalid pass;ok
+invalid;fail;expected an action
+invalid accept;fail;expected an action (pass, drop or reject)
+invalid drop log always;fail;expected log or end of line
+invalid pass\ninvalid drop;fail;duplicate "invalid" (first set at
+invalid drop tcp;fail;expected log or end of line
+invalids drop;fail;did you mean "invalid"
+
 # --- explicit rules
 pass;ok
 drop log;ok
