@@ -54,7 +54,7 @@ static void write_port(struct jsonw *w, const char *key, int has, uint16_t port)
 void event_write_packet(struct jsonw *w, const struct packet *p,
 			const struct decision *d)
 {
-	int ports = p->status == PACKET_OK && p->has_ports;
+	int ports = p->has_ports;
 	char rule[320];
 
 	jsonw_kv_string(w, "proto", packet_proto_name((enum packet_proto)p->proto));

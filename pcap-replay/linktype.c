@@ -14,6 +14,20 @@
 #define ETHERTYPE_8021AD 0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100 /* pre-802.1ad stacked tags */
 #define ETHERTYPE_MAX_LEN 1500	  /* at or below: an 802.3 length, LLC follows */
+#define ETHERTYPE_MACSEC 0x88e5	  /* IEEE 802.1AE */
+#define ETHERTYPE_NSH 0x894f	  /* RFC 8300 */
+#define ETHERTYPE_MPLS 0x8847
+#define ETHERTYPE_MPLS_MC 0x8848
+
+/* MACsec TCI bits: SCI present, encrypted (E), changed text (C). */
+#define MACSEC_TCI_SC 0x20
+#define MACSEC_TCI_E 0x08
+#define MACSEC_TCI_C 0x04
+/* NSH next protocol values (RFC 8300 2.2, IANA). */
+#define NSH_NP_IPV4 1
+#define NSH_NP_IPV6 2
+/* An MPLS label stack deeper than this is not a real network. */
+#define MPLS_LABELS_MAX 16
 
 /* A stack deeper than this is not a real network; stop rather than loop. */
 #define VLAN_TAGS_MAX 8
@@ -85,13 +99,77 @@ static enum linktype_result walk_ethertype(const uint8_t *buf, size_t caplen,
 	if (packet_get_be16(buf, caplen, off, &type) < 0)
 		return LINKTYPE_TRUNCATED;
 	off += 2;
-	while (is_vlan_ethertype(type)) {
-		if (++tags > VLAN_TAGS_MAX)
-			return LINKTYPE_NON_IP;
-		/* TCI at off, inner type at off + 2 */
-		if (packet_get_be16(buf, caplen, off + 2, &type) < 0)
+	for (;;) {
+		if (is_vlan_ethertype(type)) {
+			if (++tags > VLAN_TAGS_MAX)
+				return LINKTYPE_NON_IP;
+			/* TCI at off, inner type at off + 2 */
+			if (packet_get_be16(buf, caplen, off + 2, &type) < 0)
+				return LINKTYPE_TRUNCATED;
+			off += 4;
+		} else if (type == ETHERTYPE_MACSEC) {
+			/* SecTAG: TCI/AN, short length, packet number, then
+			 * the SCI when SC is set.  Without E and C the user
+			 * data is plain: the original ethertype follows (the
+			 * ICV trails the frame and is never read).  Encrypted
+			 * or changed text carries nothing we can read. */
+			uint8_t tci;
+
+			if (++tags > VLAN_TAGS_MAX)
+				return LINKTYPE_NON_IP;
+			if (packet_get_u8(buf, caplen, off, &tci) < 0)
+				return LINKTYPE_TRUNCATED;
+			if (tci & (MACSEC_TCI_E | MACSEC_TCI_C))
+				return LINKTYPE_NON_IP;
+			off += 6 + ((tci & MACSEC_TCI_SC) ? 8 : 0);
+			if (packet_get_be16(buf, caplen, off, &type) < 0)
+				return LINKTYPE_TRUNCATED;
+			off += 2;
+		} else {
+			break;
+		}
+	}
+	if (type == ETHERTYPE_NSH) {
+		/* Base header: version/flags/TTL/length (6 bits, in 4-byte
+		 * words, the whole NSH header), MD type, next protocol. */
+		uint16_t w0;
+		uint8_t np;
+		size_t hlen;
+
+		if (packet_get_be16(buf, caplen, off, &w0) < 0 ||
+		    packet_get_u8(buf, caplen, off + 3, &np) < 0)
 			return LINKTYPE_TRUNCATED;
-		off += 4;
+		hlen = (size_t)(w0 & 0x3f) * 4;
+		if ((w0 >> 14) != 0 || hlen < 8)
+			return LINKTYPE_NON_IP; /* unknown version, or bad */
+		if (np != NSH_NP_IPV4 && np != NSH_NP_IPV6)
+			return LINKTYPE_NON_IP;
+		if (packet_get_u8(buf, caplen, off + hlen - 1, &np) < 0)
+			return LINKTYPE_TRUNCATED; /* metadata cut */
+		*ip_off = off + hlen;
+		return LINKTYPE_IP;
+	}
+	if (type == ETHERTYPE_MPLS || type == ETHERTYPE_MPLS_MC) {
+		/* Labels up to bottom of stack; then IP by its version
+		 * nibble, as tcpdump and Wireshark guess (a pseudowire
+		 * carries Ethernet instead, and starts otherwise). */
+		uint32_t label = 0;
+		uint8_t v;
+		int n = 0;
+
+		do {
+			if (++n > MPLS_LABELS_MAX)
+				return LINKTYPE_NON_IP;
+			if (packet_get_be32(buf, caplen, off, &label) < 0)
+				return LINKTYPE_TRUNCATED;
+			off += 4;
+		} while (!(label & 0x100));
+		if (packet_get_u8(buf, caplen, off, &v) < 0)
+			return LINKTYPE_TRUNCATED;
+		if ((v >> 4) != 4 && (v >> 4) != 6)
+			return LINKTYPE_NON_IP;
+		*ip_off = off;
+		return LINKTYPE_IP;
 	}
 	if (type <= ETHERTYPE_MAX_LEN) {
 		/* 802.3 length: IP only inside LLC/SNAP with OUI 0 */

@@ -17,7 +17,8 @@ enum linktype_result {
 
 /*
  * 1 when dlt (pcap_datalink()) is one the replay can strip: Ethernet
- * (802.1Q/802.1ad tags, LLC/SNAP), Linux SLL and SLL2, raw IP (DLT_RAW,
+ * (802.1Q/802.1ad tags, LLC/SNAP, MACsec without encryption, NSH and MPLS
+ * carrying IP; encrypted MACsec is non-IP), Linux SLL and SLL2, raw IP (DLT_RAW,
  * LINKTYPE_RAW 101, DLT_IPV4, DLT_IPV6), BSD NULL and LOOP.
  */
 int linktype_supported(int dlt);

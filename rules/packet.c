@@ -198,12 +198,47 @@ static void read_ports(struct packet *p, const struct ctx *c, size_t off)
 	(void)packet_get_be16(c->buf, c->lim, off + 2, &p->dport);
 }
 
+/*
+ * Fails the packet for reason r, but keeps what is there to read: the
+ * ports when their four bytes lie inside both lengths (as tcpdump and
+ * tshark print them for a cut or inconsistent header), and for TCP the
+ * flags byte the same way.  The status still says the packet is not
+ * whole; conn_attempt stays 0.
+ */
+static int fail_l4(struct packet *p, const struct ctx *c, size_t off,
+		   enum packet_reason r)
+{
+	uint16_t sp, dp;
+	uint8_t flags;
+
+	fail(p, r);
+	if (packet_get_be16(c->buf, c->lim, off, &sp) == 0 &&
+	    packet_get_be16(c->buf, c->lim, off + 2, &dp) == 0) {
+		p->sport = sp;
+		p->dport = dp;
+		p->has_ports = 1;
+	}
+	if (p->proto == PROTO_TCP &&
+	    packet_get_u8(c->buf, c->lim, off + 13, &flags) == 0)
+		p->tcp_flags = flags;
+	return -1;
+}
+
+/* As need(), failing through fail_l4. */
+static int need_l4(struct packet *p, const struct ctx *c, size_t off,
+		   size_t n, enum packet_reason trunc, enum packet_reason bad)
+{
+	if (need(p, c, off, n, trunc, bad) == 0)
+		return 0;
+	return fail_l4(p, c, off, (enum packet_reason)p->reason);
+}
+
 static int parse_tcp(struct packet *p, const struct ctx *c, size_t off)
 {
 	uint8_t doff_byte = 0, flags = 0;
 	size_t hlen;
 
-	if (need(p, c, off, 20, PR_TRUNC_TCP, PR_BAD_L4_LENGTH) < 0)
+	if (need_l4(p, c, off, 20, PR_TRUNC_TCP, PR_BAD_L4_LENGTH) < 0)
 		return -1;
 	(void)packet_get_u8(c->buf, c->lim, off + 12, &doff_byte);
 	(void)packet_get_u8(c->buf, c->lim, off + 13, &flags);
@@ -211,7 +246,7 @@ static int parse_tcp(struct packet *p, const struct ctx *c, size_t off)
 	/* Options may continue in the next fragment of a first fragment;
 	 * otherwise they must end inside the segment. */
 	if (hlen < 20 || (!c->first_frag && hlen > payload_from(c, off)))
-		return fail(p, PR_BAD_TCP_OFFSET);
+		return fail_l4(p, c, off, PR_BAD_TCP_OFFSET);
 	read_ports(p, c, off);
 	p->tcp_flags = flags;
 	p->conn_attempt = (flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
@@ -224,14 +259,19 @@ static int parse_udp(struct packet *p, const struct ctx *c, size_t off)
 {
 	uint16_t ulen = 0;
 
-	if (need(p, c, off, 8, PR_TRUNC_UDP, PR_BAD_L4_LENGTH) < 0)
+	if (need_l4(p, c, off, 8, PR_TRUNC_UDP, PR_BAD_L4_LENGTH) < 0)
 		return -1;
 	(void)packet_get_be16(c->buf, c->lim, off + 4, &ulen);
+	/* A UDP length of 0 with an IP length of 0 is a GSO super-packet
+	 * (BIG TCP in a UDP tunnel) or an RFC 2675 jumbogram: the length
+	 * did not fit; the capture bounds the datagram. */
+	if (ulen == 0 && c->end == LEN_UNKNOWN)
+		ulen = 8;
 	/* The UDP length covers the whole datagram, so in a first fragment
 	 * it exceeds what this fragment carries.  Shorter than the IP
 	 * payload is allowed (trailing surplus area). */
 	if (ulen < 8 || (!c->first_frag && ulen > payload_from(c, off)))
-		return fail(p, PR_BAD_UDP_LENGTH);
+		return fail_l4(p, c, off, PR_BAD_UDP_LENGTH);
 	read_ports(p, c, off);
 	p->has_ports = 1;
 	return 0;
@@ -242,7 +282,7 @@ static int parse_udplite(struct packet *p, const struct ctx *c, size_t off)
 	/* Bytes 4-5 are the checksum coverage (RFC 3828), not a length:
 	 * no UDP length rules apply, and the coverage is the receiver's
 	 * business. */
-	if (need(p, c, off, 8, PR_TRUNC_UDPLITE, PR_BAD_L4_LENGTH) < 0)
+	if (need_l4(p, c, off, 8, PR_TRUNC_UDPLITE, PR_BAD_L4_LENGTH) < 0)
 		return -1;
 	read_ports(p, c, off);
 	p->has_ports = 1;
@@ -255,7 +295,7 @@ static int parse_sctp(struct packet *p, const struct ctx *c, size_t off)
 
 	/* Common header (12) plus the first chunk's header (4): a packet
 	 * carries at least one chunk (RFC 9260 3). */
-	if (need(p, c, off, 16, PR_TRUNC_SCTP, PR_BAD_L4_LENGTH) < 0)
+	if (need_l4(p, c, off, 16, PR_TRUNC_SCTP, PR_BAD_L4_LENGTH) < 0)
 		return -1;
 	(void)packet_get_u8(c->buf, c->lim, off + 12, &chunk);
 	read_ports(p, c, off);
@@ -269,17 +309,17 @@ static int parse_dccp(struct packet *p, const struct ctx *c, size_t off)
 	uint8_t doff = 0, type_byte = 0;
 	size_t hlen, min;
 
-	if (need(p, c, off, 12, PR_TRUNC_DCCP, PR_BAD_L4_LENGTH) < 0)
+	if (need_l4(p, c, off, 12, PR_TRUNC_DCCP, PR_BAD_L4_LENGTH) < 0)
 		return -1;
 	(void)packet_get_u8(c->buf, c->lim, off + 4, &doff);
 	(void)packet_get_u8(c->buf, c->lim, off + 8, &type_byte);
 	/* X=1: 48-bit sequence numbers, a 16-byte generic header. */
 	min = (type_byte & 1) ? 16 : 12;
-	if (need(p, c, off, min, PR_TRUNC_DCCP, PR_BAD_L4_LENGTH) < 0)
+	if (need_l4(p, c, off, min, PR_TRUNC_DCCP, PR_BAD_L4_LENGTH) < 0)
 		return -1;
 	hlen = (size_t)doff * 4;
 	if (hlen < min || (!c->first_frag && hlen > payload_from(c, off)))
-		return fail(p, PR_BAD_L4_LENGTH);
+		return fail_l4(p, c, off, PR_BAD_L4_LENGTH);
 	read_ports(p, c, off);
 	p->conn_attempt = ((type_byte >> 1) & 0xf) == 0; /* DCCP-Request */
 	p->has_ports = 1;
@@ -479,4 +519,13 @@ int packet_parse(struct packet *p, const uint8_t *data, size_t caplen)
 	default:
 		return fail(p, PR_BAD_IP_VERSION);
 	}
+}
+
+size_t packet_l4_len(const struct packet *p)
+{
+	size_t lim = p->caplen < p->wirelen ? p->caplen : p->wirelen;
+
+	if (!p->has_ports || p->l4_off >= lim)
+		return 0;
+	return lim - p->l4_off;
 }

@@ -164,8 +164,13 @@ struct packet {
  * never reads outside [data, data+caplen).
  *
  * Details a caller may rely on:
- * - On error has_ports and conn_attempt are 0; family, addresses, proto
- *   and ipproto are filled when the IP header was read.
+ * - On error conn_attempt is 0; family, addresses, proto and ipproto are
+ *   filled when the IP header was read.  A transport header that is cut
+ *   or contradicts itself (truncated-tcp, bad-udp-length, ...) still has
+ *   its ports read when their four bytes lie inside both lengths
+ *   (has_ports 1, as tcpdump and tshark read them), and TCP its flags
+ *   byte likewise (see packet_l4_len for whether it was there); any other
+ *   error leaves has_ports 0.
  * - "Needed" headers: the IPv4 header (ihl*4), the 40-byte IPv6 header,
  *   every extension header in full (so l4_off <= caplen), and the L4
  *   minimum listed at PR_BAD_L4_LENGTH.  TCP options need not be captured.
@@ -178,8 +183,18 @@ struct packet {
  *   PR_BAD_L4_LENGTH.  An IPv6 atomic fragment (offset 0, M 0) is not a
  *   fragment.
  * - UDP length shorter than the IP payload is accepted (surplus area);
- *   the UDP-Lite checksum coverage is not checked.
+ *   the UDP-Lite checksum coverage is not checked.  A UDP length of 0
+ *   under an unknown IP length (a UDP tunnel around a BIG TCP packet) is
+ *   accepted too.
  */
 int packet_parse(struct packet *p, const uint8_t *data, size_t caplen);
+
+/*
+ * Bytes of the transport header (and what follows) that a parsed packet
+ * holds inside both its captured and its declared length: what a caller
+ * may still read of a truncated or malformed transport header (TCP flags
+ * need 14).  0 when no transport header was reached (has_ports 0).
+ */
+size_t packet_l4_len(const struct packet *p);
 
 #endif

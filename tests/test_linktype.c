@@ -249,10 +249,64 @@ static void test_null_loop(void **state)
 	}
 }
 
+/* MACsec without encryption carries the original ethertype after the
+ * SecTAG; encrypted or changed text is not IP to us.  NSH and MPLS lead
+ * to IP as tcpdump and tshark read them. */
+static void test_encapsulations(void **state)
+{
+	uint8_t b[128];
+	size_t n, off;
+
+	(void)state;
+	/* MACsec, SC set: TCI 0x20 AN 0, SL, PN(4), SCI(8), type */
+	memset(b, 0x02, 12);
+	b[12] = 0x88; b[13] = 0xe5;
+	b[14] = 0x20; b[15] = 0; memset(b + 16, 0, 4); memset(b + 20, 7, 8);
+	b[28] = 0x08; b[29] = 0x00;
+	memcpy(b + 30, ipv4_hdr, 20);
+	n = 50;
+	expect_ip_at(DLT_EN10MB, b, n, 30);
+	/* without the SCI */
+	b[14] = 0x00;
+	memmove(b + 20, b + 28, 22);
+	expect_ip_at(DLT_EN10MB, b, n - 8, 22);
+	/* encrypted (E), or changed text (C): not readable */
+	b[14] = 0x08;
+	assert_int_equal(linktype_strip(DLT_EN10MB, b, n - 8, &off), LINKTYPE_NON_IP);
+	b[14] = 0x04;
+	assert_int_equal(linktype_strip(DLT_EN10MB, b, n - 8, &off), LINKTYPE_NON_IP);
+
+	/* NSH: version 0, length 6 words (24 bytes), MD type 2, next IPv4 */
+	memset(b, 0x02, 12);
+	b[12] = 0x89; b[13] = 0x4f;
+	memset(b + 14, 0, 24);
+	b[14] = 0x00; b[15] = 0x06; b[16] = 0x02; b[17] = 1;
+	memcpy(b + 38, ipv4_hdr, 20);
+	expect_ip_at(DLT_EN10MB, b, 58, 38);
+	b[17] = 3; /* Ethernet inside: not read */
+	assert_int_equal(linktype_strip(DLT_EN10MB, b, 58, &off), LINKTYPE_NON_IP);
+	b[17] = 1; b[15] = 0x01; /* shorter than the fixed part */
+	assert_int_equal(linktype_strip(DLT_EN10MB, b, 58, &off), LINKTYPE_NON_IP);
+
+	/* MPLS: two labels, bottom of stack on the second */
+	memset(b, 0x02, 12);
+	b[12] = 0x88; b[13] = 0x47;
+	memset(b + 14, 0, 8);
+	b[20] = 0x01; /* S bit of the second label (byte 2 of it) */
+	memcpy(b + 22, ipv4_hdr, 20);
+	expect_ip_at(DLT_EN10MB, b, 42, 22);
+	b[22] = 0x02; /* not IP by its first nibble (a pseudowire) */
+	assert_int_equal(linktype_strip(DLT_EN10MB, b, 42, &off), LINKTYPE_NON_IP);
+	/* a label stack that never ends */
+	memset(b + 14, 0, 100);
+	assert_int_equal(linktype_strip(DLT_EN10MB, b, 114, &off), LINKTYPE_NON_IP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_supported),
+		cmocka_unit_test(test_encapsulations),
 		cmocka_unit_test(test_ethernet),
 		cmocka_unit_test(test_vlan_tags),
 		cmocka_unit_test(test_llc_snap),

@@ -39,7 +39,15 @@ static int parse(struct packet *p, const uint8_t *b, size_t caplen)
 	assert_int_equal(rc, p->status == PACKET_OK ? 0 : -1);
 	assert_int_equal(p->status, packet_reason_status(p->reason));
 	if (p->status != PACKET_OK) {
-		assert_int_equal(p->has_ports, 0);
+		/* Ports survive an error only in the transport header, and
+		 * only when their bytes were there. */
+		if (p->has_ports)
+			assert_true(packet_l4_len(p) >= 4 &&
+				    ((p->reason >= PR_TRUNC_TCP &&
+				      p->reason <= PR_TRUNC_DCCP) ||
+				     p->reason == PR_BAD_TCP_OFFSET ||
+				     p->reason == PR_BAD_UDP_LENGTH ||
+				     p->reason == PR_BAD_L4_LENGTH));
 		assert_int_equal(p->conn_attempt, 0);
 	}
 	if (p->reason < PR_COUNT)
@@ -1168,6 +1176,73 @@ static void check_invariants(const struct packet *p, size_t len)
 		assert_int_equal(p->proto, PROTO_NON_IP);
 }
 
+/*
+ * Ports whenever their bytes are there: a header cut by the snap length
+ * or contradicting itself is still flagged, but its ports (and TCP flags)
+ * are read as tcpdump and tshark read them.
+ */
+static void test_ports_of_bad_l4(void **state)
+{
+	uint8_t b[120], l4[80];
+	struct packet p;
+	size_t n;
+
+	(void)state;
+	/* TCP SYN cut after 14 bytes of TCP: ports and flags there */
+	n = mk_v4(b, 6, 0, l4, mk_tcp(l4, 40000, 60314, PACKET_TCP_SYN, 5, 0));
+	assert_int_equal(parse(&p, b, 20 + 14), -1);
+	assert_int_equal(p.reason, PR_TRUNC_TCP);
+	assert_int_equal(p.has_ports, 1);
+	assert_int_equal(p.sport, 40000);
+	assert_int_equal(p.dport, 60314);
+	assert_int_equal(p.tcp_flags, PACKET_TCP_SYN);
+	assert_int_equal(p.conn_attempt, 0);
+	assert_int_equal(packet_l4_len(&p), 14);
+	/* cut after 13: ports, no flags byte */
+	assert_int_equal(parse(&p, b, 20 + 13), -1);
+	assert_int_equal(p.has_ports, 1);
+	assert_int_equal(p.tcp_flags, 0);
+	assert_int_equal(packet_l4_len(&p), 13);
+	/* cut after 3: no ports */
+	assert_int_equal(parse(&p, b, 20 + 3), -1);
+	assert_int_equal(p.has_ports, 0);
+	assert_int_equal(packet_l4_len(&p), 0);
+	/* data offset below 5: malformed, ports read */
+	b[20 + 12] = 0x40;
+	assert_int_equal(parse(&p, b, n), -1);
+	assert_int_equal(p.reason, PR_BAD_TCP_OFFSET);
+	assert_int_equal(p.has_ports, 1);
+	assert_int_equal(p.dport, 60314);
+
+	/* UDP length larger than the IP payload: malformed, ports read */
+	n = mk_v4(b, 17, 0, l4, mk_udp(l4, 7000, 7001, 20));
+	put16(b + 24, 3000);
+	assert_int_equal(parse(&p, b, n), -1);
+	assert_int_equal(p.reason, PR_BAD_UDP_LENGTH);
+	assert_int_equal(p.has_ports, 1);
+	assert_int_equal(p.sport, 7000);
+	assert_int_equal(p.dport, 7001);
+	/* ports past the declared total length are padding, never read */
+	n = mk_v4(b, 17, 0, l4, 2);
+	memset(b + n, 0x55, 10);
+	assert_int_equal(parse(&p, b, n + 10), -1);
+	assert_int_equal(p.reason, PR_BAD_L4_LENGTH);
+	assert_int_equal(p.has_ports, 0);
+
+	/* BIG TCP in a UDP tunnel: IP total length 0 and UDP length 0 */
+	n = mk_v4(b, 17, 0, l4, mk_udp(l4, 29804, 6081, 40));
+	put16(b + 2, 0);
+	put16(b + 24, 0);
+	assert_int_equal(parse(&p, b, n), 0);
+	assert_int_equal(p.dport, 6081);
+	assert_int_equal(p.wirelen, n);
+	/* UDP length 0 under a real IP length is still malformed */
+	put16(b + 2, (uint16_t)n);
+	assert_int_equal(parse(&p, b, n), -1);
+	assert_int_equal(p.reason, PR_BAD_UDP_LENGTH);
+	assert_int_equal(p.has_ports, 1);
+}
+
 static void test_random_bytes(void **state)
 {
 	uint8_t b[160];
@@ -1254,6 +1329,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_ah_esp_none),
 		cmocka_unit_test(test_ipv6_fragments),
 		cmocka_unit_test(test_truncate_every_length),
+		cmocka_unit_test(test_ports_of_bad_l4),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_mutated_samples),
 		cmocka_unit_test(test_every_reason_seen),

@@ -137,7 +137,10 @@ static void check_packet(const struct packet *p, int rc, size_t len)
 	FUZZ_CHECK(packet_reason_name((enum packet_reason)p->reason) != NULL);
 	FUZZ_CHECK(p->caplen == len);
 	if (p->status != PACKET_OK) {
-		FUZZ_CHECK(!p->has_ports && !p->conn_attempt);
+		FUZZ_CHECK(!p->conn_attempt);
+		if (p->has_ports)
+			FUZZ_CHECK(p->l4_off + 4u <= p->caplen &&
+				   packet_l4_len(p) >= 4);
 		return;
 	}
 	FUZZ_CHECK(p->family == 4 || p->family == 6);
