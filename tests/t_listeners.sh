@@ -155,7 +155,7 @@ u.sendto(b"x", ("::1", 60001))
 	kill "$DUMP_PID"
 	wait "$DUMP_PID" 2>/dev/null
 	DUMP_PID=
-	"$REPLAY" -r "$TMP/test.rules" --listeners "$TMP/out.json" \
+	"$REPLAY" -c "$TMP/test.rules" --listeners "$TMP/out.json" \
 		--format jsonl "$TMP/cap.pcap" >"$TMP/replay.jsonl" 2>"$TMP/replay.err"
 	rc=$?
 	[ $rc -le 1 ] || fail "replay exit $rc: $(cat "$TMP/replay.err")"

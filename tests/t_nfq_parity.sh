@@ -70,11 +70,11 @@ kill -9 "$TCPDUMP" 2>/dev/null
 wait "$TCPDUMP" 2>/dev/null
 
 rc=0
-timeout 60 "$REPLAY" -r "$R" --listeners "$TMP/snap.json" --format jsonl \
+timeout 60 "$REPLAY" -c "$R" --listeners "$TMP/snap.json" --format jsonl \
 	--events packets "$TMP/cap.pcap" >"$TMP/packets.jsonl" 2>"$TMP/replay.err" || rc=$?
 [ $rc -eq 0 ] || fail "replay --events packets: exit $rc: $(cat "$TMP/replay.err")"
 rc=0
-timeout 60 "$REPLAY" -r "$R" --listeners "$TMP/snap.json" --format jsonl \
+timeout 60 "$REPLAY" -c "$R" --listeners "$TMP/snap.json" --format jsonl \
 	--events alerts "$TMP/cap.pcap" >"$TMP/alerts.jsonl" 2>"$TMP/replay.err" || rc=$?
 [ $rc -eq 0 ] || fail "replay --events alerts: exit $rc: $(cat "$TMP/replay.err")"
 
