@@ -65,7 +65,8 @@ int policyfile_misplaced(const char *path, char *msg, size_t msglen)
 
 	if (filekind_sniff(path, &k) < 0)
 		return 0;
-	if (k == FILEKIND_TEXT || k == FILEKIND_EMPTY)
+	/* text, and binary garbage too: the parser points at the line */
+	if (k != FILEKIND_DIR && !filekind_is_capture(k))
 		return 0;
 	if (k == FILEKIND_DIR)
 		snprintf(msg, msglen, "%s: this is a directory, not a policy",

@@ -21,6 +21,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "policy.h"
+#include "policyfile.h"
 #include "privdrop.h"
 #include "sandbox.h"
 #include "queue.h"
@@ -32,6 +33,7 @@
 
 struct options {
 	const char *rules;
+	int verbose, eve;
 	unsigned qfirst, qlast;
 	int have_queue;
 	int check;
@@ -58,10 +60,12 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: portclass-nfq [-r RULES] -q NUM|FIRST:LAST [options]\n"
-"       portclass-nfq -n [-r RULES]\n"
+"usage: portclass-nfq [-c POLICY] -q NUM|FIRST:LAST [options]\n"
+"       portclass-nfq -n [-c POLICY]\n"
 "\n"
-"  -r, --rules FILE          rules file (default " MAIN_DEFAULT_RULES ")\n"
+"  -c, --policy FILE         policy (default " MAIN_DEFAULT_RULES " when present,\n"
+"                            else the bundled default.rules; $PORTCLASS_POLICY\n"
+"                            overrides); -r and --rules are the old names\n"
 "  -q, --queue N|A:B         NFQUEUE number or range, one thread per queue\n"
 "  -n, --check               parse the rules, print \"configuration OK\", exit\n"
 "      --monitor             accept everything; log what would be dropped\n"
@@ -74,6 +78,8 @@ static void usage(FILE *f)
 "      --queue-maxlen N      kernel queue length (default %u)\n"
 "      --rcvbuf BYTES        socket receive buffer, K/M suffix (default 8M)\n"
 "      --log-file FILE       append JSON event lines to FILE (default stdout)\n"
+"      --log-format FMT      event lines: portclass (default) or eve (alerts\n"
+"                            as Suricata EVE JSON)\n"
 "      --syslog              send events and diagnostics to syslog\n"
 "      --log-rate N          at most N event lines per second (default %u, 0: no limit)\n"
 "      --log-burst N         burst allowance (default: the rate)\n"
@@ -86,8 +92,12 @@ static void usage(FILE *f)
 "      --refresh-interval MS minimum time between listener refreshes (default %u)\n"
 "      --listener-max-age MS refresh the listener table when older (default %u)\n"
 "      --max-flows N         flow table size per queue (default %u)\n"
+"  -v, --verbose             name the policy file at start\n"
 "  -h, --help                this text\n"
-"  -V, --version             print the version\n",
+"  -V, --version             print the version\n"
+"\n"
+"Exit status: 0 stopped by a signal (or -n: policy OK), 2 usage, policy\n"
+"or start-up error, or a queue failed.\n",
 		MAIN_DEFAULT_REJECT_MARK, MAIN_DEFAULT_COPY_RANGE,
 		MAIN_DEFAULT_QUEUE_MAXLEN, MAIN_DEFAULT_LOG_RATE,
 		MAIN_DEFAULT_STATS_INTERVAL, MAIN_DEFAULT_REFRESH_MS,
@@ -161,11 +171,14 @@ enum {
 	OPT_COPY_RANGE, OPT_QUEUE_MAXLEN, OPT_RCVBUF, OPT_LOG_FILE, OPT_SYSLOG,
 	OPT_LOG_RATE, OPT_LOG_BURST, OPT_STATS_FILE, OPT_STATS_INTERVAL,
 	OPT_USER, OPT_NO_OWNER_CAPS, OPT_REFRESH, OPT_MAX_AGE, OPT_MAX_FLOWS, OPT_NO_SECCOMP,
-	OPT_ASSUME_NEW,
+	OPT_ASSUME_NEW, OPT_LOG_FORMAT,
 };
 
 static const struct option long_opts[] = {
+	{ "policy", required_argument, NULL, 'c' },
 	{ "rules", required_argument, NULL, 'r' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "queue", required_argument, NULL, 'q' },
 	{ "check", no_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
@@ -219,10 +232,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->max_age_ms = MAIN_DEFAULT_LISTENER_MAX_AGE_MS;
 	o->max_flows = MAIN_DEFAULT_MAX_FLOWS;
 
-	while ((c = getopt_long(argc, argv, "r:q:nhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:q:nvhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
+		case 'c':
+		case 'r': /* the old flag */
 			o->rules = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_LOG_FORMAT:
+			if (!strcmp(optarg, "eve"))
+				o->eve = 1;
+			else if (strcmp(optarg, "portclass") != 0)
+				return bad_value("--log-format", optarg,
+						 "portclass or eve");
 			break;
 		case 'q':
 			if (parse_queue(optarg, &o->qfirst, &o->qlast) < 0)
@@ -341,12 +365,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return 2;
 	}
 	if (!o->rules) {
-		if (access(MAIN_DEFAULT_RULES, F_OK) == 0)
-			o->rules = MAIN_DEFAULT_RULES;
-		else if (access(PORTCLASS_DATADIR "/default.rules", F_OK) == 0)
-			o->rules = PORTCLASS_DATADIR "/default.rules";
-		else
-			o->rules = MAIN_DEFAULT_RULES;
+		static char buf[PATH_MAX + 64];
+
+		o->rules = policyfile_default(buf, sizeof(buf));
 	}
 	return -1;
 }
@@ -366,8 +387,15 @@ static struct ruleset *load_rules(const char *path, int *nerrors)
 	int reported = 0;
 	struct ruleset *rs;
 
+	char what[PATH_MAX + 128];
+
 	ro.ctx = &reported;
 	*nerrors = 0;
+	if (policyfile_misplaced(path, what, sizeof(what)) < 0) {
+		log_warnx("%s", what);
+		*nerrors = 1;
+		return NULL;
+	}
 	rs = ruleset_load(path, &ro, nerrors);
 	if (!rs && *nerrors == 0)
 		log_warn("%s", path);
@@ -415,8 +443,15 @@ static void write_stats(struct daemon *dm)
 		return;
 	collect(dm);
 	if (stats_write_file(dm->o.stats_file, &dm->g, dm->sq, dm->nworkers) < 0) {
+		int e = errno;
+
+		/* never leave old numbers for a scraper to read as current */
 		if (!warned)
-			log_warn("cannot write %s", dm->o.stats_file);
+			log_warnx("cannot write %s: %s; %s", dm->o.stats_file,
+				  strerror(e),
+				  stats_mark_stale(dm->o.stats_file) == 0 ?
+				  "old values removed (portclass_stats_stale 1)" :
+				  "and cannot remove or mark it stale either");
 		warned = 1;
 	} else {
 		warned = 0;
@@ -581,7 +616,7 @@ int main(int argc, char **argv)
 		if (!rs) {
 			fprintf(stderr, "portclass-nfq: %s: %d error%s\n",
 				dm.o.rules, nerrors, nerrors == 1 ? "" : "s");
-			return 1;
+			return 2;
 		}
 		ruleset_free(rs);
 		printf("configuration OK\n");
@@ -590,8 +625,10 @@ int main(int argc, char **argv)
 	if (!rs) {
 		log_warnx("%s: %d error%s, not starting", dm.o.rules, nerrors,
 			  nerrors == 1 ? "" : "s");
-		return 1;
+		return 2;
 	}
+	if (dm.o.verbose)
+		log_info("policy %s", dm.o.rules);
 
 	memset(&lc, 0, sizeof(lc));
 	lc.dest = dm.o.syslog ? LOG_DEST_SYSLOG :
@@ -602,7 +639,7 @@ int main(int argc, char **argv)
 	if (log_init(&lc, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		ruleset_free(rs);
-		return 1;
+		return 2;
 	}
 
 	sfd = setup_signals();
@@ -610,7 +647,7 @@ int main(int argc, char **argv)
 	if (sfd < 0 || stop_fd < 0) {
 		log_warn("signalfd/eventfd");
 		ruleset_free(rs);
-		return 1;
+		return 2;
 	}
 
 	/* Bind every queue while we are still root. */
@@ -632,7 +669,7 @@ int main(int argc, char **argv)
 			while (n-- > 0)
 				queue_close(queues[n]);
 			ruleset_free(rs);
-			return 1;
+			return 2;
 		}
 		if (dm.o.conntrack && !queue_has_conntrack(queues[n]))
 			log_warnx("queue %u: the kernel does not provide conntrack "
@@ -650,14 +687,14 @@ int main(int argc, char **argv)
 		for (n = 0; n < nq; n++)
 			queue_close(queues[n]);
 		ruleset_free(rs);
-		return 1;
+		return 2;
 	}
 
 	if (policy_init(rs) < 0) {
 		log_warn("policy");
 		for (n = 0; n < nq; n++)
 			queue_close(queues[n]);
-		return 1;
+		return 2;
 	}
 
 	/* Last step of set-up, before any thread: they inherit the filter. */
@@ -669,7 +706,7 @@ int main(int argc, char **argv)
 			for (n = 0; n < nq; n++)
 				queue_close(queues[n]);
 			policy_shutdown();
-			return 1;
+			return 2;
 		}
 	}
 
@@ -680,6 +717,7 @@ int main(int argc, char **argv)
 	wc.refresh_min_ms = dm.o.refresh_ms;
 	wc.listener_max_age_ms = dm.o.max_age_ms;
 	wc.procroot = "/proc";
+	wc.eve = dm.o.eve;
 	wc.flow.max_flows = dm.o.max_flows;
 	for (n = 0; n < nq; n++) {
 		struct worker *w = worker_new(queues[n], &wc);
@@ -736,5 +774,5 @@ out:
 		close(dm.kernel_fd);
 	close(stop_fd);
 	close(sfd);
-	return rc;
+	return rc ? 2 : 0;
 }

@@ -24,6 +24,7 @@ struct worker_config {
 				   * every queued packet as NEW (the firewall
 				   * queues only ctstate NEW) */
 	const char *procroot;	  /* for owner lookups; "/proc" */
+	int eve;		  /* event lines as Suricata EVE alerts */
 	struct flow_opts flow;
 };
 

@@ -13,14 +13,14 @@ nsx contrib/iptables-setup.sh -6 -q 0 || fail "iptables-setup.sh"
 printf 'unexpected reject log\ndefault pass log\n' >"$TMP/rules"
 server udp ::1 60315 rogue
 
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 expect_client refused udp ::1 60315 3 48
 wait_for "$LOG" '"dport":60315' 5 || fail "no alert with the default copy range"
 json_lines '"type":"alert"' '"dport":60315' '"error":null' | grep -q . ||
 	fail "alert: $(json_lines '"dport":60315')"
 nfq_stop
 
-nfq_start -r "$TMP/rules" -q 0 --copy-range 64
+nfq_start -c "$TMP/rules" -q 0 --copy-range 64
 expect_client ok udp ::1 60315 3 48
 wait_for "$LOG" '"error":"truncated' 5 || fail "no truncated packet logged"
 json_lines '"type":"log"' '"reason":"invalid"' '"verdict":"pass"' \
