@@ -356,7 +356,7 @@ int cli_explain(int argc, char **argv)
 	int c, rc = 0, verbose = 0, shown = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:r:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 		case 'r': /* the old flag */

@@ -611,6 +611,8 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 
+	if (dm.o.verbose)
+		log_info("policy %s", dm.o.rules);
 	rs = load_rules(dm.o.rules, &nerrors);
 	if (dm.o.check) {
 		if (!rs) {
@@ -627,8 +629,6 @@ int main(int argc, char **argv)
 			  nerrors == 1 ? "" : "s");
 		return 2;
 	}
-	if (dm.o.verbose)
-		log_info("policy %s", dm.o.rules);
 
 	memset(&lc, 0, sizeof(lc));
 	lc.dest = dm.o.syslog ? LOG_DEST_SYSLOG :
