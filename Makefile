@@ -11,6 +11,7 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/portclass
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -22,7 +23,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
 CPPFLAGS_ALL := -D_GNU_SOURCE -DPORTCLASS_VERSION='"$(VERSION)"' \
-	-DPORTCLASS_DATADIR='"$(DATADIR)"' -Irules -Ihost $(CPPFLAGS)
+	-DPORTCLASS_DATADIR='"$(DATADIR)"' \
+	-DPORTCLASS_SYSCONFDIR='"$(SYSCONFDIR)"' -Irules -Ihost $(CPPFLAGS)
 CFLAGS_ALL := -std=c11 $(WARN) $(CFLAGS) -pthread
 
 # Hardening, on by default (tests/t_hardening.sh checks the binaries):
@@ -55,7 +57,9 @@ LIBS_MNL := $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 PC_CMOCKA := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 LIBS_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 CFLAGS_ALL += $(PC_PCAP) $(PC_NFQ)
-LDLIBS_ALL := $(LIBS_PCAP) -pthread $(LDLIBS)
+# Compressed captures: zlib, liblzma, libzstd (portclass-replay).
+LIBS_COMPRESS := $(shell $(PKG_CONFIG) --libs zlib liblzma libzstd 2>/dev/null || echo -lz -llzma -lzstd)
+LDLIBS_ALL := $(LIBS_PCAP) $(LIBS_COMPRESS) -pthread $(LDLIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -95,7 +99,7 @@ all: $(PROGS)
 # `make install PREFIX=/usr` never installs binaries that look in /usr/local.
 $(B)/paths.stamp: FORCE
 	@mkdir -p $(B)
-	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+	@echo '$(DATADIR) $(SYSCONFDIR)' | cmp -s - $@ || echo '$(DATADIR) $(SYSCONFDIR)' > $@
 
 $(B)/%.o: %.c $(B)/paths.stamp
 	@mkdir -p $(dir $@)
@@ -158,8 +162,8 @@ bench: $(PROGS) $(TOOLS)
 # The bundled capture (contrib/demo/record.sh made it) under the demo policy,
 # with the listener snapshot taken when it was recorded.
 demo: $(B)/portclass-replay
-	$(Q)$(B)/portclass-replay -r contrib/demo/demo.rules \
-		--listeners contrib/demo/listeners.json contrib/demo/demo.pcap
+	$(Q)$(B)/portclass-replay -c contrib/demo/demo.rules \
+		--listeners contrib/demo/listeners.json -r contrib/demo/demo.pcap
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
@@ -175,6 +179,10 @@ install: $(PROGS)
 	install -m 644 contrib/examples/*.rules $(DESTDIR)$(DATADIR)/examples/
 	install -m 755 contrib/iptables-setup.sh contrib/iptables-teardown.sh $(DESTDIR)$(DATADIR)/
 	install -m 755 contrib/portclass.nft $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 contrib/bash-completion/portclass $(DESTDIR)$(COMPLETIONDIR)/portclass
+	ln -sf portclass $(DESTDIR)$(COMPLETIONDIR)/portclass-replay
+	ln -sf portclass $(DESTDIR)$(COMPLETIONDIR)/portclass-nfq
 	install -d $(DESTDIR)$(SYSCONFDIR)/portclass
 	# The site policy starts as the default one and is never overwritten.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/portclass/rules.conf ] || \
@@ -187,6 +195,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/portclass $(DESTDIR)$(BINDIR)/portclass-replay \
 		$(DESTDIR)$(SBINDIR)/portclass-nfq \
 		$(DESTDIR)$(UNITDIR)/portclass-nfq.service
+	rm -f $(addprefix $(DESTDIR)$(COMPLETIONDIR)/,portclass portclass-replay portclass-nfq)
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))

@@ -6,14 +6,28 @@
 #ifndef PORTCLASS_CLI_H
 #define PORTCLASS_CLI_H
 
-/* portclass explain [-r RULES] PORT... */
+#include <stddef.h>
+
+struct ruleset;
+
+/* portclass explain [-c POLICY] PORT|SERVICE|A-B[/PROTO]... */
 int cli_explain(int argc, char **argv);
-/* portclass check FILE... */
+/* portclass check [--strict] [-c POLICY] [FILE...] */
 int cli_check(int argc, char **argv);
-/* portclass listeners [--json] [-r RULES] */
+/* portclass listeners [-c POLICY] [--json|--suggest] [filters] */
 int cli_listeners(int argc, char **argv);
 
-/* The default rules file: the installed one, else the source tree's. */
-const char *cli_default_rules(void);
+/*
+ * Loads the policy: path, or when NULL the default every program reads
+ * (policyfile_default).  Diagnostics and a summary go to stderr; with
+ * verbose, the file's name too.  When path is NULL, absent is not NULL
+ * and the default file does not exist, sets *absent and returns NULL
+ * without a message.  NULL on any error.
+ */
+struct ruleset *cli_load_policy(const char *path, int verbose, int *absent);
+
+/* Copies s into out (len bytes) with control bytes and backslashes as
+ * \xNN, so that untrusted text cannot drive the terminal. */
+void cli_escape(char *out, size_t len, const char *s);
 
 #endif

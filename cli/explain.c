@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 
 #include "addr.h"
 #include "class.h"
@@ -18,7 +20,27 @@
 #include "sockdiag.h"
 
 static const char usage_text[] =
-	"usage: portclass explain [-r RULES] PORT...\n";
+	"usage: portclass explain [-c POLICY] [-v] PORT|SERVICE|A-B[/PROTO]...\n";
+
+static void usage_long(FILE *f)
+{
+	fprintf(f, "%s"
+		"\n"
+		"Everything portclass knows about a port: IANA class, OS ephemeral\n"
+		"ranges, this host's range and reserved ports, the policy's guarded\n"
+		"range, and who listens.  Each argument is a port (60314), a service\n"
+		"name (ssh, from /etc/services), a range (60000-60002), any of them\n"
+		"with /PROTO (22/tcp, domain/udp); each is answered on its own.\n"
+		"\n"
+		"  -c, --policy FILE  the policy (default: the one every portclass\n"
+		"                     program reads, see portclass(1))\n"
+		"  -v, --verbose      name the policy file read\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"Exit status: 0 every argument explained, 2 an argument or the\n"
+		"policy was bad (the good arguments are still explained).\n",
+		usage_text);
+}
 
 static const char *class_span(enum port_class c)
 {
@@ -34,11 +56,6 @@ static const char *class_span(enum port_class c)
 	}
 }
 
-static void report(void *ctx, const char *diag)
-{
-	(void)ctx;
-	fprintf(stderr, "%s\n", diag);
-}
 
 /* What the host says: its own ephemeral range, reserved ports, listeners. */
 struct host_view {
@@ -75,7 +92,13 @@ static void host_view_free(struct host_view *h)
 	listener_table_free(h->listeners);
 }
 
-static void explain_listeners(struct host_view *h, uint16_t port,
+/* What one argument asks about: ports lo-hi, of one protocol or any. */
+struct query {
+	uint16_t lo, hi;
+	int proto;		/* enum packet_proto, or -1: any */
+};
+
+static void explain_listeners(struct host_view *h, const struct query *q,
 			      const struct ruleset *rs)
 {
 	int found = 0;
@@ -83,9 +106,11 @@ static void explain_listeners(struct host_view *h, uint16_t port,
 
 	for (size_t i = 0; i < n; i++) {
 		struct listener *l = listener_table_at(h->listeners, i);
+		uint16_t port = l->port;
 		char ab[64];
 
-		if (l->port != port)
+		if (l->port < q->lo || l->port > q->hi ||
+		    (q->proto >= 0 && l->proto != q->proto))
 			continue;
 		found++;
 		printf("  listening:      %s %s%s%s:%u", packet_proto_name(l->proto),
@@ -94,27 +119,43 @@ static void explain_listeners(struct host_view *h, uint16_t port,
 		       l->family == 6 ? "]" : "", port);
 		const struct listener_owner *o = listener_owner(h->listeners, l);
 		if (o) {
-			printf(" pid %d (%s)", (int)o->pid, o->program);
-			if (o->user[0])
-				printf(" user %s", o->user);
-			if (o->unit[0])
-				printf(" unit %s", o->unit);
+			char prog[80];
+
+			cli_escape(prog, sizeof(prog), o->program);
+			printf(" pid %d (%s)", (int)o->pid, prog);
+			if (o->user[0]) {
+				cli_escape(prog, sizeof(prog), o->user);
+				printf(" user %s", prog);
+			}
+			if (o->unit[0]) {
+				cli_escape(prog, sizeof(prog), o->unit);
+				printf(" unit %s", prog);
+			}
 		} else {
 			printf(" owner unknown");
 		}
 		if (rs) {
 			struct port_range dr = ruleset_dynamic_range(rs);
 			const char *what = "not guarded";
+			struct packet p;
+			struct rule_ref ref;
+
+			memset(&p, 0, sizeof(p));
+			p.family = l->family;
+			p.proto = l->proto;
+			memcpy(p.dst, l->addr, 16);
+			p.dport = port;
+			p.has_ports = 1;
+			p.conn_attempt = 1;
+			p.status = PACKET_OK;
+			if (ruleset_match(rs, &p, 1, 1, &ref)) {
+				/* an explicit rule decides before `expect` */
+				printf(" - rule %s:%u: %s%s\n", ref.file,
+				       ref.line, verdict_name(ref.verdict),
+				       ref.log ? " log" : "");
+				continue;
+			}
 			if (range_contains(&dr, port)) {
-				struct packet p;
-				memset(&p, 0, sizeof(p));
-				p.family = l->family;
-				p.proto = l->proto;
-				memcpy(p.dst, l->addr, 16);
-				p.dport = port;
-				p.has_ports = 1;
-				p.conn_attempt = 1;
-				p.status = PACKET_OK;
 				switch (ruleset_expect(rs, &p, h->listeners, NULL, NULL)) {
 				case EXPECT_YES:
 					what = "expected";
@@ -131,18 +172,24 @@ static void explain_listeners(struct host_view *h, uint16_t port,
 		}
 		printf("\n");
 	}
-	if (!found)
-		printf("  listening:      nothing listens on %u\n", port);
+	if (!found) {
+		if (q->lo == q->hi)
+			printf("  listening:      nothing listens on %u%s%s\n",
+			       q->lo, q->proto >= 0 ? "/" : "",
+			       q->proto >= 0 ? packet_proto_name(q->proto) : "");
+		else
+			printf("  listening:      nothing listens in %u-%u%s%s\n",
+			       q->lo, q->hi, q->proto >= 0 ? "/" : "",
+			       q->proto >= 0 ? packet_proto_name(q->proto) : "");
+	}
 }
 
-static void explain_one(struct host_view *h, uint16_t port,
-			const struct ruleset *rs)
+static void explain_port(struct host_view *h, uint16_t port)
 {
 	enum port_class c = class_of(port);
 	size_t np;
 	const struct range_profile *prof = range_profiles(&np);
 
-	printf("port %u\n", port);
 	printf("  IANA class:     %s (%s, RFC 6335 section 6)\n", class_name(c),
 	       class_span(c));
 	printf("  ephemeral in:  ");
@@ -163,38 +210,163 @@ static void explain_one(struct host_view *h, uint16_t port,
 		       "not reserved");
 	else
 		printf("\n");
+}
+
+/* A range: how it lies across the classes and ranges, not port by port. */
+static void explain_range(struct host_view *h, const struct query *q)
+{
+	size_t np;
+	const struct range_profile *prof = range_profiles(&np);
+	struct port_range r = { q->lo, q->hi };
+
+	printf("  IANA class:     %s", class_name(class_of(q->lo)));
+	if (class_of(q->lo) != class_of(q->hi))
+		printf(" to %s", class_name(class_of(q->hi)));
+	printf(" (RFC 6335 section 6)\n");
+	printf("  ephemeral in:  ");
+	for (size_t i = 0; i < np; i++) {
+		const struct port_range *pr = &prof[i].range;
+		const char *w = pr->lo <= r.lo && r.hi <= pr->hi ? "all" :
+				pr->hi < r.lo || r.hi < pr->lo ? "no" : "part";
+		printf(" %s %s%s", prof[i].name, w, i + 1 < np ? "," : "\n");
+	}
+	if (h->have_range) {
+		const struct port_range *hr = &h->range;
+		printf("  this host:      %s ip_local_port_range %u-%u\n",
+		       hr->lo <= r.lo && r.hi <= hr->hi ? "inside" :
+		       hr->hi < r.lo || r.hi < hr->lo ? "outside" : "overlaps",
+		       hr->lo, hr->hi);
+	} else {
+		printf("  this host:      ip_local_port_range unknown (%s)\n",
+		       h->range_err);
+	}
+}
+
+static void explain_one(struct host_view *h, const char *arg,
+			const struct query *q, const struct ruleset *rs)
+{
+	const char *pname = q->proto >= 0 ? packet_proto_name(q->proto) : NULL;
+	struct servent *se;
+	char esc[128];
+
+	cli_escape(esc, sizeof(esc), arg);
+	if (q->lo == q->hi)
+		printf("port %u%s%s", q->lo, pname ? "/" : "", pname ? pname : "");
+	else
+		printf("ports %u-%u%s%s", q->lo, q->hi, pname ? "/" : "",
+		       pname ? pname : "");
+	if (strcmp(esc, arg) == 0 && strspn(arg, "0123456789") != strlen(arg))
+		printf(" (%s)", esc);
+	printf("\n");
+	if (q->lo == q->hi) {
+		se = getservbyport(htons(q->lo), pname &&
+				   (q->proto == PROTO_TCP || q->proto == PROTO_UDP ||
+				    q->proto == PROTO_SCTP || q->proto == PROTO_DCCP) ?
+				   pname : NULL);
+		if (se && se->s_name) {
+			cli_escape(esc, sizeof(esc), se->s_name);
+			printf("  service:        %s (/etc/services)\n", esc);
+		}
+		explain_port(h, q->lo);
+	} else {
+		explain_range(h, q);
+	}
 	if (rs) {
 		struct port_range dr = ruleset_dynamic_range(rs);
+		int in = dr.lo <= q->lo && q->hi <= dr.hi;
+		int out = dr.hi < q->lo || q->hi < dr.lo;
 		printf("  policy:         guarded range %s (%u-%u): %s\n",
 		       ruleset_dynamic_range_name(rs), dr.lo, dr.hi,
-		       range_contains(&dr, port) ?
-		       "inbound NEW connections here must be expected" :
-		       "not guarded");
+		       in ? "inbound NEW connections here must be expected" :
+		       out ? "not guarded" : "partly guarded");
 	}
 	if (h->have_listeners)
-		explain_listeners(h, port, rs);
+		explain_listeners(h, q, rs);
 	else
 		printf("  listening:      unknown (%s)\n", h->listen_err);
+}
+
+/*
+ * One argument: PORT, SERVICE, A-B, each optionally /PROTO.  Returns 0,
+ * or -1 with a message in err.
+ */
+static int parse_query(const char *arg, struct query *q, char *err,
+		       size_t errlen)
+{
+	char buf[128], *slash;
+	struct port_range r = { 0, 0 };
+	const char *proto = NULL;
+
+	q->proto = -1;
+	if (!*arg) {
+		snprintf(err, errlen, "empty argument");
+		return -1;
+	}
+	if (strlen(arg) >= sizeof(buf)) {
+		snprintf(err, errlen, "too long");
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", arg);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		proto = slash + 1;
+		q->proto = packet_proto_lookup(proto);
+		if (q->proto < 0 || q->proto == PROTO_ICMP ||
+		    q->proto == PROTO_ICMP6) {
+			snprintf(err, errlen, "unknown protocol '%.40s' (tcp, "
+				 "udp, udplite, sctp, dccp)", proto);
+			return -1;
+		}
+	}
+	if (buf[0] >= '0' && buf[0] <= '9') {
+		if (range_parse(buf, &r, err, errlen) < 0)
+			return -1;
+	} else if (buf[0] == '-') {
+		snprintf(err, errlen, "not a port, service or range");
+		return -1;
+	} else {
+		struct servent *se = getservbyname(buf, proto);
+
+		if (!se && !proto) /* e.g. a service only known for udp */
+			se = getservbyname(buf, "udp");
+		if (!se) {
+			snprintf(err, errlen, "unknown service name (not in "
+				 "/etc/services%s%s)", proto ? " for " : "",
+				 proto ? proto : "");
+			return -1;
+		}
+		r.lo = r.hi = ntohs((uint16_t)se->s_port);
+	}
+	q->lo = r.lo;
+	q->hi = r.hi;
+	return 0;
 }
 
 int cli_explain(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "rules", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'c' },
+		{ "rules", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rules = NULL;
-	int c, rc = 0;
+	int c, rc = 0, verbose = 0, shown = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
+		case 'c':
+		case 'r': /* the old flag */
 			rules = optarg;
 			break;
+		case 'v':
+			verbose = 1;
+			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage_long(stdout);
 			return 0;
 		default:
 			fputs(usage_text, stderr);
@@ -206,52 +378,28 @@ int cli_explain(int argc, char **argv)
 		return 2;
 	}
 
-	/* Validate every argument before printing anything. */
-	uint16_t *ports = calloc((size_t)(argc - optind), sizeof(*ports));
-	if (!ports) {
-		fprintf(stderr, "portclass: out of memory\n");
-		return 1;
-	}
-	for (int i = optind; i < argc; i++) {
-		struct port_range r = { 0, 0 };
-		char err[128] = "";
-
-		if (range_parse(argv[i], &r, err, sizeof(err)) < 0 ||
-		    r.lo != r.hi) {
-			fprintf(stderr, "portclass: %s: %s\n", argv[i],
-				r.lo != r.hi && !err[0] ? "not a single port" : err);
-			rc = 2;
-			continue;
-		}
-		ports[i - optind] = r.lo;
-	}
-	if (rc) {
-		free(ports);
-		return rc;
-	}
-
-	struct ruleset *rs = NULL;
-	if (rules) {
-		struct ruleset_opts o = { .procroot = NULL, .report = report };
-		int nerr = 0;
-		rs = ruleset_load(rules, &o, &nerr);
-		if (!rs) {
-			fprintf(stderr, "portclass: %s: %d error%s\n", rules, nerr,
-				nerr == 1 ? "" : "s");
-			free(ports);
-			return 1;
-		}
-	}
+	int absent = 0;
+	struct ruleset *rs = cli_load_policy(rules, verbose, &absent);
+	if (!rs && !absent)
+		rc = 2; /* said why; the ports are still explained */
 
 	struct host_view h;
 	host_view_load(&h);
-	for (int i = 0; i < argc - optind; i++) {
-		if (i)
+	for (int i = optind; i < argc; i++) {
+		struct query q;
+		char err[160] = "", esc[128];
+
+		if (parse_query(argv[i], &q, err, sizeof(err)) < 0) {
+			cli_escape(esc, sizeof(esc), argv[i]);
+			fprintf(stderr, "portclass: explain: '%s': %s\n", esc, err);
+			rc = 2;
+			continue;
+		}
+		if (shown++)
 			printf("\n");
-		explain_one(&h, ports[i], rs);
+		explain_one(&h, argv[i], &q, rs);
 	}
 	host_view_free(&h);
 	ruleset_free(rs);
-	free(ports);
-	return 0;
+	return rc;
 }

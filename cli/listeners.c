@@ -23,10 +23,12 @@
 #include "range.h"
 #include "ruleset.h"
 #include "snapshot.h"
+#include "suggest.h"
 #include "sockdiag.h"
 
 static const char usage_text[] =
-	"usage: portclass listeners [--json] [-r RULES]\n";
+	"usage: portclass listeners [-c POLICY] [--json|--suggest] [--unexpected]\n"
+	"                           [--proto PROTO] [--port RANGE] [-v]\n";
 
 static void usage_long(FILE *f)
 {
@@ -37,24 +39,36 @@ static void usage_long(FILE *f)
 		"and UDP-Lite socket (and SCTP and DCCP listeners where the kernel\n"
 		"has them), IPv4 and IPv6, with its IANA class, whether the port is\n"
 		"in this host's ephemeral range, the owning process and what the\n"
-		"rules say about it:\n"
+		"policy decides for a new connection to it from anywhere:\n"
 		"  expected     in the guarded dynamic range, covered by an `expect`\n"
 		"  unexpected   in the guarded dynamic range, not covered: a new\n"
 		"               inbound connection to it gets the `unexpected` action\n"
 		"  not-guarded  outside the guarded dynamic range\n"
+		"  pass:LINE    an explicit rule decides first (also drop:, reject:);\n"
+		"               rules with `from` or `filter` are not judged here\n"
 		"\n"
 		"A listener counts as expected when an `expect` rule covers a new\n"
 		"connection to its address and port from anywhere: rules limited\n"
 		"with `from` never do, and rules naming a program or user do only\n"
 		"when its owner can be found.\n"
 		"\n"
-		"  -r, --rules FILE   rules to judge by (default: %s,\n"
-		"                     or contrib/default.rules in a source tree;\n"
-		"                     with neither, no rules: the IANA dynamic range\n"
-		"                     49152-65535 is guarded and nothing is expected)\n"
+		"  -c, --policy FILE  the policy to judge by (default: $PORTCLASS_POLICY,\n"
+		"                     else /etc/portclass/rules.conf when present, else\n"
+		"                     %s; with none, the IANA dynamic\n"
+		"                     range 49152-65535 is guarded, nothing expected)\n"
 		"  -j, --json         the JSON snapshot `portclass-replay --listeners`\n"
 		"                     reads\n"
+		"  -s, --suggest      `expect` lines for the unexpected listeners: a\n"
+		"                     baseline to append to the policy\n"
+		"  -u, --unexpected   only unexpected listeners\n"
+		"  -p, --proto PROTO  only this protocol (tcp, udp, udplite, sctp, dccp)\n"
+		"  -P, --port RANGE   only ports in RANGE (60314, 60000-61000)\n"
+		"  -v, --verbose      name the policy file read\n"
 		"  -h, --help         this help\n"
+		"\n"
+		"Exit status (cron and monitoring-plugin style): 0 no unexpected\n"
+		"listener among those shown, 1 at least one, 2 usage or input error.\n"
+		"COMMAND is the owner's command line (/proc/PID/cmdline, escaped).\n"
 		"\n"
 		"EPHEM is yes when the port is in ip_local_port_range, reserved when it\n"
 		"is also in ip_local_reserved_ports (the kernel does not hand it out).\n"
@@ -94,11 +108,17 @@ static int print_json(const struct snapshot_row *rows, size_t n,
 
 /* The human table's columns. */
 enum col { C_PROTO, C_ADDR, C_PORT, C_CLASS, C_EPHEM, C_POLICY, C_PID,
-	   C_PROGRAM, C_USER, C_UNIT, C_COUNT };
+	   C_PROGRAM, C_USER, C_UNIT, C_COMMAND, C_COUNT };
 
 static const char *const col_head[C_COUNT] = {
 	"PROTO", "ADDRESS", "PORT", "CLASS", "EPHEM", "POLICY", "PID",
-	"PROGRAM", "USER", "UNIT"
+	"PROGRAM", "USER", "UNIT", "COMMAND"
+};
+
+/* What the whole policy decides about one listener. */
+struct judged {
+	int rule;		/* an explicit rule matched */
+	struct rule_ref ref;
 };
 
 #define CELL 160
@@ -122,7 +142,36 @@ static void cell_set(char *cell, const char *s)
 	cell[i] = '\0';
 }
 
-static int print_table(const struct snapshot_row *rows, size_t n)
+/*
+ * The owner's command line, NUL-separated arguments joined by spaces and
+ * escaped ("\\x1b" for ESC): a program's argv is its own to choose.
+ */
+static void read_cmdline(int32_t pid, char *out, size_t len)
+{
+	char path[64], raw[512];
+	size_t n, i;
+	FILE *f;
+
+	out[0] = '\0';
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(raw, 1, sizeof(raw) - 1, f);
+	fclose(f);
+	while (n > 0 && raw[n - 1] == '\0')
+		n--;
+	for (i = 0; i < n; i++)
+		if (raw[i] == '\0')
+			raw[i] = ' ';
+	raw[n] = '\0';
+	cli_escape(out, len, raw);
+}
+
+static int print_table(const struct snapshot_row *rows, size_t n,
+		       const struct judged *jd)
 {
 	size_t width[C_COUNT];
 	char (*cells)[C_COUNT][CELL];
@@ -150,7 +199,17 @@ static int print_table(const struct snapshot_row *rows, size_t n)
 				     : !rows[i].ephemeral ? "no"
 				     : rows[i].reserved ? "reserved"
 							: "yes");
-		cell_set(r[C_POLICY], snapshot_policy_name(rows[i].policy));
+		if (jd[i].rule) {
+			char file[96];
+
+			cli_escape(file, sizeof(file), jd[i].ref.file);
+			snprintf(r[C_POLICY], CELL, "%s:%s:%u",
+				 verdict_name(jd[i].ref.verdict), file,
+				 jd[i].ref.line);
+		} else {
+			cell_set(r[C_POLICY],
+				 snapshot_policy_name(rows[i].policy));
+		}
 		if (o && o->pid > 0)
 			snprintf(r[C_PID], CELL, "%" PRId32, o->pid);
 		else
@@ -165,6 +224,9 @@ static int print_table(const struct snapshot_row *rows, size_t n)
 			cell_set(r[C_USER], buf);
 		}
 		cell_set(r[C_UNIT], o ? o->unit : NULL);
+		read_cmdline(o ? o->pid : -1, r[C_COMMAND], CELL);
+		if (!r[C_COMMAND][0])
+			cell_set(r[C_COMMAND], NULL);
 	}
 	for (int c = 0; c < C_COUNT; c++) {
 		width[c] = 0;
@@ -194,46 +256,88 @@ static int print_table(const struct snapshot_row *rows, size_t n)
 }
 
 /*
- * The rules: -r FILE, else the default file if there is one, else an empty
+ * The policy: -c FILE, else the default every program reads, else an empty
  * ruleset (which guards the IANA dynamic range and expects nothing).
  */
-static struct ruleset *load_rules(const char *path)
+static struct ruleset *load_rules(const char *path, int verbose)
 {
 	struct ruleset_opts o = { .procroot = NULL, .report = report };
-	struct ruleset *rs;
-	int nerr = 0;
+	int absent = 0, nerr = 0;
+	struct ruleset *rs = cli_load_policy(path, verbose, &absent);
 
-	if (!path) {
-		const char *def = cli_default_rules();
-		if (access(def, R_OK) == 0)
-			path = def;
-	}
-	if (path)
-		rs = ruleset_load(path, &o, &nerr);
-	else
+	if (!rs && absent)
 		rs = ruleset_parse_string("(no rules)", "", &o, &nerr);
-	if (!rs) {
-		if (nerr)
-			fprintf(stderr, "portclass: %s: %d error%s\n",
-				path ? path : "(no rules)", nerr,
-				nerr == 1 ? "" : "s");
-		else
-			fprintf(stderr, "portclass: %s: %s\n",
-				path ? path : "(no rules)", strerror(errno));
-	}
 	return rs;
+}
+
+/* A connection attempt to l from anywhere, as the rules see it. */
+static void attempt_to(const struct listener *l, struct packet *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = l->family;
+	p->proto = l->proto;
+	p->has_ports = 1;
+	p->conn_attempt = 1;
+	p->tcp_flags = PACKET_TCP_SYN;
+	p->dport = l->port;
+	memcpy(p->dst, l->addr, sizeof(p->dst));
+	p->status = PACKET_OK;
+}
+
+static void print_suggest(const struct snapshot_row *rows, size_t n,
+			  const struct judged *jd, const struct ruleset *rs)
+{
+	size_t i, count = 0;
+
+	printf("# expect lines for the unexpected listeners of this host\n"
+	       "# (guarded range %s); review, then append to the policy\n",
+	       ruleset_dynamic_range_name(rs));
+	for (i = 0; i < n; i++) {
+		const struct listener *l = rows[i].l;
+		const struct listener_owner *o =
+			l->owner_state == 1 ? &l->owner : NULL;
+		struct suggest_line sl;
+		char line[512];
+
+		if (jd[i].rule || rows[i].policy != SNAPSHOT_UNEXPECTED)
+			continue;
+		memset(&sl, 0, sizeof(sl));
+		sl.proto = l->proto;
+		sl.family = l->family;
+		memcpy(sl.addr, l->addr, 16);
+		sl.port = l->port;
+		sl.program = o && o->program[0] ? o->program : NULL;
+		sl.user = o && o->user[0] ? o->user : NULL;
+		sl.uid = sl.user ? -1 : (int64_t)l->uid;
+		if (suggest_format(&sl, line, sizeof(line)) == 0) {
+			printf("%s\n", line);
+			count++;
+		}
+	}
+	if (!count)
+		printf("# (none)\n");
 }
 
 int cli_listeners(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "rules", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'c' },
+		{ "rules", required_argument, NULL, 'c' }, /* the old name */
+		{ "suggest", no_argument, NULL, 's' },
+		{ "unexpected", no_argument, NULL, 'u' },
+		{ "proto", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rules = NULL;
-	int json = 0, opt, rc = 1;
+	int json = 0, suggest = 0, only_unexp = 0, verbose = 0, proto = -1;
+	struct port_range want = { 0, 65535 };
+	struct judged *jd = NULL;
+	size_t shown = 0, unexpected = 0;
+	int opt, rc = 2;
 	struct ruleset *rs = NULL;
 	struct listener_table *t = NULL;
 	struct port_set *reserved = NULL;
@@ -245,19 +349,47 @@ int cli_listeners(int argc, char **argv)
 
 	optind = 0; /* GNU: start afresh whatever ran before */
 	opterr = 0; /* our own messages, named after the command */
-	while ((opt = getopt_long(argc, argv, "+jr:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jc:r:sup:P:vh", longopts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = 1;
 			break;
-		case 'r':
+		case 'c':
+		case 'r': /* the old flag */
 			rules = optarg;
+			break;
+		case 's':
+			suggest = 1;
+			break;
+		case 'u':
+			only_unexp = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'p':
+			proto = packet_proto_lookup(optarg);
+			if (proto < 0 || proto == PROTO_ICMP ||
+			    proto == PROTO_ICMP6) {
+				fprintf(stderr, "portclass: listeners: --proto: "
+					"'%s' is not tcp, udp, udplite, sctp or "
+					"dccp\n", optarg);
+				return 2;
+			}
+			break;
+		case 'P':
+			if (range_parse(optarg, &want, err, sizeof(err)) < 0) {
+				fprintf(stderr, "portclass: listeners: --port: "
+					"%s\n", err);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage_long(stdout);
 			return 0;
 		default:
-			if (optopt && strchr("r", optopt))
+			if (optopt && strchr("crpP", optopt))
 				fprintf(stderr, "portclass: listeners: option "
 					"-%c needs an argument\n", optopt);
 			else if (optopt)
@@ -277,7 +409,12 @@ int cli_listeners(int argc, char **argv)
 		return 2;
 	}
 
-	rs = load_rules(rules);
+	if (json && suggest) {
+		fprintf(stderr, "portclass: listeners: --json and --suggest "
+			"exclude each other\n");
+		return 2;
+	}
+	rs = load_rules(rules, verbose);
 	if (!rs)
 		goto out;
 
@@ -308,23 +445,61 @@ int cli_listeners(int argc, char **argv)
 
 	n = listener_table_count(t);
 	rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows) {
+	jd = calloc(n ? n : 1, sizeof(*jd));
+	if (!rows || !jd) {
 		fprintf(stderr, "portclass: listeners: out of memory\n");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct snapshot_row *r = &rows[i];
-		r->l = listener_table_at(t, i);
+		struct listener *l = listener_table_at(t, i);
+
+		if ((proto >= 0 && l->proto != proto) || l->port < want.lo ||
+		    l->port > want.hi)
+			continue;
+		r = &rows[shown];
+		r->l = l;
 		r->ephemeral = have_range ? range_contains(&range, r->l->port)
 					  : -1;
 		r->reserved = have_reserved && port_set_has(reserved, r->l->port);
 		r->policy = snapshot_judge(rs, t, r->l);
+		shown++;
 	}
-	snapshot_sort(rows, n);
+	snapshot_sort(rows, shown);
+	/* explicit rules first, as the decision takes them */
+	n = shown;
+	shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct packet p;
+		struct judged j;
 
-	rc = json ? print_json(rows, n, have_range ? &range : NULL)
-		  : print_table(rows, n);
+		memset(&j, 0, sizeof(j));
+		attempt_to(rows[i].l, &p);
+		j.rule = ruleset_match(rs, &p, 1, 1, &j.ref);
+		if (!j.rule && rows[i].policy == SNAPSHOT_UNEXPECTED)
+			unexpected++;
+		else if (only_unexp)
+			continue;
+		rows[shown] = rows[i];
+		jd[shown++] = j;
+	}
+
+	if (suggest) {
+		print_suggest(rows, shown, jd, rs);
+		rc = fflush(stdout) != 0 ? 2 : 0;
+	} else {
+		rc = json ? print_json(rows, shown, have_range ? &range : NULL)
+			  : print_table(rows, shown, jd);
+		if (rc)
+			rc = 2;
+		else if (unexpected)
+			rc = 1;
+	}
+	if (verbose)
+		fprintf(stderr, "portclass: listeners: %zu shown, %zu "
+			"unexpected\n", shown, unexpected);
 out:
+	free(jd);
 	free(rows);
 	free(reserved);
 	listener_table_free(t);

@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "class.h"
+#include "communityid.h"
 
 const char *event_format_ts(uint64_t ns, char *buf, size_t buflen)
 {
@@ -55,7 +56,7 @@ void event_write_packet(struct jsonw *w, const struct packet *p,
 			const struct decision *d)
 {
 	int ports = p->has_ports;
-	char rule[320];
+	char rule[320], cid[COMMUNITYID_LEN + 8];
 
 	jsonw_kv_string(w, "proto", packet_proto_name((enum packet_proto)p->proto));
 	write_addr(w, "src", p->family, p->src);
@@ -64,6 +65,8 @@ void event_write_packet(struct jsonw *w, const struct packet *p,
 	write_addr(w, "dst", p->family, p->dst);
 	write_port(w, "dport", ports, p->dport);
 	jsonw_kv_string(w, "dclass", class_name(ports ? class_of(p->dport) : CLASS_NONE));
+	jsonw_kv_string_or_null(w, "community_id",
+				communityid_packet(p, cid, sizeof(cid)));
 	if (d) {
 		jsonw_kv_bool(w, "new", d->is_new);
 		jsonw_kv_string(w, "dir", decision_dir_name(d->dir));

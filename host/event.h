@@ -15,7 +15,8 @@
 
 /*
  * Writes, as members of the object being built: "proto", "src", "sport",
- * "sclass", "dst", "dport", "dclass", "new", "dir", "verdict", "log",
+ * "sclass", "dst", "dport", "dclass", "community_id" (Community ID v1 of
+ * the flow, null for non-IP), "new", "dir", "verdict", "log",
  * "reason", "rule", and "error" (null unless the packet is truncated or
  * malformed).  Ports are null and classes "none" where there are none;
  * addresses null for non-IP.  "rule" is "file:line" for a matching rule or

@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "policy.h"
+#include "policyfile.h"
 #include "privdrop.h"
 #include "queue.h"
 #include "resolver.h"
@@ -56,8 +58,15 @@ static struct ruleset *load_rules(const char *path, int *nerrors)
 	int reported = 0;
 	struct ruleset *rs;
 
+	char what[PATH_MAX + 128];
+
 	ro.ctx = &reported;
 	*nerrors = 0;
+	if (policyfile_misplaced(path, what, sizeof(what)) < 0) {
+		log_warnx("%s", what);
+		*nerrors = 1;
+		return NULL;
+	}
 	rs = ruleset_load(path, &ro, nerrors);
 	if (!rs && *nerrors == 0)
 		log_warn("%s", path);
@@ -73,7 +82,7 @@ int daemon_check(const struct daemon_options *o)
 	if (!rs) {
 		fprintf(stderr, "portclass-nfq: %s: %d error%s\n", o->rules,
 			nerrors, nerrors == 1 ? "" : "s");
-		return 1;
+		return 2;
 	}
 	ruleset_free(rs);
 	printf("configuration OK\n");
@@ -119,8 +128,15 @@ static void write_collected(struct daemon *dm)
 	if (!dm->o->stats_file)
 		return;
 	if (stats_write_file(dm->o->stats_file, &dm->g, dm->sq, dm->nworkers) < 0) {
+		int e = errno;
+
+		/* never leave old numbers for a scraper to read as current */
 		if (!dm->stats_warned)
-			log_warn("cannot write %s", dm->o->stats_file);
+			log_warnx("cannot write %s: %s; %s", dm->o->stats_file,
+				  strerror(e),
+				  stats_mark_stale(dm->o->stats_file) == 0 ?
+				  "old values removed (portclass_stats_stale 1)" :
+				  "and cannot remove or mark it stale either");
 		dm->stats_warned = 1;
 	} else {
 		dm->stats_warned = 0;
@@ -297,6 +313,7 @@ static int start_workers(struct daemon *dm)
 	dm->wc.listener_max_age_ms = dm->o->max_age_ms;
 	dm->wc.procroot = "/proc";
 	dm->wc.seccomp = dm->o->seccomp;
+	dm->wc.eve = dm->o->eve;
 	dm->wc.flow.max_flows = dm->o->max_flows;
 	for (n = 0; n < dm->nqueues; n++) {
 		struct worker *w = worker_new(dm->queues[n], &dm->wc);
@@ -369,6 +386,8 @@ struct daemon *daemon_new(const struct daemon_options *o)
 	dm->o = o;
 	dm->kernel_fd = dm->sfd = dm->stop_fd = -1;
 
+	if (o->verbose)
+		log_info("policy %s", o->rules);
 	rs = load_rules(o->rules, &nerrors);
 	if (!rs) {
 		log_warnx("%s: %d error%s, not starting", o->rules, nerrors,
@@ -418,14 +437,7 @@ struct daemon *daemon_new(const struct daemon_options *o)
 		}
 	}
 	keep = PRIVDROP_NET_ADMIN;
-	switch (privdrop(o->user, keep, err, sizeof(err))) {
-	case 0:
-		break;
-	case 1:
-		log_warnx("%s: allow capset to the service for a narrower set",
-			  err);
-		break;
-	default:
+	if (privdrop(o->user, keep, err, sizeof(err)) < 0) {
 		log_warnx("cannot drop privileges: %s", err);
 		goto fail;
 	}

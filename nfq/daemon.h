@@ -18,6 +18,8 @@
 /* What the command line asked for (see portclass-nfq(8)). */
 struct daemon_options {
 	const char *rules;
+	int verbose;		/* name the policy file at start */
+	int eve;		/* alert lines as Suricata EVE JSON */
 	unsigned qfirst, qlast;
 	int have_queue;
 	int check;

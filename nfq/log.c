@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,28 @@ static struct timespec last_refill;
 static uint64_t suppressed_pending, suppressed_total, written_total;
 
 static const char progname[] = "portclass-nfq";
+
+/* Whether a syslog daemon (or journald) takes datagrams at _PATH_LOG. */
+static int syslog_reachable(char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int fd, rc = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", _PATH_LOG);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "--syslog: no syslog socket at %s (%s): "
+			 "is a syslog daemon or systemd-journald running? "
+			 "(--log-file FILE or standard output instead)",
+			 _PATH_LOG, strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
 
 int log_init(const struct log_config *c, char *err, size_t errlen)
 {
@@ -44,6 +68,12 @@ int log_init(const struct log_config *c, char *err, size_t errlen)
 		snprintf(out_path, sizeof(out_path), "%s", c->path);
 		out_fd = fd;
 	} else if (dest == LOG_DEST_SYSLOG) {
+		/* syslog(3) drops messages without a word when nothing
+		 * listens: find out now, and refuse to start deaf. */
+		if (syslog_reachable(err, errlen) < 0) {
+			dest = LOG_DEST_STDOUT;
+			return -1;
+		}
 		/* NDELAY: connect to /dev/log now, before any chroot or
 		 * privilege drop could make it unreachable. */
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);

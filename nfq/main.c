@@ -15,16 +15,19 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "policyfile.h"
 
 #define MAX_QUEUES DAEMON_MAX_QUEUES
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: portclass-nfq [-r RULES] -q NUM|FIRST:LAST [options]\n"
-"       portclass-nfq -n [-r RULES]\n"
+"usage: portclass-nfq [-c POLICY] -q NUM|FIRST:LAST [options]\n"
+"       portclass-nfq -n [-c POLICY]\n"
 "\n"
-"  -r, --rules FILE          rules file (default " MAIN_DEFAULT_RULES ")\n"
+"  -c, --policy FILE         policy (default " MAIN_DEFAULT_RULES " when present,\n"
+"                            else the bundled default.rules; $PORTCLASS_POLICY\n"
+"                            overrides); -r and --rules are the old names\n"
 "  -q, --queue N|A:B         NFQUEUE number or range, one thread per queue\n"
 "  -n, --check               parse the rules, print \"configuration OK\", exit\n"
 "      --monitor             accept everything; log what would be dropped\n"
@@ -37,6 +40,8 @@ static void usage(FILE *f)
 "      --queue-maxlen N      kernel queue length (default %u)\n"
 "      --rcvbuf BYTES        socket receive buffer, K/M suffix (default 8M)\n"
 "      --log-file FILE       append JSON event lines to FILE (default stdout)\n"
+"      --log-format FMT      event lines: portclass (default) or eve (alerts\n"
+"                            as Suricata EVE JSON)\n"
 "      --syslog              send events and diagnostics to syslog\n"
 "      --log-rate N          at most N event lines per second (default %u, 0: no limit)\n"
 "      --log-burst N         burst allowance (default: the rate)\n"
@@ -49,8 +54,12 @@ static void usage(FILE *f)
 "      --refresh-interval MS minimum time between listener refreshes (default %u)\n"
 "      --listener-max-age MS refresh the listener table when older (default %u)\n"
 "      --max-flows N         flow table size per queue (default %u)\n"
+"  -v, --verbose             name the policy file at start\n"
 "  -h, --help                this text\n"
-"  -V, --version             print the version\n",
+"  -V, --version             print the version\n"
+"\n"
+"Exit status: 0 stopped by a signal (or -n: policy OK), 2 usage, policy\n"
+"or start-up error, or a queue failed.\n",
 		MAIN_DEFAULT_REJECT_MARK, MAIN_DEFAULT_COPY_RANGE,
 		MAIN_DEFAULT_QUEUE_MAXLEN, MAIN_DEFAULT_LOG_RATE,
 		MAIN_DEFAULT_STATS_INTERVAL, MAIN_DEFAULT_REFRESH_MS,
@@ -124,11 +133,14 @@ enum {
 	OPT_COPY_RANGE, OPT_QUEUE_MAXLEN, OPT_RCVBUF, OPT_LOG_FILE, OPT_SYSLOG,
 	OPT_LOG_RATE, OPT_LOG_BURST, OPT_STATS_FILE, OPT_STATS_INTERVAL,
 	OPT_USER, OPT_NO_OWNER_CAPS, OPT_REFRESH, OPT_MAX_AGE, OPT_MAX_FLOWS, OPT_NO_SECCOMP,
-	OPT_ASSUME_NEW,
+	OPT_ASSUME_NEW, OPT_LOG_FORMAT,
 };
 
 static const struct option long_opts[] = {
+	{ "policy", required_argument, NULL, 'c' },
 	{ "rules", required_argument, NULL, 'r' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "queue", required_argument, NULL, 'q' },
 	{ "check", no_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
@@ -182,10 +194,21 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 	o->max_age_ms = MAIN_DEFAULT_LISTENER_MAX_AGE_MS;
 	o->max_flows = MAIN_DEFAULT_MAX_FLOWS;
 
-	while ((c = getopt_long(argc, argv, "r:q:nhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:q:nvhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
+		case 'c':
+		case 'r': /* the old flag */
 			o->rules = optarg;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case OPT_LOG_FORMAT:
+			if (!strcmp(optarg, "eve"))
+				o->eve = 1;
+			else if (strcmp(optarg, "portclass") != 0)
+				return bad_value("--log-format", optarg,
+						 "portclass or eve");
 			break;
 		case 'q':
 			if (parse_queue(optarg, &o->qfirst, &o->qlast) < 0)
@@ -308,12 +331,9 @@ static int parse_options(int argc, char **argv, struct daemon_options *o)
 		return 2;
 	}
 	if (!o->rules) {
-		if (access(MAIN_DEFAULT_RULES, F_OK) == 0)
-			o->rules = MAIN_DEFAULT_RULES;
-		else if (access(PORTCLASS_DATADIR "/default.rules", F_OK) == 0)
-			o->rules = PORTCLASS_DATADIR "/default.rules";
-		else
-			o->rules = MAIN_DEFAULT_RULES;
+		static char buf[PATH_MAX + 64];
+
+		o->rules = policyfile_default(buf, sizeof(buf));
 	}
 	return -1;
 }
@@ -331,8 +351,8 @@ int main(int argc, char **argv)
 		return daemon_check(&o);
 	dm = daemon_new(&o);
 	if (!dm)
-		return 1;
+		return 2;
 	rc = daemon_run(dm);
 	daemon_free(dm, rc);
-	return rc;
+	return rc ? 2 : 0;
 }

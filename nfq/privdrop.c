@@ -52,6 +52,23 @@ static int last_cap(void)
 }
 
 /* The permitted (or effective) set now; 0 when it cannot be read. */
+static uint64_t caps_now(int effective);
+
+/* The inheritable set now; 0 when it cannot be read. */
+static uint64_t caps_inheritable(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
+	};
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0;
+	return (uint64_t)data[0].inheritable |
+	       ((uint64_t)data[1].inheritable << 32);
+}
+
 static uint64_t caps_now(int effective)
 {
 	struct __user_cap_header_struct hdr = {
@@ -103,7 +120,7 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 {
 	uint64_t m = cap_mask(keep);
 	struct passwd *pw = NULL;
-	int c, lc = last_cap(), wider = 0;
+	int c, lc = last_cap();
 
 	if (user) {
 		errno = 0;
@@ -152,27 +169,25 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 		}
 	}
 	/* After setresuid with KEEPCAPS the permitted set survives and the
-	 * effective set is empty: restore just the ones we keep. */
-	/* Nothing to change (a service manager gave exactly these): no
-	 * capset, which the bundled unit's system call filter forbids. */
-	if ((pw || caps_now(0) != m || caps_now(1) != m) && set_caps(m) < 0) {
-		char had[96];
-
-		/* A service manager's system call filter may refuse capset
-		 * (EPERM) while the capabilities it gave already include the
-		 * ones we keep: run with those, and say so. */
-		if (errno != EPERM || pw || (caps_now(1) & m) != m) {
-			snprintf(err, errlen, "capset: %s", strerror(errno));
-			return -1;
-		}
-		snprintf(err, errlen, "capset refused (EPERM): keeping %s",
-			 privdrop_describe(caps_to_keep(caps_now(1)), had,
-					   sizeof(had)));
-		wider = 1;
+	 * effective set is empty: restore just the ones we keep.  The
+	 * ambient set goes first (clearing it needs no privilege), then
+	 * capset empties the inheritable set: a service manager that
+	 * grants ambient capabilities must fill it, and nothing this daemon
+	 * runs may inherit anything.  Nothing to change at all: no capset. */
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if ((pw || caps_now(0) != m || caps_now(1) != m ||
+	     caps_inheritable() != 0) && set_caps(m) < 0) {
+		snprintf(err, errlen, "capset (to keep %s and clear the "
+			 "inheritable set): %s", pw ? "only what is needed" :
+			 "the capabilities given", strerror(errno));
+		return -1;
+	}
+	if (caps_inheritable() != 0) {
+		snprintf(err, errlen, "inheritable capabilities remain");
+		return -1;
 	}
 	if (pw)
 		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
@@ -183,5 +198,5 @@ int privdrop(const char *user, unsigned keep, char *err, size_t errlen)
 			 user);
 		return -1;
 	}
-	return wider;
+	return 0;
 }

@@ -19,10 +19,9 @@
  * the capabilities in keep (permitted and effective; nothing inheritable,
  * nothing ambient), removes every other capability from the bounding set
  * and sets no_new_privs.  With user NULL the uid stays but the capability
- * sets are reduced the same way.  Returns 0, or -1 with a message in err;
- * 1 (with the message in err) when, without --user, capset was refused
- * with EPERM (a service manager's system call filter) and the process
- * runs with the wider set it was given.
+ * sets are reduced the same way.  Returns 0, or -1 with a message in err
+ * (a capset a service manager's system call filter refuses is an error:
+ * the process never runs with more than keep).
  */
 int privdrop(const char *user, unsigned keep, char *err, size_t errlen);
 

@@ -265,3 +265,26 @@ void stats_write_json(struct jsonw *w, const struct stats_global *g,
 	jsonw_kv_uint(w, "reloads_failed", g->reloads_failed);
 	jsonw_kv_uint(w, "log_suppressed", g->log_suppressed);
 }
+
+int stats_mark_stale(const char *path)
+{
+	static const char stale[] =
+		"# HELP portclass_stats_stale 1: the daemon could not write its "
+		"statistics; the values are gone, not current.\n"
+		"# TYPE portclass_stats_stale gauge\n"
+		"portclass_stats_stale 1\n";
+	int fd;
+	ssize_t n;
+
+	if (unlink(path) == 0 || errno == ENOENT)
+		return 0;
+	/* The directory refuses (read-only, permissions): the file itself
+	 * may still be writable; overwrite it in place. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	n = write(fd, stale, sizeof(stale) - 1);
+	if (close(fd) != 0 || n != (ssize_t)(sizeof(stale) - 1))
+		return -1;
+	return 0;
+}

@@ -78,6 +78,14 @@ int stats_read_kernel(int fd, uint16_t num, struct stats_kernel *out);
 int stats_write_file(const char *path, const struct stats_global *g,
 		     const struct stats_queue *qs, size_t nq);
 
+/*
+ * After stats_write_file failed: removes path so that no scraper reads old
+ * values as current, or when the directory refuses, overwrites the file in
+ * place with the single gauge portclass_stats_stale 1.  Returns 0 when one
+ * of the two worked (or there was no file), -1 with errno otherwise.
+ */
+int stats_mark_stale(const char *path);
+
 /* The same totals as members of a JSON object (the SIGUSR1 log line). */
 void stats_write_json(struct jsonw *w, const struct stats_global *g,
 		      const struct stats_queue *qs, size_t nq);

@@ -13,6 +13,7 @@
 
 #include "decision.h"
 #include "event.h"
+#include "eve.h"
 #include "jsonw.h"
 #include "listener.h"
 #include "log.h"
@@ -404,6 +405,16 @@ static void log_packet(struct worker *w, const struct packet *p,
 	struct listener *wait_for = NULL;
 	const char *type;
 
+	if (w->cfg->eve) {
+		const struct listener_owner *o = NULL;
+
+		if (d->alert && d->listener > 0 && d->owner_of)
+			o = listener_owner(w->listeners, d->owner_of);
+		eve_write_alert(j, real_ns(), p, d, o, NULL, w->cfg->monitor);
+		if (!j->failed)
+			log_event(jsonw_str(j), j->len);
+		return;
+	}
 	if (d->alert)
 		type = "alert";
 	else if (d->verdict == VERDICT_DROP)

@@ -25,6 +25,7 @@ struct worker_config {
 				   * queues only ctstate NEW) */
 	const char *procroot;	  /* unused: owners come from the resolver */
 	int seccomp;		  /* each thread forbids itself file opens */
+	int eve;		  /* event lines as Suricata EVE alerts */
 	struct flow_opts flow;
 };
 

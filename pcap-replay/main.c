@@ -14,9 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capfile.h"
+#include "filekind.h"
 #include "listener.h"
+#include "policyfile.h"
 #include "replay.h"
 #include "report.h"
+#include "seen.h"
+#include "suggest.h"
 #include "ruleset.h"
 
 #define PROG "portclass-replay"
@@ -45,11 +50,16 @@ enum {
 	OPT_LISTENERS,
 	OPT_MAX_ALERTS,
 	OPT_MAX_FLOWS,
+	OPT_SUGGEST,
 };
 
 static const struct option long_opts[] = {
-	{ "rules", required_argument, NULL, 'r' },
+	{ "policy", required_argument, NULL, 'c' },
+	{ "rules", required_argument, NULL, 'c' }, /* the old name */
+	{ "read", required_argument, NULL, 'r' },
 	{ "filter", required_argument, NULL, 'f' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "suggest", no_argument, NULL, OPT_SUGGEST },
 	{ "local", required_argument, NULL, OPT_LOCAL },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "events", required_argument, NULL, OPT_EVENTS },
@@ -69,6 +79,10 @@ struct cmdline {
 	const char *rules;
 	const char *compare;
 	const char *filter;
+	char *filter_words;	/* trailing words, joined (malloc'ed) */
+	const char **reads;	/* -r FILE..., in order */
+	int nreads;
+	int verbose, eve, suggest;
 	const char *locals[64];
 	int nlocals;
 	const char *listeners;
@@ -82,15 +96,22 @@ struct cmdline {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: " PROG " [-r RULES] [options] FILE...\n"
-"Evaluates a portclass policy against pcap/pcapng captures (\"-\": stdin;\n"
-"several files are one stream of time).\n"
+"usage: " PROG " [-c POLICY] [options] -r CAPTURE... [EXPRESSION]\n"
+"       " PROG " [-c POLICY] [options] CAPTURE...\n"
+"Evaluates a portclass policy against pcap/pcapng captures, plain or\n"
+"compressed with gzip, xz or zstd (\"-\": stdin; a directory: its files in\n"
+"name order; several files are one stream of time).  As with tcpdump, the\n"
+"words after the options are a pcap-filter EXPRESSION when the captures\n"
+"are given with -r.\n"
 "\n"
-"  -r, --rules FILE         policy (default: " PORTCLASS_DATADIR "/default.rules,\n"
-"                           or contrib/default.rules in the source tree)\n"
+"  -c, --policy FILE        policy (default: /etc/portclass/rules.conf when\n"
+"                           present, else " PORTCLASS_DATADIR "/default.rules;\n"
+"                           $PORTCLASS_POLICY overrides); --rules is the old name\n"
+"  -r, --read CAPTURE       a capture to read; repeatable\n"
 "  -f, --filter EXPR        only frames matching this pcap-filter expression\n"
 "      --local CIDR,...     protected hosts, added to the policy's `local`\n"
-"      --format human|jsonl output form (default human)\n"
+"      --format human|jsonl|eve  output form (default human); eve: alerts\n"
+"                           as Suricata EVE JSON lines\n"
 "      --events alerts|packets  jsonl: alert lines (default) or every frame\n"
 "      --write-passed FILE  write passed packets as pcap\n"
 "      --write-dropped FILE write dropped and rejected packets as pcap\n"
@@ -99,6 +120,9 @@ static void usage(FILE *f)
 "      --listeners FILE     listener snapshot (portclass listeners --json)\n"
 "      --max-alerts N       alerts and differences listed (default %d, 0 all)\n"
 "      --max-flows N        flow table bound (default 262144)\n"
+"      --suggest            print `expect` lines for the unexpected listeners\n"
+"                           the capture shows, instead of the report\n"
+"  -v, --verbose            say which policy and files are read\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
@@ -145,10 +169,24 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 
 	memset(cl, 0, sizeof(*cl));
 	cl->max_list = MAX_LIST_DEFAULT;
-	while ((c = getopt_long(argc, argv, "r:f:hV", long_opts, NULL)) != -1) {
+	cl->reads = calloc((size_t)argc, sizeof(*cl->reads));
+	if (!cl->reads) {
+		fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	while ((c = getopt_long(argc, argv, "c:r:f:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
+		case 'c':
 			cl->rules = optarg;
+			break;
+		case 'r':
+			cl->reads[cl->nreads++] = optarg;
+			break;
+		case 'v':
+			cl->verbose = 1;
+			break;
+		case OPT_SUGGEST:
+			cl->suggest = 1;
 			break;
 		case 'f':
 			cl->filter = optarg;
@@ -162,13 +200,16 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			cl->locals[cl->nlocals++] = optarg;
 			break;
 		case OPT_FORMAT:
+			cl->eve = 0;
 			if (!strcmp(optarg, "jsonl"))
 				cl->jsonl = 1;
+			else if (!strcmp(optarg, "eve"))
+				cl->jsonl = cl->eve = 1;
 			else if (!strcmp(optarg, "human"))
 				cl->jsonl = 0;
 			else {
 				fprintf(stderr, PROG ": --format: '%s' is "
-					"neither human nor jsonl\n", optarg);
+					"not human, jsonl or eve\n", optarg);
 				return -1;
 			}
 			break;
@@ -227,49 +268,16 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			return -1;
 		}
 	}
-	if (cl->events_packets && !cl->jsonl) {
+	if (cl->events_packets && (!cl->jsonl || cl->eve)) {
 		fprintf(stderr, PROG ": --events needs --format jsonl\n");
 		return -1;
 	}
-	return 0;
-}
-
-static int readable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	       access(path, R_OK) == 0;
-}
-
-/*
- * The bundled policy: installed beside the man pages under DATADIR; from
- * a source tree (not installed), contrib/default.rules relative to the
- * working directory or to the directory above the binary (build/..).
- */
-static const char *default_rules(char *buf, size_t len)
-{
-	static const char installed[] = PORTCLASS_DATADIR "/default.rules";
-	char exe[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
-	if (readable(installed))
-		return installed;
-	if (readable("contrib/default.rules"))
-		return "contrib/default.rules";
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(buf, len, "%s/../contrib/default.rules", exe);
-			if (readable(buf))
-				return buf;
-		}
+	if (cl->eve && (cl->compare || cl->suggest)) {
+		fprintf(stderr, PROG ": --format eve writes alerts only (not "
+			"with --%s)\n", cl->compare ? "compare" : "suggest");
+		return -1;
 	}
-	return installed; /* so the error names where it should be */
+	return 0;
 }
 
 static void print_diag(void *ctx, const char *diag)
@@ -282,16 +290,12 @@ static struct ruleset *load_rules(const char *path, const struct cmdline *cl)
 {
 	struct ruleset_opts o = { .report = print_diag };
 	struct ruleset *rs;
-	char err[256];
-	int nerr = 0, i;
+	char err[PATH_MAX + 128];
+	int i;
 
-	rs = ruleset_load(path, &o, &nerr);
+	rs = policyfile_load(path, &o, err, sizeof(err));
 	if (!rs) {
-		if (nerr)
-			fprintf(stderr, PROG ": %s: %d error%s\n", path, nerr,
-				nerr == 1 ? "" : "s");
-		else
-			fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		fprintf(stderr, PROG ": %s\n", err);
 		return NULL;
 	}
 	for (i = 0; i < cl->nlocals; i++) {
@@ -409,6 +413,147 @@ static int check_filter(const char *expr)
 	return -1;
 }
 
+/* The words after the options, joined with spaces: tcpdump's expression. */
+static char *join_words(int argc, char **argv, int from)
+{
+	size_t len = 1;
+	char *out;
+	int i;
+
+	for (i = from; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	for (i = from; i < argc; i++) {
+		if (i > from)
+			strcat(out, " ");
+		strcat(out, argv[i]);
+	}
+	return out;
+}
+
+struct inputs {
+	char **v;
+	int n, cap;
+	int bad;	/* some argument was not a capture */
+};
+
+static int inputs_add(struct inputs *in, const char *path)
+{
+	if (in->n == in->cap) {
+		int nc = in->cap ? in->cap * 2 : 16;
+		char **nv = realloc(in->v, (size_t)nc * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		in->v = nv;
+		in->cap = nc;
+	}
+	in->v[in->n] = strdup(path);
+	if (!in->v[in->n])
+		return -1;
+	in->n++;
+	return 0;
+}
+
+static void inputs_free(struct inputs *in)
+{
+	while (in->n > 0)
+		free(in->v[--in->n]);
+	free(in->v);
+}
+
+/*
+ * One capture argument: a directory becomes its files in name order, and
+ * a file that is plainly something else (a rules file, a text file) is
+ * named for what it is instead of being handed to libpcap.
+ */
+static int inputs_expand(struct inputs *in, const char *path)
+{
+	enum filekind k;
+	char **names;
+	int n, i;
+
+	if (!strcmp(path, "-") || filekind_sniff(path, &k) < 0)
+		return inputs_add(in, path); /* the replay says why */
+	if (k == FILEKIND_DIR) {
+		n = capfile_list_dir(path, &names);
+		if (n < 0) {
+			fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+			in->bad = 1;
+			return 0;
+		}
+		if (n == 0) {
+			fprintf(stderr, PROG ": %s: directory holds no files\n",
+				path);
+			in->bad = 1;
+		}
+		for (i = 0; i < n; i++) {
+			if (inputs_add(in, names[i]) < 0) {
+				while (i < n)
+					free(names[i++]);
+				free(names);
+				return -1;
+			}
+			free(names[i]);
+		}
+		free(names);
+		return 0;
+	}
+	if (k == FILEKIND_TEXT && filekind_file_is_rules(path)) {
+		fprintf(stderr, PROG ": %s: this is a rules file, not a capture "
+			"(a policy is given with -c)\n", path);
+		in->bad = 1;
+		return 0;
+	}
+	if (k == FILEKIND_TEXT || k == FILEKIND_EMPTY) {
+		fprintf(stderr, PROG ": %s: this is a%s %s, not a capture "
+			"(pcap or pcapng, plain or compressed with gzip, xz or "
+			"zstd)\n", path, k == FILEKIND_EMPTY ? "n" : "",
+			filekind_name(k));
+		in->bad = 1;
+		return 0;
+	}
+	return inputs_add(in, path);
+}
+
+/* The expect lines that make the capture's unexpected listeners expected. */
+static void print_suggest(struct report *rep, const struct ruleset *rs)
+{
+	struct seen_entry **v;
+	size_t n, i, count = 0;
+
+	v = seen_sorted(report_seen(rep), &n);
+	printf("# expect lines for the listeners this capture shows that the "
+	       "policy does not\n# expect (%s)\n",
+	       ruleset_dynamic_range_name(rs));
+	for (i = 0; i < n; i++) {
+		const struct seen_entry *e = v[i];
+		struct suggest_line sl;
+		char line[512];
+
+		if (!e->local || e->expected == e->answers)
+			continue;
+		memset(&sl, 0, sizeof(sl));
+		sl.proto = e->proto;
+		sl.family = e->family;
+		memcpy(sl.addr, e->addr, 16);
+		sl.port = e->port;
+		sl.program = e->program[0] ? e->program : NULL;
+		sl.user = e->user[0] ? e->user : NULL;
+		sl.uid = -1;
+		if (suggest_format(&sl, line, sizeof(line)) == 0) {
+			printf("%s\n", line);
+			count++;
+		}
+	}
+	if (!count)
+		printf("# (none)\n");
+	free(v);
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl;
@@ -418,29 +563,56 @@ int main(int argc, char **argv)
 	struct replay *rp = NULL;
 	struct replay_opts ro;
 	struct report_info info;
+	struct inputs in = { 0 };
 	char rbuf[PATH_MAX + 64], err[256];
 	int i, nstdin = 0, status = MAIN_EXIT_ERROR, input_error = 0;
 	const struct report_counts *c;
 
 	if (parse_args(argc, argv, &cl) < 0) {
 		fprintf(stderr, "Try '" PROG " --help'.\n");
+		free(cl.reads);
 		return MAIN_EXIT_ERROR;
 	}
-	if (optind >= argc) {
-		fprintf(stderr, PROG ": no capture file given\n"
-			"Try '" PROG " --help'.\n");
-		return MAIN_EXIT_ERROR;
+	if (cl.nreads > 0) {
+		for (i = 0; i < cl.nreads; i++)
+			if (inputs_expand(&in, cl.reads[i]) < 0)
+				goto oom;
+		if (optind < argc) {
+			if (cl.filter) {
+				fprintf(stderr, PROG ": a filter given twice "
+					"(-f and trailing words '%s')\n",
+					argv[optind]);
+				goto usage;
+			}
+			cl.filter_words = join_words(argc, argv, optind);
+			if (!cl.filter_words)
+				goto oom;
+			cl.filter = cl.filter_words;
+		}
+	} else {
+		/* the older form: captures as arguments, no expression */
+		if (optind >= argc) {
+			fprintf(stderr, PROG ": no capture file given (-r FILE)\n");
+			goto usage;
+		}
+		for (i = optind; i < argc; i++)
+			if (inputs_expand(&in, argv[i]) < 0)
+				goto oom;
 	}
-	for (i = optind; i < argc; i++)
-		nstdin += !strcmp(argv[i], "-");
+	for (i = 0; i < in.n; i++)
+		nstdin += !strcmp(in.v[i], "-");
 	if (nstdin > 1) {
 		fprintf(stderr, PROG ": standard input ('-') given twice\n");
-		return MAIN_EXIT_ERROR;
+		goto out;
 	}
+	if (in.bad)
+		goto out;
 	if (cl.filter && check_filter(cl.filter) < 0)
-		return MAIN_EXIT_ERROR;
+		goto out;
 	if (!cl.rules)
-		cl.rules = default_rules(rbuf, sizeof(rbuf));
+		cl.rules = policyfile_default(rbuf, sizeof(rbuf));
+	if (cl.verbose)
+		fprintf(stderr, PROG ": policy %s\n", cl.rules);
 	rs = load_rules(cl.rules, &cl);
 	if (!rs)
 		goto out;
@@ -459,6 +631,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
 		goto out;
 	}
+	report_set_eve(rep, cl.eve);
 
 	/* lines are written whole; a large buffer keeps write(2) calls rare */
 	setvbuf(stdout, NULL, _IOFBF, STDOUT_BUF);
@@ -470,7 +643,7 @@ int main(int argc, char **argv)
 	ro.filter = cl.filter;
 	ro.write_passed = cl.write_passed;
 	ro.write_dropped = cl.write_dropped;
-	ro.jsonl = cl.jsonl;
+	ro.jsonl = cl.jsonl && !cl.suggest;
 	ro.events_packets = cl.events_packets;
 	ro.progress = isatty(STDERR_FILENO);
 	ro.rep = rep;
@@ -480,9 +653,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	for (i = optind; i < argc; i++)
-		if (replay_file(rp, argv[i]) < 0)
+	for (i = 0; i < in.n; i++) {
+		if (cl.verbose)
+			fprintf(stderr, PROG ": reading %s\n", in.v[i]);
+		if (replay_file(rp, in.v[i]) < 0)
 			input_error = 1;
+	}
 	if (replay_finish(rp) < 0)
 		input_error = 1;
 
@@ -495,7 +671,11 @@ int main(int argc, char **argv)
 	info.have_listeners = lt != NULL;
 	info.filter = cl.filter;
 	replay_flow_stats(rp, &info.flows);
-	if (cl.jsonl) {
+	if (cl.suggest) {
+		print_suggest(rep, rs);
+	} else if (cl.eve) {
+		/* EVE consumers read alerts only */
+	} else if (cl.jsonl) {
 		struct jsonw w;
 
 		jsonw_init(&w);
@@ -518,11 +698,20 @@ int main(int argc, char **argv)
 		status = MAIN_EXIT_FOUND;
 	else
 		status = MAIN_EXIT_OK;
+	goto out;
+oom:
+	fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
+	goto out;
+usage:
+	fprintf(stderr, "Try '" PROG " --help'.\n");
 out:
 	replay_free(rp);
 	report_free(rep);
 	listener_table_free(lt);
 	ruleset_free(rs2);
 	ruleset_free(rs);
+	inputs_free(&in);
+	free(cl.filter_words);
+	free(cl.reads);
 	return status;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capfile.h"
 #include "decision.h"
 #include "linktype.h"
 #include "packet.h"
@@ -406,15 +407,10 @@ static pcap_t *open_capture(struct replay *r, const char *path, char *errbuf)
 	FILE *f;
 	pcap_t *pc;
 
-	if (strcmp(path, "-") == 0) {
-		f = stdin;
-	} else {
-		f = fopen(path, "rb");
-		if (!f) {
-			snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
-			return NULL;
-		}
-	}
+	/* gzip, xz and zstd captures are inflated as libpcap reads them */
+	f = capfile_open(path, errbuf, PCAP_ERRBUF_SIZE);
+	if (!f)
+		return NULL;
 	if (r->iobuf)
 		setvbuf(f, r->iobuf, _IOFBF, READ_BUF);
 	/* Only this thread reads the stream: libpcap's two freads per

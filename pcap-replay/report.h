@@ -83,6 +83,10 @@ struct report;
 struct report *report_new(size_t max_list);
 void report_free(struct report *r);
 
+/* With eve set, report_jsonl_alert writes Suricata EVE alert objects
+ * (eve.h) instead of portclass's own alert lines. */
+void report_set_eve(struct report *r, int eve);
+
 struct report_counts *report_counts(struct report *r);
 struct seen_set *report_seen(struct report *r);
 

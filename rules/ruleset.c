@@ -2501,3 +2501,53 @@ enum expect_result ruleset_expect(const struct ruleset *rs,
 	}
 	return undetermined ? EXPECT_UNDETERMINED : EXPECT_NONE;
 }
+
+/* ---- read-only views for tools (lint) -------------------------------- */
+
+static void view_endpoint(const struct endpoint *e, struct ruleset_end *out)
+{
+	out->naddrs = e->naddrs;
+	out->addrs = e->addrs;
+	out->nports = e->nports;
+	out->ports = e->ports;
+}
+
+int ruleset_rule_view(const struct ruleset *rs, size_t i,
+		      struct ruleset_view *out)
+{
+	const struct rule *r;
+
+	if (i >= rs->nrules)
+		return -1;
+	r = &rs->rules[i];
+	memset(out, 0, sizeof(*out));
+	out->protos = r->protos;
+	out->verdict = (enum verdict)r->verdict;
+	out->log = r->log;
+	out->is_new = r->is_new;
+	out->has_filter = r->has_filter;
+	out->file = r->file;
+	out->line = r->line;
+	view_endpoint(&r->src, &out->src);
+	view_endpoint(&r->dst, &out->dst);
+	return 0;
+}
+
+int ruleset_expect_view(const struct ruleset *rs, size_t i,
+			struct ruleset_view *out)
+{
+	const struct expect_rule *x;
+
+	if (i >= rs->nexpects)
+		return -1;
+	x = &rs->expects[i];
+	memset(out, 0, sizeof(*out));
+	out->protos = x->protos;
+	out->file = x->file;
+	out->line = x->line;
+	out->program = x->program;
+	out->user = x->user;
+	view_endpoint(&x->src, &out->src);
+	view_endpoint(&x->dst, &out->dst);
+	return 0;
+}

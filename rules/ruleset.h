@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "listener.h"
 #include "packet.h"
 #include "range.h"
@@ -143,5 +144,34 @@ enum expect_result ruleset_expect(const struct ruleset *rs,
 				  const struct packet *p,
 				  struct listener_table *listeners,
 				  const char **file, unsigned *line);
+
+/*
+ * Read-only views of the compiled rules, in file order, for tools that
+ * reason about the policy itself (lint.h).  Everything points into the
+ * ruleset and is valid until ruleset_free.
+ */
+struct ruleset_end {
+	size_t naddrs;			  /* 0: any address */
+	const struct addr_prefix *addrs;
+	size_t nports;			  /* 0: any port; sorted, disjoint */
+	const struct port_range *ports;
+};
+
+struct ruleset_view {
+	uint32_t protos;	/* bit per enum packet_proto */
+	enum verdict verdict;	/* explicit rules */
+	int log, is_new, has_filter;
+	const char *file;
+	unsigned line;
+	struct ruleset_end src, dst;
+	const char *program, *user; /* expect rules; NULL when absent */
+};
+
+/* Rule i (< ruleset_rule_count) / expect i (< ruleset_expect_count) into
+ * *out; -1 when i is out of range. */
+int ruleset_rule_view(const struct ruleset *rs, size_t i,
+		      struct ruleset_view *out);
+int ruleset_expect_view(const struct ruleset *rs, size_t i,
+			struct ruleset_view *out);
 
 #endif

@@ -5,6 +5,9 @@
 set -eu
 : "${BUILD:=build}"
 PC=$BUILD/portclass
+# the tree's policy, whatever is installed on this machine
+PORTCLASS_POLICY=contrib/default.rules
+export PORTCLASS_POLICY
 tmp=$(mktemp -d)
 ns=""
 pid=""
@@ -39,7 +42,7 @@ $PC explain 9999 | grep -q "freebsd no" || fail "9999 freebsd"
 [ "$($PC explain 22 60314 | grep -c '^port ')" -eq 2 ] || fail "two ports"
 
 # Bad arguments: exit 2 and a message, nothing on stdout.
-for bad in 70000 abc -1 10-20 ""; do
+for bad in 70000 no-such-service -1 20-10 99999/tcp 22/icmp ""; do
 	set +e
 	out=$($PC explain "$bad" 2>"$tmp/err")
 	rc=$?
@@ -60,7 +63,7 @@ set +e
 $PC check "$tmp/bad.rules" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 set -e
-[ "$rc" -eq 1 ] || fail "check bad.rules exited $rc"
+[ "$rc" -eq 2 ] || fail "check bad.rules exited $rc"
 grep -q "bad.rules:2:[0-9]*: error: .*70000" "$tmp/err" || fail "line 2 error: $(cat "$tmp/err")"
 grep -q "bad.rules:3:1: error" "$tmp/err" || fail "line 3 error: $(cat "$tmp/err")"
 grep -q "bad.rules:4:[0-9]*: error" "$tmp/err" || fail "line 4 error: $(cat "$tmp/err")"
@@ -69,7 +72,7 @@ set +e
 $PC check "$tmp/missing.rules" 2>"$tmp/err"
 rc=$?
 set -e
-[ "$rc" -eq 1 ] || fail "missing file exited $rc"
+[ "$rc" -eq 2 ] || fail "missing file exited $rc"
 grep -q "missing.rules" "$tmp/err" || fail "missing file not named"
 
 # A real listener, named with its owner, inside a namespace of our own.
@@ -89,7 +92,7 @@ i=0
 until ip netns exec "$ns" $PC explain 60314 | grep -q "listening: *tcp 127.0.0.1:60314"; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "listener not seen"; sleep 0.1
 done
-out=$(ip netns exec "$ns" $PC explain -r contrib/default.rules 60314)
+out=$(ip netns exec "$ns" $PC explain -c contrib/default.rules 60314)
 echo "$out" | grep -q "pid $pid (python3)" || fail "owner not named: $out"
 echo "$out" | grep -q "UNEXPECTED" || fail "not flagged unexpected: $out"
 ip netns exec "$ns" $PC explain 60315 | grep -q "nothing listens on 60315" || fail "60315"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t_corpus: every capture in ../shared/corpus/tcpdump/ (tcpdump's own test
 # captures: hundreds of link types, malformed and truncated files) through
-# `portclass-replay -r contrib/default.rules --format jsonl --events
+# `portclass-replay -c contrib/default.rules --format jsonl --events
 # packets`.  For each file:
 #   - exit 0 or 2 (2 only with a message on stderr, and never for a
 #     supported link type in a file tcpdump reads cleanly), within 10 s;
@@ -31,7 +31,7 @@ one() {
 	err=$PC_CORPUS_TMP/out/$b.err
 	res=$PC_CORPUS_TMP/res/$b
 	rc=0
-	timeout -k 2 "$LIMIT" "$REPLAY" -r "$RULES" --format jsonl --events packets "$f" \
+	timeout -k 2 "$LIMIT" "$REPLAY" -c "$RULES" --format jsonl --events packets "$f" \
 		>"$out" 2>"$err" </dev/null || rc=$?
 
 	# What tcpdump makes of the file: its link type and, when it reads

@@ -38,9 +38,9 @@ run() {
 		exit 1
 	fi
 }
-run snap -r "$D/demo.rules" --listeners "$D/listeners.json"
-run nosnap -r "$D/demo.rules"
-run default -r contrib/default.rules
+run snap -c "$D/demo.rules" --listeners "$D/listeners.json"
+run nosnap -c "$D/demo.rules"
+run default -c contrib/default.rules
 
 python3 - "$tmp" <<'EOF'
 import json, sys

@@ -24,7 +24,7 @@ wait_for_file() {
 }
 wait_for_file "$TMP/sink.ready" || fail "sink did not start"
 
-nfq_start -r "$TMP/rules" -q 0 --log-rate 5
+nfq_start -c "$TMP/rules" -q 0 --log-rate 5
 expect_client refused tcp 127.0.0.1 60314 3
 # The load: new UDP flows, each from its own source port, at the pace of
 # one Python process (which the daemon keeps up with, so that what is
@@ -63,7 +63,7 @@ while [ $round -le 3 ]; do
 	expect_client ok tcp 127.0.0.1 8080 3
 	expect_client ok tcp 127.0.0.1 60314 3
 	# Restarted: the queue binds again (no "already bound" after SIGKILL).
-	nfq_start -r "$TMP/rules" -q 0 --log-rate 5
+	nfq_start -c "$TMP/rules" -q 0 --log-rate 5
 	expect_client refused tcp 127.0.0.1 60314 3
 	expect_client ok tcp 127.0.0.1 8080 3
 	echo "round $round: killed after $pk packets, restarted, enforcing again"

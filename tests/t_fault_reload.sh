@@ -22,7 +22,7 @@ printf 'unexpected reject log\ndefault pass\n' >"$R"
 server tcp 0.0.0.0 60314 rogue 120
 server tcp 0.0.0.0 8080 web 120
 server udp 0.0.0.0 55000 sink 120
-nfq_start -r "$R" -q 0 --log-rate 5
+nfq_start -c "$R" -q 0 --log-rate 5
 expect_client refused tcp 127.0.0.1 60314 3
 
 # Background traffic, each bounded in time.

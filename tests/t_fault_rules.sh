@@ -28,7 +28,7 @@ fail() {
 
 # run WANT_RC FILE: both front ends on FILE, bounded, no sanitizer report.
 run() {
-	for cmd in "$PC check" "$NFQ -n -r"; do
+	for cmd in "$PC check" "$NFQ -n -c"; do
 		# shellcheck disable=SC2086
 		timeout 20 $cmd "$2" >"$TMP/out" 2>&1
 		rc=$?
@@ -51,7 +51,7 @@ out = b"".join(hashlib.sha256(b"portclass-fault-%d" % i).digest() for i in range
 open(sys.argv[1], "wb").write(out[:4096])
 PY
 [ "$(wc -c <"$TMP/binary.rules")" -eq 4096 ] || fail "garbage size"
-run 1 "$TMP/binary.rules"
+run 2 "$TMP/binary.rules"
 grep -Eq "binary.rules:[0-9]+:[0-9]+: error:" "$TMP/out" ||
 	fail "garbage: no file:line:column error"
 
@@ -61,7 +61,7 @@ import sys
 open(sys.argv[1], "wb").write(b"expect tcp port " + b"1," * 100000 + b"\n" +
                               b"\0" * 1000 + b"\npass " + b"x" * 200000 + b"\n")
 PY
-run 1 "$TMP/long.rules"
+run 2 "$TMP/long.rules"
 
 # 100,000 rules: expect and pass lines over every port and address form.
 python3 - "$TMP/big.rules" <<'PY' || fail "generating 100k rules"
@@ -81,7 +81,7 @@ with open(sys.argv[1], "w") as f:
             f.write("drop udp from 198.51.100.%d/32 to port %d\n" % (i & 255, port))
 PY
 [ "$(grep -c . "$TMP/big.rules")" -eq 100003 ] || fail "big file line count"
-for cmd in "$PC check" "$NFQ -n -r"; do
+for cmd in "$PC check" "$NFQ -n -c"; do
 	t0=$(date +%s%N)
 	# shellcheck disable=SC2086
 	timeout 20 $cmd "$TMP/big.rules" >"$TMP/out" 2>&1
@@ -95,24 +95,24 @@ done
 
 # A file that includes itself, and a loop through two files.
 printf 'default pass\ninclude "self.rules"\n' >"$TMP/self.rules"
-run 1 "$TMP/self.rules"
+run 2 "$TMP/self.rules"
 grep -Eq 'self.rules:2:[0-9]+: error:.*(loop|includ)' "$TMP/out" ||
 	fail "self include: no error on line 2"
 printf 'include "b.rules"\n' >"$TMP/a.rules"
 printf 'include "a.rules"\n' >"$TMP/b.rules"
-run 1 "$TMP/a.rules"
+run 2 "$TMP/a.rules"
 grep -Eq 'rules:1:[0-9]+: error:' "$TMP/out" || fail "mutual include: no error"
 # Including a directory, a missing file and /dev/zero: errors, not hangs.
 printf 'include "%s"\ninclude "missing.rules"\n' "$TMP" >"$TMP/dir.rules"
-run 1 "$TMP/dir.rules"
+run 2 "$TMP/dir.rules"
 if [ -e /dev/zero ]; then
 	printf 'include "/dev/zero"\n' >"$TMP/zero.rules"
-	for cmd in "$PC check" "$NFQ -n -r"; do
+	for cmd in "$PC check" "$NFQ -n -c"; do
 		# shellcheck disable=SC2086
 		timeout 20 $cmd "$TMP/zero.rules" >"$TMP/out" 2>&1
 		rc=$?
 		[ $rc -eq 124 ] && fail "$cmd: include /dev/zero hangs"
-		[ $rc -eq 1 ] || fail "$cmd: include /dev/zero: exit $rc"
+		[ $rc -eq 2 ] || fail "$cmd: include /dev/zero: exit $rc"
 	done
 fi
 echo ok

@@ -56,7 +56,7 @@ stopped() {
 }
 
 # 1. Socket overrun.
-nfq_start -r "$TMP/rules" -q 0 --rcvbuf 16K --log-rate 5
+nfq_start -c "$TMP/rules" -q 0 --rcvbuf 16K --log-rate 5
 expect_client refused tcp 127.0.0.1 60314 3
 kill -STOP "$DAEMON"
 stopped || fail "daemon not stopped"
@@ -88,7 +88,7 @@ nfq_stop
 if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
 
 # 2. Queue full.
-nfq_start -r "$TMP/rules" -q 0 --queue-maxlen 64 --log-rate 5
+nfq_start -c "$TMP/rules" -q 0 --queue-maxlen 64 --log-rate 5
 expect_client refused tcp 127.0.0.1 60314 3
 kill -STOP "$DAEMON"
 stopped || fail "daemon not stopped"

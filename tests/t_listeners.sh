@@ -16,8 +16,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 [ $? -eq 2 ] || fail "unknown option: want exit 2"
 "$PC" listeners extra >/dev/null 2>&1
 [ $? -eq 2 ] || fail "extra argument: want exit 2"
-"$PC" listeners -r /nonexistent/rules >/dev/null 2>&1
-[ $? -eq 1 ] || fail "missing rules file: want exit 1"
+"$PC" listeners -c /nonexistent/rules >/dev/null 2>&1
+[ $? -eq 2 ] || fail "missing rules file: want exit 2"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip: needs root for a network namespace"
@@ -70,10 +70,11 @@ done
 printf '# the UDP service is expected; anything else dynamic is not\nexpect udp port 60001\n' \
 	>"$TMP/test.rules"
 
-ip netns exec "$NS" "$PC" listeners --json -r "$TMP/test.rules" >"$TMP/out.json" \
-	|| fail "listeners --json exit $?"
-ip netns exec "$NS" "$PC" listeners -r "$TMP/test.rules" >"$TMP/out.txt" \
-	|| fail "listeners exit $?"
+# exit 1: an unexpected listener (60314) is present
+ip netns exec "$NS" "$PC" listeners --json -c "$TMP/test.rules" >"$TMP/out.json"
+[ $? -eq 1 ] || fail "listeners --json: want exit 1 (unexpected present)"
+ip netns exec "$NS" "$PC" listeners -c "$TMP/test.rules" >"$TMP/out.txt"
+[ $? -eq 1 ] || fail "listeners: want exit 1 (unexpected present)"
 
 python3 - "$TMP/out.json" "$TCP_PID" "$UDP_PID" <<'EOF' || fail "JSON check"
 import json, sys
@@ -119,7 +120,7 @@ if [l["proto"] for l in ls] != ["tcp", "udp"]:
 EOF
 
 # The human table: a header, then one aligned line per listener.
-head -n 1 "$TMP/out.txt" | grep -q '^PROTO  *ADDRESS  *PORT  *CLASS  *EPHEM  *POLICY  *PID  *PROGRAM  *USER  *UNIT$' \
+head -n 1 "$TMP/out.txt" | grep -q '^PROTO  *ADDRESS  *PORT  *CLASS  *EPHEM  *POLICY  *PID  *PROGRAM  *USER  *UNIT  *COMMAND$' \
 	|| fail "table header: $(head -n 1 "$TMP/out.txt")"
 grep -Eq "^tcp +0\.0\.0\.0 +60314 +dynamic +[a-z]+ +unexpected +$TCP_PID +python3 +root " "$TMP/out.txt" \
 	|| fail "tcp line: $(cat "$TMP/out.txt")"
@@ -155,7 +156,7 @@ u.sendto(b"x", ("::1", 60001))
 	kill "$DUMP_PID"
 	wait "$DUMP_PID" 2>/dev/null
 	DUMP_PID=
-	"$REPLAY" -r "$TMP/test.rules" --listeners "$TMP/out.json" \
+	"$REPLAY" -c "$TMP/test.rules" --listeners "$TMP/out.json" \
 		--format jsonl "$TMP/cap.pcap" >"$TMP/replay.jsonl" 2>"$TMP/replay.err"
 	rc=$?
 	[ $rc -le 1 ] || fail "replay exit $rc: $(cat "$TMP/replay.err")"
@@ -181,8 +182,8 @@ fi
 
 # Without rules the dynamic range is still guarded: both unexpected.
 : >"$TMP/empty.rules"
-ip netns exec "$NS" "$PC" listeners --json -r "$TMP/empty.rules" >"$TMP/norules.json" \
-	|| fail "listeners with empty rules exit $?"
+ip netns exec "$NS" "$PC" listeners --json -c "$TMP/empty.rules" >"$TMP/norules.json"
+[ $? -eq 1 ] || fail "listeners with empty rules: want exit 1"
 [ "$(grep -o '"policy":"unexpected"' "$TMP/norules.json" | wc -l)" -eq 2 ] \
 	|| fail "empty rules: $(cat "$TMP/norules.json")"
 
@@ -190,8 +191,8 @@ ip netns exec "$NS" "$PC" listeners --json -r "$TMP/empty.rules" >"$TMP/norules.
 kill "$TCP_PID"
 wait "$TCP_PID" 2>/dev/null
 TCP_PID=
-ip netns exec "$NS" "$PC" listeners --json -r "$TMP/test.rules" >"$TMP/after.json" \
-	|| fail "listeners exit $?"
+ip netns exec "$NS" "$PC" listeners --json -c "$TMP/test.rules" >"$TMP/after.json"
+[ $? -eq 0 ] || fail "listeners after the rogue left: want exit 0"
 grep -q '"port":60314' "$TMP/after.json" && fail "60314 still listed after exit"
 grep -q '"port":60001' "$TMP/after.json" || fail "60001 lost"
 

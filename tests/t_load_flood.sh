@@ -33,7 +33,7 @@ nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
 printf 'dynamic-range iana\nunexpected reject log\ndefault pass\nexpect tcp port 55001\n' >"$TMP/rules"
 server tcp 0.0.0.0 55001 expected 120
 server tcp 0.0.0.0 8080 web 120
-nfq_start -r "$TMP/rules" -q 0 --log-rate $RATE --log-burst $BURST
+nfq_start -c "$TMP/rules" -q 0 --log-rate $RATE --log-burst $BURST
 t0=$(date +%s)
 
 ip netns exec "$NS" "$SYN" -a 127.0.0.1 -p 60000-64999 -s 20000-40000 \

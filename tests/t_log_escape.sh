@@ -42,7 +42,7 @@ while [ ! -s "$TMP/odd.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); don
 pid=$(cat "$TMP/odd.pid")
 od -c "/proc/$pid/comm" | head -n 2
 
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 expect_client refused tcp 127.0.0.1 60314 3
 wait_for "$LOG" '"dport":60314' 5 || fail "no alert"
 sleep 0.5

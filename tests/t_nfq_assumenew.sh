@@ -20,7 +20,7 @@ repeat() {
 	timeout 30 ip netns exec "$NS" $PY "$PCPY" udp-repeat 127.0.0.1 "$1" 3 2
 }
 
-nfq_start -r "$TMP/rules" -q 0 --assume-new
+nfq_start -c "$TMP/rules" -q 0 --assume-new
 got=$(repeat 60315)
 [ "$got" = "refused refused refused" ] || fail "--assume-new, rogue: $got"
 got=$(repeat 55000)
@@ -35,7 +35,7 @@ fi
 	fail "want 3 alerts: $(json_lines '"dport":60315')"
 nfq_stop
 
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 got=$(repeat 60315)
 [ "$got" = "refused refused refused" ] || fail "without --assume-new, rogue: $got"
 got=$(repeat 55000)

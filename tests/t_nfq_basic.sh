@@ -31,7 +31,7 @@ server udp 0.0.0.0 5353 dns
 
 mkdir "$TMP/stats"
 chown nobody "$TMP/stats"
-nfq_start -r "$TMP/rules" -q 0 --user nobody \
+nfq_start -c "$TMP/rules" -q 0 --user nobody \
 	--stats-file "$TMP/stats/portclass.prom" --stats-interval 1
 grep -q "running as uid $(id -u nobody) with cap_net_admin" "$ERR" ||
 	fail "no privilege drop reported"

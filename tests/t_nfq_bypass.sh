@@ -11,7 +11,7 @@ nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
 printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server tcp 0.0.0.0 8080 web
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 expect_client refused tcp 127.0.0.1 60314 3
 kill -9 "$DAEMON"
 wait "$DAEMON" 2>/dev/null
@@ -25,7 +25,7 @@ nsx iptables -w -S PORTCLASS | grep -q -- '--queue-bypass' &&
 	fail "--fail-closed still has --queue-bypass"
 expect_client timeout tcp 127.0.0.1 8080 2
 # ... and a daemon started with --fail-closed serves it again.
-nfq_start -r "$TMP/rules" -q 0 --fail-closed
+nfq_start -c "$TMP/rules" -q 0 --fail-closed
 grep -q '"fail_open":false' "$LOG" || fail "start line does not say fail-closed"
 expect_client ok tcp 127.0.0.1 8080 3
 expect_client refused tcp 127.0.0.1 60314 3

@@ -18,7 +18,7 @@ nsx contrib/iptables-setup.sh -6 -q 0 || fail "iptables-setup.sh"
 printf 'unexpected reject log\ndefault pass log\n' >"$TMP/rules"
 server udp ::1 60315 rogue
 
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 expect_client refused udp ::1 60315 3 48
 wait_for "$LOG" '"dport":60315' 5 || fail "no alert with the default copy range"
 json_lines '"type":"alert"' '"dport":60315' '"error":null' | grep -q . ||
@@ -26,14 +26,14 @@ json_lines '"type":"alert"' '"dport":60315' '"error":null' | grep -q . ||
 nfq_stop
 
 for cr in 64 119; do
-	out=$(ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 0 --copy-range $cr 2>&1)
+	out=$(ip netns exec "$NS" "$NFQ" -c "$TMP/rules" -q 0 --copy-range $cr 2>&1)
 	rc=$?
 	[ "$rc" = 2 ] || fail "--copy-range $cr: exit $rc, expected 2 ($out)"
 	printf '%s\n' "$out" | grep -q 'invalid --copy-range.*120' ||
 		fail "--copy-range $cr: message '$out'"
 done
 
-nfq_start -r "$TMP/rules" -q 0 --copy-range 120
+nfq_start -c "$TMP/rules" -q 0 --copy-range 120
 expect_client timeout udp ::1 60315 2 136
 wait_for "$LOG" '"error":"truncated' 5 || fail "no truncated packet logged"
 json_lines '"type":"drop"' '"reason":"invalid"' '"verdict":"drop"' \

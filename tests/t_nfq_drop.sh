@@ -20,7 +20,7 @@ server udp 0.0.0.0 60315 rogueudp
 server tcp 0.0.0.0 8080 web
 server tcp 0.0.0.0 8081 web1
 server tcp 0.0.0.0 8082 web2
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 
 expect_client timeout tcp 127.0.0.1 60314 2
 expect_client timeout udp 127.0.0.1 60315 2

@@ -13,7 +13,7 @@ nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
 printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server udp 0.0.0.0 5000 sink 120
-nfq_start -r "$TMP/rules" -q 0 --rcvbuf 4096 --log-rate 5 \
+nfq_start -c "$TMP/rules" -q 0 --rcvbuf 4096 --log-rate 5 \
 	--stats-file "$TMP/stats.prom" --stats-interval 1
 for i in 1 2; do
 	timeout 60 ip netns exec "$NS" $PY "$PCPY" udp-flood 127.0.0.1 5000 20000 >/dev/null ||
@@ -35,7 +35,7 @@ nfq_stop
 if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
 
 rm -f "$TMP/stats.prom"
-nfq_start -r "$TMP/rules" -q 0 --fail-closed --queue-maxlen 4 --log-rate 5 \
+nfq_start -c "$TMP/rules" -q 0 --fail-closed --queue-maxlen 4 --log-rate 5 \
 	--stats-file "$TMP/stats.prom" --stats-interval 1
 timeout 60 ip netns exec "$NS" $PY "$PCPY" udp-flood 127.0.0.1 5000 20000 >/dev/null ||
 	fail "flood"

@@ -9,23 +9,23 @@ nfq_init errors
 
 printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
 chmod 644 "$TMP/rules"
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 
 # Already bound.
 rc=0
-timeout 10 ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 0 >"$TMP/o2" 2>"$TMP/e2" || rc=$?
+timeout 10 ip netns exec "$NS" "$NFQ" -c "$TMP/rules" -q 0 >"$TMP/o2" 2>"$TMP/e2" || rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "second daemon on queue 0: exit $rc"
 grep -q "cannot bind queue 0: already bound by another process" "$TMP/e2" ||
 	fail "message: $(cat "$TMP/e2")"
 
 # A range where one queue is taken: fails, and frees queue 1 again.
 rc=0
-timeout 10 ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 1:2 >/dev/null 2>"$TMP/e3" &
+timeout 10 ip netns exec "$NS" "$NFQ" -c "$TMP/rules" -q 1:2 >/dev/null 2>"$TMP/e3" &
 p3=$!
 PIDS="$PIDS $p3"
 sleep 0.5
 rc=0
-timeout 10 ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 0:1 >/dev/null 2>"$TMP/e4" || rc=$?
+timeout 10 ip netns exec "$NS" "$NFQ" -c "$TMP/rules" -q 0:1 >/dev/null 2>"$TMP/e4" || rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "range over a bound queue: exit $rc"
 grep -q "cannot bind queue" "$TMP/e4" || fail "range message: $(cat "$TMP/e4")"
 kill "$p3" 2>/dev/null
@@ -37,7 +37,7 @@ if [ -x "$(command -v setpriv)" ] && setpriv --reuid nobody --regid nogroup \
 	--regid nogroup --clear-groups test -r "$TMP/rules"; then
 	rc=0
 	timeout 10 ip netns exec "$NS" setpriv --reuid nobody --regid nogroup \
-		--clear-groups --inh-caps=-all "$NFQ" -r "$TMP/rules" -q 5 \
+		--clear-groups --inh-caps=-all "$NFQ" -c "$TMP/rules" -q 5 \
 		>/dev/null 2>"$TMP/e5" || rc=$?
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "unprivileged bind: exit $rc"
 	grep -q "cannot bind queue 5: .*needs root or CAP_NET_ADMIN" "$TMP/e5" ||
@@ -46,11 +46,11 @@ else
 	echo "note: $NFQ not reachable by nobody; unprivileged case not run"
 fi
 
-# An unknown --user: exit 1 after binding, and the queue is free again.
+# An unknown --user: exit 2 after binding, and the queue is free again.
 rc=0
-timeout 10 ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 6 --user no-such-user-pc \
+timeout 10 ip netns exec "$NS" "$NFQ" -c "$TMP/rules" -q 6 --user no-such-user-pc \
 	>/dev/null 2>"$TMP/e7" || rc=$?
-[ "$rc" -eq 1 ] || fail "unknown user: exit $rc"
+[ "$rc" -eq 2 ] || fail "unknown user: exit $rc"
 grep -q "cannot drop privileges: unknown user no-such-user-pc" "$TMP/e7" ||
 	fail "unknown user message: $(cat "$TMP/e7")"
 nsx awk '$1 == 6' /proc/net/netfilter/nfnetlink_queue | grep -q . &&
@@ -61,7 +61,7 @@ for args in "" "-q 70000" "-q 5:3" "-q 0 --reject-mark 0" "-q 0 --copy-range 10"
 	"-q 0 --log-file /dev/null --syslog" "-q 0 extra"; do
 	rc=0
 	# shellcheck disable=SC2086
-	"$NFQ" -r "$TMP/rules" $args >/dev/null 2>"$TMP/e6" || rc=$?
+	"$NFQ" -c "$TMP/rules" $args >/dev/null 2>"$TMP/e6" || rc=$?
 	[ "$rc" -eq 2 ] || fail "'$args': exit $rc, want 2"
 	[ -s "$TMP/e6" ] || fail "'$args': no message"
 done

@@ -38,7 +38,7 @@ expect tcp port 60321 program "$py_comm"
 expect tcp port 60322-60323 user nobody
 RULES
 chmod 644 "$TMP/rules"
-nfq_start -r "$TMP/rules" -q 0 --user nobody
+nfq_start -c "$TMP/rules" -q 0 --user nobody
 
 expect_client ok tcp 127.0.0.1 60320 3
 expect_client refused tcp 127.0.0.1 60321 3

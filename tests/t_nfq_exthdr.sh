@@ -63,7 +63,7 @@ nfq_stop
 sleep 0.5
 
 # The capture, replayed: the same SYNs and datagrams are alerts.
-out=$("$REPLAY" -r "$TMP/rules" --format jsonl "$TMP/cap.pcap" 2>&1) ||
+out=$("$REPLAY" -c "$TMP/rules" --format jsonl "$TMP/cap.pcap" 2>&1) ||
 	[ $? -le 1 ] || fail "replay failed: $out"
 r6t=$(printf '%s\n' "$out" | grep '"type":"alert"' | grep '"proto":"tcp"' | grep '"src":"fd00:99::2"' | grep -c '"dport":60314')
 r6u=$(printf '%s\n' "$out" | grep '"type":"alert"' | grep '"proto":"udp"' | grep -c '"dport":60315')

@@ -19,7 +19,7 @@ server tcp ::1 60314 rogue
 server udp ::1 60315 rogueudp
 server udp ::1 55000 expected
 server tcp ::1 8080 web
-nfq_start -r "$TMP/rules" -q 0
+nfq_start -c "$TMP/rules" -q 0
 
 expect_client refused tcp ::1 60314 3
 rogue_pid=$(cat "$TMP/rogue.pid")

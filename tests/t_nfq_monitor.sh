@@ -16,7 +16,7 @@ server tcp 0.0.0.0 60314 rogue
 server udp 0.0.0.0 60315 rogueudp
 server tcp 0.0.0.0 8081 web1
 LOG=$TMP/events.log
-nfq_start -r "$TMP/rules" -q 0 --monitor --stats-file "$TMP/stats.prom" \
+nfq_start -c "$TMP/rules" -q 0 --monitor --stats-file "$TMP/stats.prom" \
 	--log-file "$LOG"
 grep -q '"monitor":true' "$LOG" || fail "start line does not say monitor"
 

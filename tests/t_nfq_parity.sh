@@ -37,8 +37,8 @@ expect tcp port 60317 program "$comm"
 expect tcp port 60318 program no-such-program
 RULES
 
-nsx "$PORTCLASS" listeners --json -r "$R" >"$TMP/snap.json" ||
-	fail "portclass listeners --json"
+nsx "$PORTCLASS" listeners --json -c "$R" >"$TMP/snap.json"
+[ $? -le 1 ] || fail "portclass listeners --json"
 grep -q '"port":60314' "$TMP/snap.json" || fail "snapshot lacks 60314"
 
 ip netns exec "$NS" tcpdump -i lo -U --immediate-mode -n -s 512 -w "$TMP/cap.pcap" \
@@ -47,7 +47,7 @@ TCPDUMP=$!
 PIDS="$PIDS $TCPDUMP"
 wait_for "$TMP/tcpdump.err" 'listening on' 5 || fail "tcpdump did not start"
 
-nfq_start -r "$R" -q 0
+nfq_start -c "$R" -q 0
 expect_client refused tcp 127.0.0.1 60314 3
 expect_client refused udp 127.0.0.1 60315 3
 expect_client refused tcp 127.0.0.1 61000 3
@@ -70,11 +70,11 @@ kill -9 "$TCPDUMP" 2>/dev/null
 wait "$TCPDUMP" 2>/dev/null
 
 rc=0
-timeout 60 "$REPLAY" -r "$R" --listeners "$TMP/snap.json" --format jsonl \
+timeout 60 "$REPLAY" -c "$R" --listeners "$TMP/snap.json" --format jsonl \
 	--events packets "$TMP/cap.pcap" >"$TMP/packets.jsonl" 2>"$TMP/replay.err" || rc=$?
 [ $rc -eq 0 ] || fail "replay --events packets: exit $rc: $(cat "$TMP/replay.err")"
 rc=0
-timeout 60 "$REPLAY" -r "$R" --listeners "$TMP/snap.json" --format jsonl \
+timeout 60 "$REPLAY" -c "$R" --listeners "$TMP/snap.json" --format jsonl \
 	--events alerts "$TMP/cap.pcap" >"$TMP/alerts.jsonl" 2>"$TMP/replay.err" || rc=$?
 [ $rc -eq 0 ] || fail "replay --events alerts: exit $rc: $(cat "$TMP/replay.err")"
 

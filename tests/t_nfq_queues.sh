@@ -12,7 +12,7 @@ nsx iptables -w -S PORTCLASS | grep -q -- '--queue-balance 0:1' ||
 printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server tcp 0.0.0.0 8080 web
-nfq_start -r "$TMP/rules" -q 0:1
+nfq_start -c "$TMP/rules" -q 0:1
 n=$(nsx awk '$1 == 0 || $1 == 1' /proc/net/netfilter/nfnetlink_queue | grep -c .)
 [ "$n" -eq 2 ] || fail "$n queues bound, want 2"
 # One thread per queue, plus the main thread (signals, stats).

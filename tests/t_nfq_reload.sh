@@ -10,7 +10,7 @@ nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
 R=$TMP/rules
 printf 'unexpected reject log\ndefault pass\n' >"$R"
 server tcp 0.0.0.0 60314 rogue
-nfq_start -r "$R" -q 0 --user nobody
+nfq_start -c "$R" -q 0 --user nobody
 expect_client refused tcp 127.0.0.1 60314 3
 
 # Two mistakes: both must be reported, and nothing may change.

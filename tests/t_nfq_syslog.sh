@@ -39,7 +39,7 @@ ip netns exec "$NS" unshare -m sh -c '
 	mount --make-rprivate / &&
 	mount --bind /dev/null "$1/dev/null" &&
 	mount --bind "$1/dev" /dev &&
-	shift && exec "$@"' sh "$TMP" "$NFQ" -r "$TMP/rules" -q 0 --syslog \
+	shift && exec "$@"' sh "$TMP" "$NFQ" -c "$TMP/rules" -q 0 --syslog \
 	>"$LOG" 2>"$ERR" &
 DAEMON=$!
 wait_for "$TMP/syslog" '"type":"start"' 10 || fail "no start line in syslog: $(cat "$ERR")"

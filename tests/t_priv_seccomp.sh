@@ -33,7 +33,7 @@ status_is() {
 		fail "$1: $(grep "^$1:" "/proc/$DAEMON/status")"
 }
 
-nfq_start -r "$TMP/rules" -q 0 --user nobody --stats-file "$TMP/out/s.prom" \
+nfq_start -c "$TMP/rules" -q 0 --user nobody --stats-file "$TMP/out/s.prom" \
 	--stats-interval 1
 grep -q 'seccomp filter: [0-9]* system calls allowed' "$ERR" ||
 	fail "no seccomp line: $(cat "$ERR")"
@@ -101,7 +101,7 @@ nfq_stop
 grep -q '"type":"stop".*"ok":true' "$LOG" || fail "no clean stop"
 
 # A log file, reopened on SIGHUP, with only CAP_NET_ADMIN.
-ip netns exec "$NS" "$NFQ" -r "$TMP/rules" -q 0 --user nobody --no-owner-caps \
+ip netns exec "$NS" "$NFQ" -c "$TMP/rules" -q 0 --user nobody --no-owner-caps \
 	--log-file "$TMP/out/events.log" 2>"$ERR" &
 DAEMON=$!
 wait_for "$TMP/out/events.log" '"type":"start"' 10 || fail "no start with --log-file"
@@ -130,7 +130,7 @@ if command -v setpriv >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 &&
 		ip netns exec "$NS" strace -f -qq -e trace=execve,capset -o "$TMP/capset.trace" \
 		setpriv --reuid nobody --regid nogroup --clear-groups \
 		--inh-caps=-all,$caps --ambient-caps=-all,$caps \
-		--bounding-set=-all,$caps "$NFQ" -r "$TMP/rules" -q 0 \
+		--bounding-set=-all,$caps "$NFQ" -c "$TMP/rules" -q 0 \
 		>"$LOG" 2>"$ERR" &
 	DAEMON=$!
 	wait_for "$LOG" '"type":"start"' 10 || fail "no start with ambient capabilities: $(cat "$ERR")"
@@ -141,6 +141,10 @@ if command -v setpriv >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 &&
 	# ends with it.
 	real=$(cat /proc/$DAEMON/task/*/children 2>/dev/null | tr -s ' ' '\n' | head -n 1)
 	[ -n "$real" ] || fail "no daemon under strace"
+	for f in CapInh CapAmb; do
+		v=$(awk -v f="$f:" '$1 == f { print $2 }' /proc/$real/status)
+		[ "$v" = 0000000000000000 ] || fail "ambient start: $f $v"
+	done
 	PIDS="$PIDS $real"
 	kill -TERM "$real"
 	nfq_stop
@@ -149,7 +153,7 @@ else
 	echo "note: setpriv or strace missing, ambient start not checked"
 fi
 
-nfq_start -r "$TMP/rules" -q 0 --no-seccomp
+nfq_start -c "$TMP/rules" -q 0 --no-seccomp
 status_is Seccomp 0
 grep -q 'no seccomp filter' "$ERR" || fail "--no-seccomp not reported"
 expect_client refused tcp 127.0.0.1 60314 3

@@ -37,11 +37,11 @@ run_case() {
 	args="" stdin=/dev/null
 	for c in $caps; do
 		case $c in
-		"<"*) stdin=${c#<}; args="$args -"; ;;
-		*) args="$args $c" ;;
+		"<"*) stdin=${c#<}; args="$args -r -"; ;;
+		*) args="$args -r $c" ;;
 		esac
 	done
-	[ "$rules" = "-" ] || opts="-r $rules $opts"
+	[ "$rules" = "-" ] || opts="-c $rules $opts"
 	(cd "$tmp" && eval "\"\$REPLAY\" $opts $args" <"$stdin" \
 		>"$tmp/out" 2>"$tmp/err")
 	rc=$?
@@ -88,7 +88,7 @@ check() {
 
 # frames in a capture, as portclass-replay itself counts them
 frames_of() {
-	"$REPLAY" -r "$ROOT/tests/replay/pass.rules" --format jsonl "$1" 2>&1 |
+	"$REPLAY" -c "$ROOT/tests/replay/pass.rules" --format jsonl "$1" 2>&1 |
 		sed -n 's/.*"type":"summary".*"frames":\([0-9]*\),"bytes".*/\1/p'
 }
 
@@ -96,7 +96,7 @@ frames_of() {
 # packets, 6 by its rules and 2 it cannot read (truncated, malformed: the
 # `invalid` action, drop by default); its 2 non-IP frames have no verdict
 # and go to neither file.
-(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-passed passed.pcap \
+(cd "$tmp" && "$REPLAY" -c replay/basic.rules --write-passed passed.pcap \
 	--write-dropped dropped.pcap eth.pcap >/dev/null 2>"$tmp/err")
 check "$?" 0 "write: exit status"
 sanitizer_hit "$tmp/err" && check sanitizer none "write: sanitizer"
@@ -104,7 +104,7 @@ check "$(frames_of "$tmp/passed.pcap")" 9 "write-passed: frames"
 check "$(frames_of "$tmp/dropped.pcap")" 8 "write-dropped: frames"
 # The written files keep the link type and the nanosecond stamps, and
 # the dropped file replays as all drops under the same policy.
-out=$("$REPLAY" -r "$ROOT/tests/replay/basic.rules" --format jsonl \
+out=$("$REPLAY" -c "$ROOT/tests/replay/basic.rules" --format jsonl \
 	--events packets "$tmp/dropped.pcap" 2>&1)
 check "$(printf '%s\n' "$out" | grep -c '"type":"packet".*"verdict":"drop"')" 8 \
 	"write-dropped: all drops on replay"
@@ -117,30 +117,30 @@ if command -v tcpdump >/dev/null 2>&1; then
 		"write-dropped: tcpdump reads it"
 fi
 # A second capture of another link type cannot go into the same pcap.
-(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-passed p2.pcap \
+(cd "$tmp" && "$REPLAY" -c replay/basic.rules --write-passed p2.pcap \
 	eth.pcap sll.pcap >/dev/null 2>"$tmp/err")
 check "$?" 2 "write: mixed link types exit status"
 check "$(grep -c 'differs from EN10MB' "$tmp/err")" 1 "write: mixed link types message"
 check "$(frames_of "$tmp/p2.pcap")" 9 "write: mixed link types, first file only"
 
 # Output that cannot be written is an error (exit 2), named once.
-(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-passed no-dir/x.pcap \
+(cd "$tmp" && "$REPLAY" -c replay/basic.rules --write-passed no-dir/x.pcap \
 	eth.pcap >/dev/null 2>"$tmp/err")
 check "$?" 2 "write: cannot create"
 check "$(cat "$tmp/err")" "portclass-replay: no-dir/x.pcap: No such file or directory" \
 	"write: cannot create message"
 if [ -w /dev/full ]; then
-	(cd "$tmp" && "$REPLAY" -r replay/basic.rules --write-dropped /dev/full \
+	(cd "$tmp" && "$REPLAY" -c replay/basic.rules --write-dropped /dev/full \
 		eth.pcap >/dev/null 2>"$tmp/err")
 	check "$?" 2 "write: device full"
-	(cd "$tmp" && "$REPLAY" -r replay/basic.rules eth.pcap >/dev/full 2>"$tmp/err")
+	(cd "$tmp" && "$REPLAY" -c replay/basic.rules eth.pcap >/dev/full 2>"$tmp/err")
 	check "$?" 2 "stdout: device full"
 	check "$(cat "$tmp/err")" "portclass-replay: standard output: No space left on device" \
 		"stdout: device full message"
 fi
 
 # Nothing goes to stdout but the report: jsonl lines all parse as objects.
-(cd "$tmp" && "$REPLAY" -r replay/basic.rules --format jsonl --events packets \
+(cd "$tmp" && "$REPLAY" -c replay/basic.rules --format jsonl --events packets \
 	eth.pcap vlan.pcap sll2.pcap >"$tmp/out" 2>"$tmp/err")
 check "$(grep -vc '^{.*}$' "$tmp/out")" 0 "jsonl: one object per line"
 check "$(grep -c '"type":"summary"' "$tmp/out")" 1 "jsonl: one summary"
@@ -162,7 +162,7 @@ fi
 } >"$tmp/big.pcap"
 cat >"$tmp/slow.sh" <<EOS
 { head -c 20000 "$tmp/big.pcap"; sleep 0.6; tail -c +20001 "$tmp/big.pcap"; } |
-	"$REPLAY" -r "$ROOT/tests/replay/basic.rules" - >/dev/null
+	"$REPLAY" -c "$ROOT/tests/replay/basic.rules" - >/dev/null
 EOS
 sh "$tmp/slow.sh" 2>"$tmp/err"
 check "$(wc -c <"$tmp/err" | tr -d ' ')" 0 "progress: nothing when stderr is not a terminal"
@@ -180,7 +180,7 @@ fi
 bad=0 n=0
 for m in "$tmp"/mutant*; do
 	n=$((n + 1))
-	timeout 20 "$REPLAY" -r "$ROOT/tests/replay/basic.rules" --format jsonl \
+	timeout 20 "$REPLAY" -c "$ROOT/tests/replay/basic.rules" --format jsonl \
 		--events packets "$m" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if { [ "$rc" != 0 ] && [ "$rc" != 2 ]; } || sanitizer_hit "$tmp/err" ||
@@ -198,9 +198,10 @@ check "$?" 0 "--help exit"
 check "$(grep -c -e '--write-dropped' "$tmp/out")" 1 "--help lists options"
 check "$("$REPLAY" --version)" "portclass-replay $(sed -n 's/^VERSION := //p' "$ROOT/Makefile")" "--version"
 
-# Without -r the bundled policy is used (from the source tree here).
+# Without -c the bundled policy is used (from the source tree here; an
+# installed site policy must not shadow it).
 if [ -f "$ROOT/contrib/default.rules" ]; then
-	(cd "$tmp" && "$REPLAY" eth.pcap >"$tmp/out" 2>"$tmp/err")
+	(cd "$tmp" && PORTCLASS_SYSCONFDIR=$tmp/no-etc PORTCLASS_POLICY= "$REPLAY" eth.pcap >"$tmp/out" 2>"$tmp/err")
 	rc=$?
 	case $rc in 0 | 1) check ok ok "default policy" ;; *) check "$rc" "0" "default policy exit" ;; esac
 	check "$(sed -n '1s/^policy: .*contrib\/default.rules .*/yes/p' "$tmp/out")" yes \

@@ -74,9 +74,9 @@ cat >"$tmp/bench.rules" <<EOF
 dynamic-range iana
 expect udp port $EPORT-$PORT
 EOF
-if [ "$have_daemon" = 1 ] && ! "$NFQ" -n -r "$tmp/bench.rules" >/dev/null 2>&1; then
+if [ "$have_daemon" = 1 ] && ! "$NFQ" -n -c "$tmp/bench.rules" >/dev/null 2>&1; then
 	echo "b_nfq: portclass-nfq -n rejects the bench rules:" >&2
-	"$NFQ" -n -r "$tmp/bench.rules" >&2
+	"$NFQ" -n -c "$tmp/bench.rules" >&2
 	exit 1
 fi
 
@@ -158,7 +158,7 @@ flood() {
 	if [ "$kind" = bare ]; then
 		start "$tmp/c.out" $PIN_CONS "$BARE" -q 0
 	else
-		start "$tmp/c.out" $PIN_CONS "$NFQ" -q 0 -r "$tmp/bench.rules" --log-rate 10
+		start "$tmp/c.out" $PIN_CONS "$NFQ" -q 0 -c "$tmp/bench.rules" --log-rate 10
 	fi
 	pid=$LAST
 	wait_bound "$pid" || { cat "$tmp/c.out.err" >&2; die "$kind: queue 0 not bound"; }
@@ -256,7 +256,7 @@ latency() { # KIND
 	if [ "$1" = bare ]; then
 		start "$tmp/l.out" $PIN_CONS "$BARE" -q 0
 	else
-		start "$tmp/l.out" $PIN_CONS "$NFQ" -q 0 -r "$tmp/bench.rules" --log-rate 10
+		start "$tmp/l.out" $PIN_CONS "$NFQ" -q 0 -c "$tmp/bench.rules" --log-rate 10
 	fi
 	lpid=$LAST
 	wait_bound "$lpid" || die "$1: queue 0 not bound"

@@ -172,8 +172,8 @@ while [ "$i" -lt "$RUNS" ]; do
 	run1 bare "$BARE" "$pcap"
 	run1 tcpdump tcpdump -r "$pcap" -w /dev/null "$BPF"
 	if [ "$replay_ok" -eq 1 ]; then
-		run1 replay "$REPLAY" -r contrib/default.rules "$pcap" &&
-			run1 replay1k "$REPLAY" -r "$rules1k" "$pcap" ||
+		run1 replay "$REPLAY" -c contrib/default.rules "$pcap" &&
+			run1 replay1k "$REPLAY" -c "$rules1k" "$pcap" ||
 			replay_ok=0
 	fi
 done
@@ -219,8 +219,8 @@ if [ "$replay_ok" -eq 1 ]; then
 	set -- $(best replay1k)
 	replay1k_s=$1 replay1k_rss=$2 replay1k_cpu=$3
 	if [ -z "$GNUTIME" ]; then
-		replay_rss=$(hwm "$REPLAY" -r contrib/default.rules "$pcap")
-		replay1k_rss=$(hwm "$REPLAY" -r "$rules1k" "$pcap")
+		replay_rss=$(hwm "$REPLAY" -c contrib/default.rules "$pcap")
+		replay1k_rss=$(hwm "$REPLAY" -c "$rules1k" "$pcap")
 	fi
 	printf '  %-28s %7ss  %s  cpu %s  peak %s\n' "replay default.rules" \
 		"$replay_s" "$(mpps "$replay_s")" "$(secs "$replay_cpu")" \
@@ -236,7 +236,7 @@ if [ "$replay_ok" -eq 1 ]; then
 	echo "peak memory: $(mb "$replay_rss") (1000 rules: $(mb "$replay1k_rss"))"
 	# What the replay made of it (its jsonl summary): to compare with
 	# the generator's count of attempts, and the flow table's churn.
-	"$REPLAY" -r contrib/default.rules --format jsonl "$pcap" \
+	"$REPLAY" -c contrib/default.rules --format jsonl "$pcap" \
 		2>/dev/null | tail -n 1 >"$tmp/summary" || :
 	sed -n 's/.*"attempts":\([0-9]*\).*"alerts":\([0-9]*\).*/replay summary: attempts \1, alerts \2/p' \
 		"$tmp/summary"
