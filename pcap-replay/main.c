@@ -45,6 +45,8 @@ enum {
 	OPT_LISTENERS,
 	OPT_MAX_ALERTS,
 	OPT_MAX_FLOWS,
+	OPT_NO_MMAP,
+	OPT_MMAP_WINDOW,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +62,8 @@ static const struct option long_opts[] = {
 	{ "listeners", required_argument, NULL, OPT_LISTENERS },
 	{ "max-alerts", required_argument, NULL, OPT_MAX_ALERTS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+	{ "mmap-window", required_argument, NULL, OPT_MMAP_WINDOW },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -77,6 +81,8 @@ struct cmdline {
 	int fail_drop, fail_alert;
 	unsigned long max_list;
 	unsigned long max_flows;
+	int no_mmap;
+	unsigned long mmap_window;
 };
 
 static void usage(FILE *f)
@@ -100,6 +106,9 @@ static void usage(FILE *f)
 "      --max-alerts N       alerts and differences listed (default %d, 0 all)\n"
 "      --max-flows N        flow table bound (default 4194304; memory grows\n"
 "                           with the flows seen)\n"
+"      --no-mmap            read classic pcap files through libpcap only\n"
+"      --mmap-window BYTES  bytes of a classic pcap file mapped at a time\n"
+"                           (default 33554432)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
@@ -215,6 +224,17 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			    cl->max_flows == 0) {
 				fprintf(stderr, PROG ": --max-flows: '%s' is not "
 					"a count (1-%lu)\n", optarg, 1ul << 30);
+				return -1;
+			}
+			break;
+		case OPT_NO_MMAP:
+			cl->no_mmap = 1;
+			break;
+		case OPT_MMAP_WINDOW:
+			if (parse_ulong(optarg, 1ul << 40, &cl->mmap_window) < 0 ||
+			    cl->mmap_window == 0) {
+				fprintf(stderr, PROG ": --mmap-window: '%s' is not "
+					"a size in bytes\n", optarg);
 				return -1;
 			}
 			break;
@@ -474,6 +494,8 @@ int main(int argc, char **argv)
 	ro.jsonl = cl.jsonl;
 	ro.events_packets = cl.events_packets;
 	ro.progress = isatty(STDERR_FILENO);
+	ro.no_mmap = cl.no_mmap;
+	ro.mmap_window = cl.mmap_window;
 	ro.rep = rep;
 	ro.out = stdout;
 	rp = replay_new(&ro, err, sizeof(err));
