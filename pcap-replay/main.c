@@ -108,7 +108,7 @@ static void usage(FILE *f)
 "                           with the flows seen)\n"
 "      --no-mmap            read classic pcap files through libpcap only\n"
 "      --mmap-window BYTES  bytes of a classic pcap file mapped at a time\n"
-"                           (default 33554432)\n"
+"                           (default 4194304)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
