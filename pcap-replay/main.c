@@ -51,6 +51,8 @@ enum {
 	OPT_MAX_ALERTS,
 	OPT_MAX_FLOWS,
 	OPT_SUGGEST,
+	OPT_NO_MMAP,
+	OPT_MMAP_WINDOW,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +72,8 @@ static const struct option long_opts[] = {
 	{ "listeners", required_argument, NULL, OPT_LISTENERS },
 	{ "max-alerts", required_argument, NULL, OPT_MAX_ALERTS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+	{ "mmap-window", required_argument, NULL, OPT_MMAP_WINDOW },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -91,6 +95,8 @@ struct cmdline {
 	int fail_drop, fail_alert;
 	unsigned long max_list;
 	unsigned long max_flows;
+	int no_mmap;
+	unsigned long mmap_window;
 };
 
 static void usage(FILE *f)
@@ -119,7 +125,11 @@ static void usage(FILE *f)
 "      --fail-on drop|alert exit 1 if anything is dropped/rejected or alerted\n"
 "      --listeners FILE     listener snapshot (portclass listeners --json)\n"
 "      --max-alerts N       alerts and differences listed (default %d, 0 all)\n"
-"      --max-flows N        flow table bound (default 262144)\n"
+"      --max-flows N        flow table bound (default 4194304; memory grows\n"
+"                           with the flows seen)\n"
+"      --no-mmap            read classic pcap files through libpcap only\n"
+"      --mmap-window BYTES  bytes of a classic pcap file mapped at a time\n"
+"                           (default 4194304)\n"
 "      --suggest            print `expect` lines for the unexpected listeners\n"
 "                           the capture shows, instead of the report\n"
 "  -v, --verbose            say which policy and files are read\n"
@@ -255,6 +265,17 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			    cl->max_flows == 0) {
 				fprintf(stderr, PROG ": --max-flows: '%s' is not "
 					"a count (1-%lu)\n", optarg, 1ul << 30);
+				return -1;
+			}
+			break;
+		case OPT_NO_MMAP:
+			cl->no_mmap = 1;
+			break;
+		case OPT_MMAP_WINDOW:
+			if (parse_ulong(optarg, 1ul << 40, &cl->mmap_window) < 0 ||
+			    cl->mmap_window == 0) {
+				fprintf(stderr, PROG ": --mmap-window: '%s' is not "
+					"a size in bytes\n", optarg);
 				return -1;
 			}
 			break;
@@ -646,6 +667,8 @@ int main(int argc, char **argv)
 	ro.jsonl = cl.jsonl && !cl.suggest;
 	ro.events_packets = cl.events_packets;
 	ro.progress = isatty(STDERR_FILENO);
+	ro.no_mmap = cl.no_mmap;
+	ro.mmap_window = cl.mmap_window;
 	ro.rep = rep;
 	ro.out = stdout;
 	rp = replay_new(&ro, err, sizeof(err));

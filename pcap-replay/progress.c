@@ -22,6 +22,7 @@ void progress_begin(struct progress *pg, int enabled, const char *name,
 	pg->enabled = enabled && file;
 	pg->name = name;
 	pg->file = file;
+	pg->offset = NULL;
 	pg->size = -1;
 	pg->packets = 0;
 	pg->drawn = 0;
@@ -30,6 +31,11 @@ void progress_begin(struct progress *pg, int enabled, const char *name,
 	if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode))
 		pg->size = (int64_t)st.st_size;
 	pg->start_ns = pg->last_ns = now_ns();
+}
+
+void progress_follow(struct progress *pg, const uint64_t *offset)
+{
+	pg->offset = offset;
 }
 
 void progress_tick(struct progress *pg, uint64_t packets)
@@ -45,7 +51,7 @@ void progress_tick(struct progress *pg, uint64_t packets)
 		return;
 	pg->last_ns = t;
 	secs = (double)(t - pg->start_ns) / 1e9;
-	pos = ftell(pg->file);
+	pos = pg->offset ? (long)*pg->offset : ftell(pg->file);
 	mb = pos >= 0 ? (double)pos / 1e6 : 0;
 	if (pg->size > 0)
 		fprintf(stderr, "\r%s: %.1f/%.1f MB (%d%%), %.0f packets/s\033[K",

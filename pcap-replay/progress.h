@@ -13,6 +13,7 @@ struct progress {
 	int enabled;
 	const char *name;
 	FILE *file;		/* the capture's stream, for its position */
+	const uint64_t *offset;	/* or the reader's own position, if set */
 	int64_t size;		/* -1: not a regular file */
 	uint64_t start_ns, last_ns;
 	uint64_t packets;	/* at the last check */
@@ -22,6 +23,10 @@ struct progress {
 /* enabled: draw at all (the caller checks isatty). */
 void progress_begin(struct progress *pg, int enabled, const char *name,
 		    FILE *file);
+
+/* The position in the file is *offset from now on (a reader that walks
+ * the file without its stream). */
+void progress_follow(struct progress *pg, const uint64_t *offset);
 
 /*
  * Called every PROGRESS_EVERY packets (the caller counts, so the hot path

@@ -14,6 +14,7 @@
 #include "capfile.h"
 #include "decision.h"
 #include "linktype.h"
+#include "mapread.h"
 #include "packet.h"
 #include "progress.h"
 #include "seen.h"
@@ -46,7 +47,8 @@ struct slot {
 	struct pcap_pkthdr h;
 	uint64_t frame;
 	enum linktype_result lr;
-	struct packet p;	/* p.data points into buf */
+	struct packet p;	/* p.data points into bytes */
+	const u_char *bytes;	/* buf, or the frame in the mapped file */
 	u_char *buf;
 	size_t cap;
 };
@@ -275,12 +277,17 @@ static void frame_parse(struct replay *r, struct slot *s, int dlt,
 		flow_prefetch(r->flows2, &s->p);
 }
 
-/* First half of a frame: a copy of it in slot s, parsed.  Returns -1
- * (nothing kept) when the copy cannot be allocated. */
+/* First half of a frame: slot s holds it (a copy, unless mapped: a
+ * mapped frame stays where it is until the ring is drained), parsed.
+ * Returns -1 (nothing kept) when the copy cannot be allocated. */
 static int frame_load(struct replay *r, struct slot *s, int dlt,
 		      uint64_t frame, const struct pcap_pkthdr *h,
-		      const u_char *data)
+		      const u_char *data, int mapped)
 {
+	if (mapped) {
+		s->bytes = data;
+		goto loaded;
+	}
 	/* !s->buf: a first frame of caplen 0 still needs a buffer, as
 	 * memcpy to NULL is undefined even for 0 bytes */
 	if (h->caplen > s->cap || !s->buf) {
@@ -297,9 +304,11 @@ static int frame_load(struct replay *r, struct slot *s, int dlt,
 		s->cap = cap;
 	}
 	memcpy(s->buf, data, h->caplen);
+	s->bytes = s->buf;
+loaded:
 	s->h = *h;
 	s->frame = frame;
-	frame_parse(r, s, dlt, s->buf);
+	frame_parse(r, s, dlt, s->bytes);
 	return 0;
 }
 
@@ -423,6 +432,64 @@ static pcap_t *open_capture(struct replay *r, const char *path, char *errbuf)
 	return pc;
 }
 
+/* Decides every frame in flight: ring[*head..tail). */
+static void drain(struct replay *r, unsigned fidx, unsigned *head,
+		  unsigned tail)
+{
+	for (; *head != tail; (*head)++) {
+		struct slot *q = &r->ring[*head & (AHEAD - 1)];
+
+		frame_decide(r, fidx, q, q->bytes);
+	}
+}
+
+/*
+ * The next frame, as pcap_next_ex answers: from the mapped file while
+ * *mp is set, else from libpcap.  Frames in flight are decided before a
+ * mapped window goes away.  When the mapped walk meets a record it leaves
+ * to libpcap, libpcap skips the records already walked and takes over for
+ * the rest of the file (see mapread.h).
+ */
+static int frame_next(struct replay *r, unsigned fidx, pcap_t *pc,
+		      struct mapread **mp, unsigned *head, unsigned tail,
+		      struct pcap_pkthdr *hbuf, struct pcap_pkthdr **h,
+		      const u_char **data)
+{
+	struct mapread *m = *mp;
+	uint64_t skip;
+	int rc;
+
+	if (!m)
+		return pcap_next_ex(pc, h, data);
+	for (;;) {
+		switch (mapread_next(m, hbuf, data)) {
+		case MAPREAD_FRAME:
+			*h = hbuf;
+			return 1;
+		case MAPREAD_END:
+			return PCAP_ERROR_BREAK;
+		case MAPREAD_MOVE:
+			drain(r, fidx, head, tail);
+			if (mapread_advance(m) == 0)
+				continue;
+			break;
+		case MAPREAD_OTHER:
+			break;
+		}
+		break;
+	}
+	drain(r, fidx, head, tail);
+	skip = mapread_done(m);
+	mapread_close(m);
+	*mp = NULL;
+	for (; skip; skip--) {
+		rc = pcap_next_ex(pc, h, data);
+		if (rc != 1)
+			return rc;
+	}
+	return pcap_next_ex(pc, h, data);
+}
+
 int replay_file(struct replay *r, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -434,6 +501,8 @@ int replay_file(struct replay *r, const char *path)
 	uint64_t frame = 0;
 	unsigned head = 0, tail = 0; /* frames in flight: ring[head..tail) */
 	struct progress pg;
+	struct pcap_pkthdr hbuf;
+	struct mapread *m = NULL;
 	pcap_t *pc;
 
 	fidx = report_add_file(r->o.rep, path);
@@ -486,12 +555,17 @@ int replay_file(struct replay *r, const char *path)
 		ret = -1;
 
 	progress_begin(&pg, r->o.progress, path, pcap_file(pc));
+	if (!r->o.no_mmap)
+		m = mapread_open(pc, r->o.mmap_window);
+	if (m)
+		progress_follow(&pg, mapread_offset(m));
 	/*
 	 * The filter runs here rather than through pcap_setfilter so that
 	 * frames it leaves out still count: frame numbers then match
 	 * tcpdump's and tshark's for the unfiltered file.
 	 */
-	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
+	while ((rc = frame_next(r, (unsigned)fidx, pc, &m, &head, tail, &hbuf,
+				&h, &data)) == 1) {
 		struct slot *s;
 
 		frame++;
@@ -503,20 +577,16 @@ int replay_file(struct replay *r, const char *path)
 		}
 		if (tail - head == AHEAD) {
 			s = &r->ring[head++ & (AHEAD - 1)];
-			frame_decide(r, (unsigned)fidx, s, s->buf);
+			frame_decide(r, (unsigned)fidx, s, s->bytes);
 		}
 		s = &r->ring[tail & (AHEAD - 1)];
-		if (frame_load(r, s, dlt, frame, h, data) == 0) {
+		if (frame_load(r, s, dlt, frame, h, data, m != NULL) == 0) {
 			tail++;
 			continue;
 		}
 		/* No memory for a copy: decide what is in flight, then
 		 * this frame where libpcap holds it. */
-		for (; head != tail; head++) {
-			struct slot *q = &r->ring[head & (AHEAD - 1)];
-
-			frame_decide(r, (unsigned)fidx, q, q->buf);
-		}
+		drain(r, (unsigned)fidx, &head, tail);
 		{
 			struct slot tmp;
 
@@ -526,11 +596,9 @@ int replay_file(struct replay *r, const char *path)
 			frame_decide(r, (unsigned)fidx, &tmp, data);
 		}
 	}
-	for (; head != tail; head++) {
-		struct slot *q = &r->ring[head & (AHEAD - 1)];
-
-		frame_decide(r, (unsigned)fidx, q, q->buf);
-	}
+	drain(r, (unsigned)fidx, &head, tail);
+	mapread_close(m);
+	m = NULL;
 	progress_end(&pg);
 	report_file_frames(r->o.rep, (unsigned)fidx, frame);
 	if (rc == PCAP_ERROR) {

@@ -27,6 +27,9 @@ struct replay_opts {
 	int jsonl;			   /* --format jsonl */
 	int events_packets;		   /* --events packets */
 	int progress;			   /* draw a progress line on stderr */
+	int no_mmap;			   /* read classic pcap files through
+					    * libpcap only (see mapread.h) */
+	size_t mmap_window;		   /* bytes mapped at a time; 0 default */
 	struct report *rep;
 	FILE *out;			   /* stdout */
 };

@@ -17,11 +17,18 @@
  *    by a backward shift has its two neighbours repointed.
  * That is 128 bytes per tracked flow at capacity, the hash included.
  *
+ * The table grows with the flows actually seen: it starts small and
+ * doubles (rehashing every entry, in LRU order) each time it fills, until
+ * it holds max_flows; only then does it evict.  So a large bound costs
+ * memory only when that many flows are live, and the answer is the same
+ * for every bound that holds the live flows.
+ *
  * A flow is keyed by (proto, family, both addresses, both ports) in a
  * canonical order (the lower address/port endpoint first), so both
  * directions hit the same entry; the entry remembers which side opened it.
- * The hash is seeded per table, so crafted traffic cannot aim at one probe
- * sequence in every instance.
+ * The hash is keyed with 64 random bits per table (getrandom), so crafted
+ * traffic cannot aim at one probe sequence: the slots it lands on are not
+ * known outside the process.
  *
  * Expiry is lazy: a flow found idle past its timeout is treated as gone,
  * and every FLOW_REAP_NS of packet time the least recently seen flows are
@@ -40,10 +47,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #include "flow.h"
 
-#define FLOW_DEFAULT_MAX 262144
+#define FLOW_DEFAULT_MAX 4194304
+/* A new table holds this many flows (or max_flows, if smaller) and grows. */
+#define FLOW_INITIAL 16384
 #define FLOW_DEFAULT_UDP_S 30
 #define FLOW_DEFAULT_TCP_S 300
 /* Slots are 32-bit indices, 2 per flow, and 0 is the sentinel. */
@@ -86,7 +96,8 @@ struct flow_table {
 	struct flow_entry *e;	/* nslots + 1 entries, e[0] is the sentinel */
 	void *mem;		/* the allocation e is aligned within */
 	uint32_t nslots;
-	uint32_t max;
+	uint32_t cap;		/* flows the current allocation holds */
+	uint32_t max;		/* the bound cap may grow to */
 	uint64_t udp_timeout_ns, tcp_timeout_ns;
 	uint64_t seed;
 	uint64_t reap_ns;	/* packet time of the last reap */
@@ -119,6 +130,40 @@ static void hugepage_hint(void *mem, size_t len)
 #endif
 }
 
+/* Allocates room for cap flows (2 * cap slots, line-aligned).  Leaves the
+ * table untouched and returns -1 when memory is short. */
+static int table_alloc(struct flow_table *ft, size_t cap)
+{
+	size_t nslots = FLOW_SLOTS_PER_FLOW * cap;
+	void *mem;
+
+	/* One spare entry to align on a cache line, so that an entry is one
+	 * line and not two.  calloc, not aligned_alloc + memset, so that the
+	 * pages of a large table are touched only as flows land on them. */
+	mem = calloc(nslots + 2, sizeof(*ft->e));
+	if (!mem)
+		return -1;
+	ft->mem = mem;
+	ft->e = (struct flow_entry *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+	hugepage_hint(mem, (nslots + 2) * sizeof(*ft->e));
+	ft->nslots = (uint32_t)nslots;
+	ft->cap = (uint32_t)cap;
+	ft->st.bytes = sizeof(*ft) + (nslots + 2) * sizeof(*ft->e);
+	return 0;
+}
+
+/* 64 random bits for the hash key; the table's address (which differs
+ * between runs under ASLR) only where the kernel has no getrandom. */
+static uint64_t table_key(const struct flow_table *ft)
+{
+	uint64_t k;
+
+	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) == (ssize_t)sizeof(k))
+		return k;
+	return (uint64_t)(uintptr_t)ft * 0x9e3779b97f4a7c15ull ^
+	       0x243f6a8885a308d3ull;
+}
+
 struct flow_table *flow_new(const struct flow_opts *o)
 {
 	size_t max = o && o->max_flows ? o->max_flows : FLOW_DEFAULT_MAX;
@@ -127,36 +172,23 @@ struct flow_table *flow_new(const struct flow_opts *o)
 	uint32_t tcp_s = o && o->tcp_timeout_s ? o->tcp_timeout_s
 						: FLOW_DEFAULT_TCP_S;
 	struct flow_table *ft;
-	size_t nslots;
 
 	if (max > FLOW_MAX_FLOWS) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	nslots = FLOW_SLOTS_PER_FLOW * max;
 	ft = calloc(1, sizeof(*ft));
 	if (!ft)
 		return NULL;
-	/* One spare entry to align on a cache line, so that an entry is one
-	 * line and not two.  calloc, not aligned_alloc + memset, so that the
-	 * pages of a large table are touched only as flows land on them. */
-	ft->mem = calloc(nslots + 2, sizeof(*ft->e));
-	if (!ft->mem) {
+	if (table_alloc(ft, max < FLOW_INITIAL ? max : FLOW_INITIAL) < 0) {
 		free(ft);
 		errno = ENOMEM;
 		return NULL;
 	}
-	ft->e = (struct flow_entry *)(((uintptr_t)ft->mem + 63) &
-				      ~(uintptr_t)63);
-	hugepage_hint(ft->mem, (nslots + 2) * sizeof(*ft->e));
-	ft->nslots = (uint32_t)nslots;
 	ft->max = (uint32_t)max;
 	ft->udp_timeout_ns = (uint64_t)udp_s * 1000000000u;
 	ft->tcp_timeout_ns = (uint64_t)tcp_s * 1000000000u;
-	/* The address differs between runs under ASLR. */
-	ft->seed = (uint64_t)(uintptr_t)ft * 0x9e3779b97f4a7c15ull ^
-		   0x243f6a8885a308d3ull;
-	ft->st.bytes = sizeof(*ft) + (nslots + 2) * sizeof(*ft->e);
+	ft->seed = table_key(ft);
 	return ft;
 }
 
@@ -364,6 +396,36 @@ static inline uint32_t lookup(const struct flow_table *ft,
 	}
 }
 
+/*
+ * Doubles the room (up to max), moving every entry to the new allocation
+ * from the least to the most recently seen, so the LRU order survives.
+ * Returns -1 (table unchanged) when memory is short: the caller evicts.
+ */
+static int table_grow(struct flow_table *ft)
+{
+	const struct flow_entry *old = ft->e;
+	void *old_mem = ft->mem;
+	size_t cap = (size_t)ft->cap * 2;
+
+	if (cap > ft->max)
+		cap = ft->max;
+	if (table_alloc(ft, cap) < 0)
+		return -1;
+	/* The new e[0] is zero: an empty circular list. */
+	for (uint32_t t = old[0].prev; t; t = old[t].prev) {
+		uint32_t i;
+
+		for (i = home_of(ft, old[t].hash); ft->e[i].flags & FL_USED;
+		     i = slot_next(ft, i))
+			;
+		ft->e[i] = old[t];
+		lru_push_head(ft, i);
+	}
+	free(old_mem);
+	ft->st.grown++;
+	return 0;
+}
+
 /* A fresh entry for k (not in the table), at the LRU head. */
 static uint32_t entry_create(struct flow_table *ft, const struct flow_key *k,
 			     uint32_t h, uint64_t now)
@@ -371,7 +433,8 @@ static uint32_t entry_create(struct flow_table *ft, const struct flow_key *k,
 	uint32_t i;
 	struct flow_entry *x;
 
-	if (ft->st.flows >= ft->max) {
+	if (ft->st.flows >= ft->cap &&
+	    (ft->cap == ft->max || table_grow(ft) < 0)) {
 		i = ft->e[0].prev; /* full: the least recently seen goes */
 		if (entry_expired(ft, &ft->e[i], now))
 			ft->st.expired++;

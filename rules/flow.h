@@ -1,8 +1,9 @@
 /*
  * flow: connection tracking for NEW detection where the kernel's conntrack
  * state is not available (offline, or a queue without conntrack info).
- * Memory is bounded: at most max_flows entries; when full, the least
- * recently seen flow is evicted and counted.  "Recently" has a resolution
+ * Memory grows with the flows seen and is bounded: at most max_flows
+ * entries; only when that many are live is the least recently seen flow
+ * evicted (and counted).  "Recently" has a resolution
  * of about a second: packets of one flow within the same ~1 s tick do not
  * reorder it, which saves two cache misses per packet.
  */
@@ -17,7 +18,8 @@
 struct flow_table;
 
 struct flow_opts {
-	size_t max_flows;	   /* 0: 262144 */
+	size_t max_flows;	   /* 0: 4194304 (memory is taken as
+				    * flows arrive, not up front) */
 	uint32_t udp_timeout_s;	   /* idle time after which a UDP flow is
 				    * new again; 0: 30 */
 	uint32_t tcp_timeout_s;	   /* idle TCP flows forgotten; 0: 300 */
@@ -49,6 +51,7 @@ struct flow_stats {
 	uint64_t created;
 	uint64_t evicted;    /* pushed out by max_flows */
 	uint64_t expired;    /* timed out */
+	uint64_t grown;	     /* times the table doubled its room */
 	size_t bytes;	     /* memory held by the table */
 };
 

@@ -702,18 +702,68 @@ static void test_memory_per_flow(void **state)
 {
 	struct flow_table *ft = mk(0, 0, 0);
 	struct flow_stats st;
+	size_t empty;
 
 	(void)state;
 	assert_true(flow_entry_size() <= 200);
 	flow_get_stats(ft, &st);
-	/* The default table: 262144 flows, all preallocated. */
-	assert_true(st.bytes >= 262144 * (size_t)40);
-	assert_true(st.bytes / 262144 <= flow_entry_size());
+	/* The default bound (millions of flows) is not taken up front. */
+	assert_true(st.bytes < (size_t)4 << 20);
+	empty = st.bytes;
 	flow_free(ft);
 
-	ft = mk(1000, 0, 0); /* not a power of two: buckets round up */
+	ft = mk(1000, 0, 0); /* not a power of two */
 	flow_get_stats(ft, &st);
 	assert_true(st.bytes / 1000 <= flow_entry_size());
+	assert_true(st.bytes <= empty);
+	flow_free(ft);
+}
+
+/*
+ * Growth: below its bound the table never evicts, whatever it started
+ * with, and every flow keeps its state across the moves; memory follows
+ * the flows seen.  At the bound the least recently seen flow goes, as
+ * before growth: the LRU order survived the rehashes.
+ */
+static void test_growth_keeps_flows(void **state)
+{
+	const unsigned n = 100000;
+	struct flow_table *ft = mk(n, 0, 0);
+	struct flow_result r;
+	struct flow_stats st;
+	struct packet p;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		p = pkt(PROTO_UDP, 4, "198.51.100.7", (uint16_t)(1024 + i % 60000),
+			"192.0.2.1", (uint16_t)(50000 + i / 60000), 0);
+		flow_observe(ft, &p, 1 * SEC, &r);
+		EXPECT(r, 1, 0, 0, 1);
+	}
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.flows, n);
+	assert_int_equal(st.evicted, 0);
+	assert_true(st.grown >= 1);
+	assert_true(st.bytes / n <= flow_entry_size() + 1);
+	/* Every flow is still known: the second datagram is a retransmit. */
+	for (i = 0; i < n; i++) {
+		p = pkt(PROTO_UDP, 4, "198.51.100.7", (uint16_t)(1024 + i % 60000),
+			"192.0.2.1", (uint16_t)(50000 + i / 60000), 0);
+		flow_observe(ft, &p, 3 * SEC, &r);
+		EXPECT(r, 1, 1, 0, 1);
+	}
+	/* Full: flow 0 was seen first at 3 s, so one new flow evicts it. */
+	p = pkt(PROTO_UDP, 4, "203.0.113.9", 5353, "192.0.2.1", 60000, 0);
+	flow_observe(ft, &p, 5 * SEC, &r);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.evicted, 1);
+	p = pkt(PROTO_UDP, 4, "198.51.100.7", 1024, "192.0.2.1", 50000, 0);
+	flow_observe(ft, &p, 5 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1); /* forgotten: new again */
+	p = pkt(PROTO_UDP, 4, "198.51.100.7", 1024 + 5000, "192.0.2.1", 50000, 0);
+	flow_observe(ft, &p, 5 * SEC, &r);
+	EXPECT(r, 1, 1, 0, 1); /* a later one is still there */
 	flow_free(ft);
 }
 
@@ -749,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_time_backwards),
 		cmocka_unit_test(test_prefetch_changes_nothing),
 		cmocka_unit_test(test_memory_per_flow),
+		cmocka_unit_test(test_growth_keeps_flows),
 		cmocka_unit_test(test_bad_opts),
 	};
 
