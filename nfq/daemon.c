@@ -386,8 +386,6 @@ struct daemon *daemon_new(const struct daemon_options *o)
 	dm->o = o;
 	dm->kernel_fd = dm->sfd = dm->stop_fd = -1;
 
-	if (o->verbose)
-		log_info("policy %s", o->rules);
 	rs = load_rules(o->rules, &nerrors);
 	if (!rs) {
 		log_warnx("%s: %d error%s, not starting", o->rules, nerrors,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "policyfile.h"
 
 #define MAX_QUEUES DAEMON_MAX_QUEUES
@@ -347,6 +348,8 @@ int main(int argc, char **argv)
 	rc = parse_options(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	if (o.verbose)
+		log_info("policy %s", o.rules);
 	if (o.check)
 		return daemon_check(&o);
 	dm = daemon_new(&o);

@@ -457,39 +457,62 @@ static char *join_words(int argc, char **argv, int from)
 
 struct inputs {
 	char **v;
+	char **why;	/* per input: NULL, or why it is not read */
 	int n, cap;
 	int bad;	/* some argument was not a capture */
 };
 
-static int inputs_add(struct inputs *in, const char *path)
+/* Adds a capture to read, or (why not NULL) one to name as unread. */
+static int inputs_add_why(struct inputs *in, const char *path,
+			  const char *why)
 {
 	if (in->n == in->cap) {
 		int nc = in->cap ? in->cap * 2 : 16;
 		char **nv = realloc(in->v, (size_t)nc * sizeof(*nv));
+		char **nw;
 
 		if (!nv)
 			return -1;
 		in->v = nv;
+		nw = realloc(in->why, (size_t)nc * sizeof(*nw));
+		if (!nw)
+			return -1;
+		in->why = nw;
 		in->cap = nc;
 	}
 	in->v[in->n] = strdup(path);
-	if (!in->v[in->n])
+	in->why[in->n] = why ? strdup(why) : NULL;
+	if (!in->v[in->n] || (why && !in->why[in->n])) {
+		free(in->v[in->n]);
+		free(in->why[in->n]);
 		return -1;
+	}
 	in->n++;
 	return 0;
 }
 
+static int inputs_add(struct inputs *in, const char *path)
+{
+	return inputs_add_why(in, path, NULL);
+}
+
 static void inputs_free(struct inputs *in)
 {
-	while (in->n > 0)
-		free(in->v[--in->n]);
+	while (in->n > 0) {
+		in->n--;
+		free(in->v[in->n]);
+		free(in->why[in->n]);
+	}
 	free(in->v);
+	free(in->why);
 }
 
 /*
  * One capture argument: a directory becomes its files in name order, and
  * a file that is plainly something else (a rules file, a text file) is
- * named for what it is instead of being handed to libpcap.
+ * named for what it is instead of being handed to libpcap: it stays in
+ * the list, unread, so the summary lists it with that error (and the
+ * other files are still read).
  */
 static int inputs_expand(struct inputs *in, const char *path)
 {
@@ -524,18 +547,21 @@ static int inputs_expand(struct inputs *in, const char *path)
 		return 0;
 	}
 	if (k == FILEKIND_TEXT && filekind_file_is_rules(path)) {
-		fprintf(stderr, PROG ": %s: this is a rules file, not a capture "
-			"(a policy is given with -c)\n", path);
-		in->bad = 1;
-		return 0;
+		const char *why = "this is a rules file, not a capture "
+				  "(a policy is given with -c)";
+
+		fprintf(stderr, PROG ": %s: %s\n", path, why);
+		return inputs_add_why(in, path, why);
 	}
 	if (k == FILEKIND_TEXT || k == FILEKIND_EMPTY) {
-		fprintf(stderr, PROG ": %s: this is a%s %s, not a capture "
-			"(pcap or pcapng, plain or compressed with gzip, xz or "
-			"zstd)\n", path, k == FILEKIND_EMPTY ? "n" : "",
-			filekind_name(k));
-		in->bad = 1;
-		return 0;
+		char why[160];
+
+		snprintf(why, sizeof(why), "this is a%s %s, not a capture "
+			 "(pcap or pcapng, plain or compressed with gzip, xz "
+			 "or zstd)", k == FILEKIND_EMPTY ? "n" : "",
+			 filekind_name(k));
+		fprintf(stderr, PROG ": %s: %s\n", path, why);
+		return inputs_add_why(in, path, why);
 	}
 	return inputs_add(in, path);
 }
@@ -677,6 +703,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < in.n; i++) {
+		if (in.why[i]) {
+			replay_skip_file(rp, in.v[i], in.why[i]);
+			input_error = 1;
+			continue;
+		}
 		if (cl.verbose)
 			fprintf(stderr, PROG ": reading %s\n", in.v[i]);
 		if (replay_file(rp, in.v[i]) < 0)

@@ -29,9 +29,9 @@ expect_client refused tcp 127.0.0.1 60314 3
 # The load: new UDP flows, each from its own source port, at the pace of
 # one Python process (which the daemon keeps up with, so that what is
 # tested is the kill, not an overflowing queue); it stops by itself after
-# 45 s (or 400 rounds of 5000 datagrams), and is killed at exit.
+# 120 s (or 1000 rounds of 5000 datagrams), and is killed at exit.
 # (pk, not n: lib.sh's wait_for uses n.)
-timeout 45 ip netns exec "$NS" sh -c "i=0; while [ \$i -lt 400 ]; do
+timeout 120 ip netns exec "$NS" sh -c "i=0; while [ \$i -lt 1000 ]; do
 	$PY $PCPY udp-flood 127.0.0.1 55000 5000 || exit 1; i=\$((i + 1)); done" \
 	>"$TMP/blast.out" &
 BLASTPID=$!
