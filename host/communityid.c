@@ -134,10 +134,24 @@ char *communityid_v1(uint16_t seed, uint8_t family, const uint8_t *saddr,
 	if (b64) {
 		base64(digest, sizeof(digest), tmp);
 	} else {
-		for (size_t i = 0; i < sizeof(digest); i++)
-			snprintf(tmp + 2 * i, 3, "%02x", digest[i]);
+		static const char hex[] = "0123456789abcdef";
+
+		for (size_t i = 0; i < sizeof(digest); i++) {
+			tmp[2 * i] = hex[digest[i] >> 4];
+			tmp[2 * i + 1] = hex[digest[i] & 15];
+		}
+		tmp[2 * sizeof(digest)] = '\0';
 	}
-	snprintf(out, outlen, "1:%s", tmp);
+	/* "1:" and the text, cut to outlen like snprintf would */
+	n = strlen(tmp) + 2;
+	if (outlen == 0)
+		return out;
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, "1:", n < 2 ? n : 2);
+	if (n > 2)
+		memcpy(out + 2, tmp, n - 2);
+	out[n] = '\0';
 	return out;
 }
 
