@@ -59,7 +59,9 @@ LIBS_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 CFLAGS_ALL += $(PC_PCAP) $(PC_NFQ)
 # Compressed captures: zlib, liblzma, libzstd (portclass-replay).
 LIBS_COMPRESS := $(shell $(PKG_CONFIG) --libs zlib liblzma libzstd 2>/dev/null || echo -lz -llzma -lzstd)
-LDLIBS_ALL := $(LIBS_PCAP) $(LIBS_COMPRESS) -pthread $(LDLIBS)
+# Community ID's SHA-1 (host/communityid.c): nettle.
+LIBS_NETTLE := $(shell $(PKG_CONFIG) --libs nettle 2>/dev/null || echo -lnettle)
+LDLIBS_ALL := $(LIBS_PCAP) $(LIBS_COMPRESS) $(LIBS_NETTLE) -pthread $(LDLIBS)
 
 ifeq ($(V),1)
 Q :=

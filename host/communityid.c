@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sha1.h"
+#include <nettle/sha1.h>
 
 /* ICMP type -> the type of the other direction (request <-> reply). */
 static int icmp4_pair(uint16_t type, uint16_t *other)
@@ -84,8 +84,9 @@ char *communityid_v1(uint16_t seed, uint8_t family, const uint8_t *saddr,
 	const uint8_t *a1 = saddr, *a2 = daddr;
 	uint16_t p1 = sport, p2 = dport;
 	int one_way = 0;
-	uint8_t digest[SHA1_LEN], b[4];
-	struct sha1 s;
+	uint8_t digest[SHA1_DIGEST_SIZE], m[40];
+	struct sha1_ctx s;
+	size_t n = 0;
 	char tmp[64];
 	int cmp;
 
@@ -111,30 +112,46 @@ char *communityid_v1(uint16_t seed, uint8_t family, const uint8_t *saddr,
 		p1 = p2;
 		p2 = tp;
 	}
-	sha1_init(&s);
-	b[0] = (uint8_t)(seed >> 8);
-	b[1] = (uint8_t)seed;
-	sha1_update(&s, b, 2);
-	sha1_update(&s, a1, alen);
-	sha1_update(&s, a2, alen);
-	b[0] = ipproto;
-	b[1] = 0;
-	sha1_update(&s, b, 2);
+	/* seed, both addresses, protocol, a zero byte, both ports: at most
+	 * 40 bytes, hashed in one call */
+	m[n++] = (uint8_t)(seed >> 8);
+	m[n++] = (uint8_t)seed;
+	memcpy(m + n, a1, alen);
+	n += alen;
+	memcpy(m + n, a2, alen);
+	n += alen;
+	m[n++] = ipproto;
+	m[n++] = 0;
 	if (has_ports) {
-		b[0] = (uint8_t)(p1 >> 8);
-		b[1] = (uint8_t)p1;
-		b[2] = (uint8_t)(p2 >> 8);
-		b[3] = (uint8_t)p2;
-		sha1_update(&s, b, 4);
+		m[n++] = (uint8_t)(p1 >> 8);
+		m[n++] = (uint8_t)p1;
+		m[n++] = (uint8_t)(p2 >> 8);
+		m[n++] = (uint8_t)p2;
 	}
-	sha1_final(&s, digest);
+	sha1_init(&s);
+	sha1_update(&s, n, m);
+	sha1_digest(&s, sizeof(digest), digest);
 	if (b64) {
 		base64(digest, sizeof(digest), tmp);
 	} else {
-		for (size_t i = 0; i < sizeof(digest); i++)
-			snprintf(tmp + 2 * i, 3, "%02x", digest[i]);
+		static const char hex[] = "0123456789abcdef";
+
+		for (size_t i = 0; i < sizeof(digest); i++) {
+			tmp[2 * i] = hex[digest[i] >> 4];
+			tmp[2 * i + 1] = hex[digest[i] & 15];
+		}
+		tmp[2 * sizeof(digest)] = '\0';
 	}
-	snprintf(out, outlen, "1:%s", tmp);
+	/* "1:" and the text, cut to outlen like snprintf would */
+	n = strlen(tmp) + 2;
+	if (outlen == 0)
+		return out;
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, "1:", n < 2 ? n : 2);
+	if (n > 2)
+		memcpy(out + 2, tmp, n - 2);
+	out[n] = '\0';
 	return out;
 }
 

@@ -11,17 +11,39 @@
 
 const char *event_format_ts(uint64_t ns, char *buf, size_t buflen)
 {
+	/* Consecutive events mostly fall in the same second: the calendar
+	 * part is computed once per second (per thread) and the fraction
+	 * written by hand. */
+	static __thread time_t last = -1;
+	static __thread char day[24];
 	time_t secs = (time_t)(ns / 1000000000u);
 	unsigned usec = (unsigned)((ns % 1000000000u) / 1000u);
-	struct tm tm;
-	char day[24];
+	char frac[6];
+	size_t dl;
 
-	if (!gmtime_r(&secs, &tm) ||
-	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, buflen, "1970-01-01T00:00:00.000000Z");
+	if (secs != last) {
+		struct tm tm;
+
+		if (!gmtime_r(&secs, &tm) ||
+		    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+			last = -1;
+			snprintf(buf, buflen, "1970-01-01T00:00:00.000000Z");
+			return buf;
+		}
+		last = secs;
+	}
+	for (int i = 5; i >= 0; i--, usec /= 10)
+		frac[i] = (char)('0' + usec % 10);
+	dl = strlen(day);
+	if (buflen < dl + 9) {
+		snprintf(buf, buflen, "%s.%.6sZ", day, frac);
 		return buf;
 	}
-	snprintf(buf, buflen, "%s.%06uZ", day, usec);
+	memcpy(buf, day, dl);
+	buf[dl] = '.';
+	memcpy(buf + dl + 1, frac, 6);
+	buf[dl + 7] = 'Z';
+	buf[dl + 8] = '\0';
 	return buf;
 }
 

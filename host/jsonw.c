@@ -30,12 +30,19 @@ void jsonw_reset(struct jsonw *w)
 		w->buf[0] = '\0';
 }
 
-static int reserve(struct jsonw *w, size_t more)
+static int grow(struct jsonw *w, size_t more);
+
+static inline int reserve(struct jsonw *w, size_t more)
 {
 	if (w->failed)
 		return -1;
 	if (w->len + more + 1 <= w->cap)
 		return 0;
+	return grow(w, more);
+}
+
+static int grow(struct jsonw *w, size_t more)
+{
 	size_t cap = w->cap ? w->cap : 256;
 	while (cap < w->len + more + 1)
 		cap *= 2;
@@ -133,60 +140,72 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes that never need escaping: printable ASCII but '"' and '\\'. */
+static inline int plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/*
+ * Room for the worst case (every byte as \u00XX, plus the quotes) is
+ * taken once, so the common case - short plain ASCII - is a scan and one
+ * copy into the buffer with no further checks.
+ */
 static void escape_n(struct jsonw *w, const char *s, size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	char esc[8];
+	char *o;
 
-	putc1(w, '"');
+	if (n > (SIZE_MAX - 8) / 6 || reserve(w, 6 * n + 2) < 0) {
+		w->failed = 1;
+		return;
+	}
+	o = w->buf + w->len;
+	*o++ = '"';
 	for (size_t i = 0; i < n;) {
 		unsigned char c = u[i];
-		/* Plain printable ASCII is nearly all there is: copy runs of it
-		 * at once rather than byte by byte. */
-		size_t run = i;
-		while (run < n && u[run] >= 0x20 && u[run] < 0x7f &&
-		       u[run] != '"' && u[run] != '\\')
+		size_t run = i, l;
+
+		/* Plain printable ASCII is nearly all there is: copy runs of
+		 * it at once rather than byte by byte. */
+		while (run < n && plain(u[run]))
 			run++;
 		if (run > i) {
-			put(w, s + i, run - i);
+			memcpy(o, s + i, run - i);
+			o += run - i;
 			i = run;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(w, esc, 2);
+			*o++ = '\\';
+			*o++ = (char)c;
 			i++;
 			continue;
 		}
-		if (c < 0x20 || c == 0x7f) {
-			const char *e = NULL;
-			switch (c) {
-			case '\n': e = "\\n"; break;
-			case '\r': e = "\\r"; break;
-			case '\t': e = "\\t"; break;
-			default: break;
-			}
-			if (e) {
-				put(w, e, 2);
-			} else {
-				snprintf(esc, sizeof(esc), "\\u%04x", c);
-				put(w, esc, 6);
-			}
+		if (c == '\n' || c == '\r' || c == '\t') {
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
 			i++;
 			continue;
 		}
-		size_t l = utf8_len(u + i, n - i);
+		l = c < 0x20 || c == 0x7f ? 0 : utf8_len(u + i, n - i);
 		if (l == 0) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(w, esc, 6);
+			/* a control byte, or one that is not valid UTF-8 */
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
 			i++;
 			continue;
 		}
-		put(w, s + i, l);
+		memcpy(o, s + i, l);
+		o += l;
 		i += l;
 	}
-	putc1(w, '"');
+	*o++ = '"';
+	*o = '\0';
+	w->len = (size_t)(o - w->buf);
 }
 
 void jsonw_key(struct jsonw *w, const char *key)
@@ -213,20 +232,33 @@ void jsonw_string_n(struct jsonw *w, const char *s, size_t n)
 	escape_n(w, s, n);
 }
 
+/* Decimal digits of v, right-aligned ending at end; returns the start. */
+static char *digits(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 void jsonw_int(struct jsonw *w, int64_t v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	char b[24], *e = b + sizeof(b), *p;
+
+	p = digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, e);
+	if (v < 0)
+		*--p = '-';
 	value_prefix(w);
-	put(w, b, (size_t)n);
+	put(w, p, (size_t)(e - p));
 }
 
 void jsonw_uint(struct jsonw *w, uint64_t v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	char b[24], *e = b + sizeof(b), *p = digits(v, e);
+
 	value_prefix(w);
-	put(w, b, (size_t)n);
+	put(w, p, (size_t)(e - p));
 }
 
 void jsonw_double(struct jsonw *w, double v)

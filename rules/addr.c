@@ -136,6 +136,24 @@ const char *addr_format(uint8_t family, const uint8_t addr[16], char *buf,
 {
 	if (buflen == 0)
 		return buf;
+	if (family == 4 && buflen >= 16) {
+		/* The common case by hand: inet_ntop goes through sprintf. */
+		char *o = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+
+			if (i)
+				*o++ = '.';
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+		}
+		*o = '\0';
+		return buf;
+	}
 	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf,
 		       (socklen_t)buflen))
 		snprintf(buf, buflen, "?");
