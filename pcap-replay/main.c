@@ -697,10 +697,6 @@ int main(int argc, char **argv)
 	ro.mmap_window = cl.mmap_window;
 	ro.rep = rep;
 	ro.out = stdout;
-	/* A line per frame to a file or pipe: write it in large blocks (a
-	 * terminal keeps its line buffering). */
-	if (cl.jsonl && !isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 1u << 20);
 	rp = replay_new(&ro, err, sizeof(err));
 	if (!rp) {
 		fprintf(stderr, PROG ": %s\n", err);
