@@ -37,15 +37,26 @@ json_lines '"type":"drop"' '"dport":8081' '"reason":"rule"' '"rule":"[^"]*rules:
 # Retransmitted SYNs are queued (and dropped) again.
 n=$(json_lines '"dport":60314' | grep -c .)
 [ "$n" -ge 2 ] || fail "only $n lines for the retransmitting client"
-[ "$(json_lines '"dport":60314' '"retransmit":false' | grep -c .)" -eq 1 ] ||
-	fail "the first attempt is not the only non-retransmit"
-json_lines '"dport":60314' '"retransmit":true' | grep -q . ||
-	fail "retransmits not marked"
-# ... and counted once as alerts.
+if json_lines '"type":"start"' '"conntrack":"kernel"' | grep -q .; then
+	# NEW is the kernel's (Debian's kernel, make check-vm): the dropped
+	# SYN took its unconfirmed conntrack entry with it, so every
+	# retransmit is NEW again to conntrack, an attempt of its own.
+	[ "$(json_lines '"dport":60314' '"retransmit":false' '"conntrack":"new"' | grep -c .)" -eq "$n" ] ||
+		fail "a retransmit that is not the kernel's NEW: $(json_lines '"dport":60314')"
+	want=$(json_lines '"type":"alert"' | grep -c .)
+else
+	# NEW is the flow table's: the first attempt, then retransmits ...
+	[ "$(json_lines '"dport":60314' '"retransmit":false' | grep -c .)" -eq 1 ] ||
+		fail "the first attempt is not the only non-retransmit"
+	json_lines '"dport":60314' '"retransmit":true' | grep -q . ||
+		fail "retransmits not marked"
+	want=2
+fi
+# ... counted once each as alerts.
 kill -USR1 "$DAEMON"
 wait_for "$LOG" '"type":"counters"' 5 || fail "no counters"
-json_lines '"type":"counters"' '"alerts_rogue":2,' | grep -q . ||
-	fail "alerts not folded: $(json_lines '"type":"counters"')"
+json_lines '"type":"counters"' "\"alerts_rogue\":$want," | grep -q . ||
+	fail "alerts_rogue is not $want: $(json_lines '"type":"counters"')"
 # `reject` without `log` is still logged: every drop and reject is.
 json_lines '"type":"reject"' '"dport":8082' '"log":false' '"rule":"[^"]*rules:4"' |
 	grep -q . ||

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Runs inside the Debian 12 guest (tests/vm/run.sh), as root, from the
+# pc-vm.service oneshot unit, with the run's disk mounted read-only on
+# /mnt/pc.  Installs the package the documented way, then runs
+# tests/vm/t_vm_*.sh (the package, the unit under systemd, both contrib
+# firewall paths, conntrack) and every tests/t_nfq_*.sh of the tree
+# (BUILD=build: the plain programs).  Every line it prints starts with
+# "pcvm: "; the last one is "vm: N passed, N failed, N skipped".
+set -u
+say() { printf 'pcvm: %s\n' "$*"; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+pass=0 fail=0 skip=0
+say "guest up after $(cut -d' ' -f1 /proc/uptime) s: $(uname -r), systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')"
+
+# A writable copy everyone may read (the rogue listener runs as its own
+# user and starts tests/nfq/pc.py from it).
+rm -rf /srv/pc
+cp -a /mnt/pc /srv/pc
+chmod -R a+rX /srv/pc
+cd /srv/pc || exit 1
+filter=$(cat vm-tests 2>/dev/null)
+# VM_JOBS and VM_TEST_TIMEOUT (a bound per test) from the host.
+VM_JOBS=$(sed -n 's/^VM_JOBS=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
+VM_TEST_TIMEOUT=$(sed -n 's/^VM_TEST_TIMEOUT=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
+export VM_TEST_TIMEOUT="${VM_TEST_TIMEOUT:-150}"
+
+t=$(now)
+deb=$(ls /srv/pc/portclass_*.deb)
+if DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	-o Dpkg::Options::=--force-confold "$deb" >/tmp/apt.log 2>&1; then
+	say "PASS apt install $deb ($(secs "$t" "$(now)") s)"
+	pass=$((pass + 1))
+else
+	say "FAIL apt install $deb"
+	tail -n 20 /tmp/apt.log | sed 's/^/pcvm:   /'
+	fail=$((fail + 1))
+fi
+
+# The t_vm_* tests share the guest's root namespace and the one service:
+# one at a time, in order.  The t_nfq_* tests each make their own network
+# namespace (queues, rules and servers are per namespace): VM_JOBS at once.
+RES=/tmp/pc-vm-results
+rm -rf "$RES"
+mkdir -p "$RES"
+pick() {
+	for t in "$@"; do
+		[ -e "$t" ] || continue
+		if [ -n "$filter" ] && ! printf '%s\n' "$t" | grep -Eq -- "$filter"; then
+			continue
+		fi
+		printf '%s\n' "$t"
+	done
+}
+t=$(now)
+pick tests/vm/t_vm_*.sh | xargs -r -n 1 sh tests/vm/run1.sh "$RES"
+say "t_vm_*: $(secs "$t" "$(now)") s"
+t=$(now)
+pick tests/t_nfq_*.sh | xargs -r -n 1 -P "${VM_JOBS:-2}" sh tests/vm/run1.sh "$RES"
+say "t_nfq_* (${VM_JOBS:-2} at a time): $(secs "$t" "$(now)") s"
+for r in "$RES"/*; do
+	[ -e "$r" ] || continue
+	case $(cat "$r") in
+	pass) pass=$((pass + 1)) ;;
+	skip) skip=$((skip + 1)) ;;
+	*) fail=$((fail + 1)) ;;
+	esac
+done
+say "vm: $pass passed, $fail failed, $skip skipped"
