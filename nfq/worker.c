@@ -188,6 +188,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 		       const struct decision *d, int ct_new)
 {
 	struct jsonw *j = &w->json;
+	struct log_key key, *kp = NULL;
 	const char *type;
 
 	if (d->alert)
@@ -210,6 +211,8 @@ static void log_packet(struct worker *w, const struct packet *p,
 		if (d->listener > 0 && d->owner_of)
 			o = listener_owner(w->listeners, d->owner_of);
 		event_write_listener(j, d->listener, o);
+		if (d->listener > 0)
+			kp = &key;
 	} else if (d->is_new && p->has_ports) {
 		/* Not an alert (an explicit rule): whether something listens
 		 * and who, without calling it rogue. */
@@ -223,6 +226,8 @@ static void log_packet(struct worker *w, const struct packet *p,
 		else
 			jsonw_kv_string(j, "listener", l ? "present" : "none");
 		event_write_owner(j, l ? listener_owner(w->listeners, l) : NULL);
+		if (l)
+			kp = &key;
 	}
 	jsonw_kv_bool(j, "retransmit", d->retransmit);
 	jsonw_kv_string(j, "conntrack",
@@ -230,8 +235,17 @@ static void log_packet(struct worker *w, const struct packet *p,
 			ct_new == 0 ? "not-new" : "none");
 	jsonw_kv_bool(j, "enforced", !w->cfg->monitor);
 	jsonw_object_end(j);
+	if (kp) {
+		/* About a socket that exists: its own bucket, so that a flood
+		 * of probes to empty ports never hides it. */
+		memset(&key, 0, sizeof(key));
+		key.proto = p->proto;
+		key.family = p->family;
+		key.port = p->dport;
+		memcpy(key.addr, p->dst, 16);
+	}
 	if (!j->failed)
-		log_event(jsonw_str(j), j->len);
+		log_event_key(jsonw_str(j), j->len, kp);
 }
 
 /*
