@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "class.h"
 #include "cli.h"
+#include "esc.h"
 #include "listener.h"
 #include "owner.h"
 #include "range.h"
@@ -94,11 +95,15 @@ static void explain_listeners(struct host_view *h, uint16_t port,
 		       l->family == 6 ? "]" : "", port);
 		const struct listener_owner *o = listener_owner(h->listeners, l);
 		if (o) {
-			printf(" pid %d (%s)", (int)o->pid, o->program);
+			char eb[ESC_SIZE(256)];
+
+			/* Names come from the process: escaped, never raw. */
+			printf(" pid %d (%s)", (int)o->pid,
+			       esc_str(eb, sizeof(eb), o->program));
 			if (o->user[0])
-				printf(" user %s", o->user);
+				printf(" user %s", esc_str(eb, sizeof(eb), o->user));
 			if (o->unit[0])
-				printf(" unit %s", o->unit);
+				printf(" unit %s", esc_str(eb, sizeof(eb), o->unit));
 		} else {
 			printf(" owner unknown");
 		}

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "class.h"
 #include "cli.h"
+#include "esc.h"
 #include "jsonw.h"
 #include "listener.h"
 #include "owner.h"
@@ -104,22 +105,16 @@ static const char *const col_head[C_COUNT] = {
 #define CELL 160
 
 /*
- * Copies s into a cell, replacing bytes that a terminal would interpret
- * (a program may name itself with escape sequences) by '?'.
+ * Copies s into a cell through the escape-safe printer (a program may
+ * name itself with escape sequences or newlines).
  */
 static void cell_set(char *cell, const char *s)
 {
-	size_t i;
-
 	if (!s || !*s) {
 		snprintf(cell, CELL, "-");
 		return;
 	}
-	for (i = 0; s[i] && i < CELL - 1; i++) {
-		unsigned char c = (unsigned char)s[i];
-		cell[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	cell[i] = '\0';
+	esc_str(cell, CELL, s);
 }
 
 static int print_table(const struct snapshot_row *rows, size_t n)
