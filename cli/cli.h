@@ -26,8 +26,4 @@ int cli_listeners(int argc, char **argv);
  */
 struct ruleset *cli_load_policy(const char *path, int verbose, int *absent);
 
-/* Copies s into out (len bytes) with control bytes and backslashes as
- * \xNN, so that untrusted text cannot drive the terminal. */
-void cli_escape(char *out, size_t len, const char *s);
-
 #endif

@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "class.h"
 #include "cli.h"
+#include "esc.h"
 #include "listener.h"
 #include "owner.h"
 #include "range.h"
@@ -119,18 +120,15 @@ static void explain_listeners(struct host_view *h, const struct query *q,
 		       l->family == 6 ? "]" : "", port);
 		const struct listener_owner *o = listener_owner(h->listeners, l);
 		if (o) {
-			char prog[80];
+			char eb[ESC_SIZE(256)];
 
-			cli_escape(prog, sizeof(prog), o->program);
-			printf(" pid %d (%s)", (int)o->pid, prog);
-			if (o->user[0]) {
-				cli_escape(prog, sizeof(prog), o->user);
-				printf(" user %s", prog);
-			}
-			if (o->unit[0]) {
-				cli_escape(prog, sizeof(prog), o->unit);
-				printf(" unit %s", prog);
-			}
+			/* Names come from the process: escaped, never raw. */
+			printf(" pid %d (%s)", (int)o->pid,
+			       esc_str(eb, sizeof(eb), o->program));
+			if (o->user[0])
+				printf(" user %s", esc_str(eb, sizeof(eb), o->user));
+			if (o->unit[0])
+				printf(" unit %s", esc_str(eb, sizeof(eb), o->unit));
 		} else {
 			printf(" owner unknown");
 		}
@@ -249,7 +247,7 @@ static void explain_one(struct host_view *h, const char *arg,
 	struct servent *se;
 	char esc[128];
 
-	cli_escape(esc, sizeof(esc), arg);
+	esc_str(esc, sizeof(esc), arg);
 	if (q->lo == q->hi)
 		printf("port %u%s%s", q->lo, pname ? "/" : "", pname ? pname : "");
 	else
@@ -264,7 +262,7 @@ static void explain_one(struct host_view *h, const char *arg,
 				    q->proto == PROTO_SCTP || q->proto == PROTO_DCCP) ?
 				   pname : NULL);
 		if (se && se->s_name) {
-			cli_escape(esc, sizeof(esc), se->s_name);
+			esc_str(esc, sizeof(esc), se->s_name);
 			printf("  service:        %s (/etc/services)\n", esc);
 		}
 		explain_port(h, q->lo);
@@ -390,7 +388,7 @@ int cli_explain(int argc, char **argv)
 		char err[160] = "", esc[128];
 
 		if (parse_query(argv[i], &q, err, sizeof(err)) < 0) {
-			cli_escape(esc, sizeof(esc), argv[i]);
+			esc_str(esc, sizeof(esc), argv[i]);
 			fprintf(stderr, "portclass: explain: '%s': %s\n", esc, err);
 			rc = 2;
 			continue;

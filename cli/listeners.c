@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "class.h"
 #include "cli.h"
+#include "esc.h"
 #include "jsonw.h"
 #include "listener.h"
 #include "owner.h"
@@ -124,22 +125,16 @@ struct judged {
 #define CELL 160
 
 /*
- * Copies s into a cell, replacing bytes that a terminal would interpret
- * (a program may name itself with escape sequences) by '?'.
+ * Copies s into a cell through the escape-safe printer (a program may
+ * name itself with escape sequences or newlines).
  */
 static void cell_set(char *cell, const char *s)
 {
-	size_t i;
-
 	if (!s || !*s) {
 		snprintf(cell, CELL, "-");
 		return;
 	}
-	for (i = 0; s[i] && i < CELL - 1; i++) {
-		unsigned char c = (unsigned char)s[i];
-		cell[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	cell[i] = '\0';
+	esc_str(cell, CELL, s);
 }
 
 /*
@@ -167,7 +162,7 @@ static void read_cmdline(int32_t pid, char *out, size_t len)
 		if (raw[i] == '\0')
 			raw[i] = ' ';
 	raw[n] = '\0';
-	cli_escape(out, len, raw);
+	esc_str(out, len, raw);
 }
 
 static int print_table(const struct snapshot_row *rows, size_t n,
@@ -202,7 +197,7 @@ static int print_table(const struct snapshot_row *rows, size_t n,
 		if (jd[i].rule) {
 			char file[96];
 
-			cli_escape(file, sizeof(file), jd[i].ref.file);
+			esc_str(file, sizeof(file), jd[i].ref.file);
 			snprintf(r[C_POLICY], CELL, "%s:%s:%u",
 				 verdict_name(jd[i].ref.verdict), file,
 				 jd[i].ref.line);

@@ -42,24 +42,6 @@ static void usage(FILE *f)
 		"See portclass(1), portclass.rules(5).\n");
 }
 
-void cli_escape(char *out, size_t len, const char *s)
-{
-	size_t o = 0;
-
-	if (!len)
-		return;
-	for (; s && *s && o + 5 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || c == '\\') {
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-}
-
 static void print_diag(void *ctx, const char *diag)
 {
 	(void)ctx;

@@ -14,8 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "event.h"
 #include "jsonw.h"
+#include "packet.h"
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static enum log_dest dest = LOG_DEST_STDOUT;
@@ -24,6 +27,17 @@ static char out_path[4096];
 static double rate, burst, tokens;
 static struct timespec last_refill;
 static uint64_t suppressed_pending, suppressed_total, written_total;
+
+/* Per-listener buckets (log_event_key), searched linearly: LOG_KEYS is
+ * small and only events about a listener come here. */
+struct key_bucket {
+	struct log_key k;
+	int used;
+	double tokens;
+	struct timespec last;	/* last refill */
+	uint64_t suppressed;	/* refused since the last line */
+};
+static struct key_bucket keys[LOG_KEYS];
 
 static const char progname[] = "portclass-nfq";
 
@@ -81,6 +95,7 @@ int log_init(const struct log_config *c, char *err, size_t errlen)
 	rate = c->rate;
 	burst = c->burst ? c->burst : c->rate;
 	tokens = burst;
+	memset(keys, 0, sizeof(keys));
 	clock_gettime(CLOCK_MONOTONIC, &last_refill);
 	return 0;
 }
@@ -205,6 +220,107 @@ int log_event(const char *json, size_t len)
 	return ok;
 }
 
+static double elapsed(const struct timespec *from, const struct timespec *to)
+{
+	return (double)(to->tv_sec - from->tv_sec) +
+	       (double)(to->tv_nsec - from->tv_nsec) / 1e9;
+}
+
+/* With log_mu held. */
+static void flush_key(struct key_bucket *b)
+{
+	char addr[INET6_ADDRSTRLEN];
+	struct jsonw w;
+
+	if (!b->suppressed)
+		return;
+	if (!inet_ntop(b->k.family == 6 ? AF_INET6 : AF_INET, b->k.addr, addr,
+		       sizeof(addr)))
+		snprintf(addr, sizeof(addr), "?");
+	jsonw_init(&w);
+	jsonw_object_begin(&w);
+	jsonw_kv_string(&w, "type", "suppressed");
+	event_write_ts(&w, "ts", now_realtime_ns());
+	jsonw_kv_uint(&w, "count", b->suppressed);
+	jsonw_kv_string(&w, "proto", packet_proto_name((enum packet_proto)b->k.proto));
+	jsonw_kv_string(&w, "dst", addr);
+	jsonw_kv_uint(&w, "dport", b->k.port);
+	jsonw_object_end(&w);
+	if (!w.failed)
+		write_line(jsonw_str(&w), strlen(jsonw_str(&w)), LOG_WARNING);
+	jsonw_free(&w);
+	b->suppressed = 0;
+}
+
+static int key_equal(const struct log_key *a, const struct log_key *b)
+{
+	return a->proto == b->proto && a->family == b->family &&
+	       a->port == b->port && !memcmp(a->addr, b->addr, 16);
+}
+
+/* With log_mu held: the bucket of k, a new one, or the one idle longest
+ * (its suppressed count flushed first). */
+static struct key_bucket *key_bucket(const struct log_key *k,
+				     const struct timespec *now)
+{
+	struct key_bucket *free_b = NULL, *oldest = NULL;
+
+	for (size_t i = 0; i < LOG_KEYS; i++) {
+		struct key_bucket *b = &keys[i];
+
+		if (!b->used) {
+			if (!free_b)
+				free_b = b;
+			continue;
+		}
+		if (key_equal(&b->k, k))
+			return b;
+		if (!oldest || elapsed(&b->last, &oldest->last) > 0)
+			oldest = b;
+	}
+	if (!free_b) {
+		flush_key(oldest);
+		free_b = oldest;
+	}
+	memset(free_b, 0, sizeof(*free_b));
+	free_b->used = 1;
+	free_b->k = *k;
+	free_b->tokens = burst;
+	free_b->last = *now;
+	return free_b;
+}
+
+int log_event_key(const char *json, size_t len, const struct log_key *k)
+{
+	struct key_bucket *b;
+	struct timespec now;
+	double dt;
+	int ok = 1;
+
+	if (!k || rate <= 0)
+		return log_event(json, len);
+	pthread_mutex_lock(&log_mu);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	b = key_bucket(k, &now);
+	dt = elapsed(&b->last, &now);
+	b->last = now;
+	if (dt > 0)
+		b->tokens += dt * rate;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		flush_key(b);
+		write_line(json, len, LOG_WARNING);
+	} else {
+		ok = 0;
+		b->suppressed++;
+		suppressed_total++;
+	}
+	pthread_mutex_unlock(&log_mu);
+	return ok;
+}
+
 void log_record(const char *json, size_t len)
 {
 	pthread_mutex_lock(&log_mu);
@@ -214,12 +330,24 @@ void log_record(const char *json, size_t len)
 
 void log_tick(void)
 {
+	struct timespec now;
+
 	pthread_mutex_lock(&log_mu);
 	if (suppressed_pending) {
 		if (rate > 0)
 			refill();
 		if (rate <= 0 || tokens >= 1.0)
 			flush_suppressed();
+	}
+	/* A key's count is reported once its bucket would let a line out,
+	 * even when no further event for it comes. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < LOG_KEYS; i++) {
+		struct key_bucket *b = &keys[i];
+
+		if (b->used && b->suppressed &&
+		    b->tokens + elapsed(&b->last, &now) * rate >= 1.0)
+			flush_key(b);
 	}
 	pthread_mutex_unlock(&log_mu);
 }

@@ -42,6 +42,8 @@ struct waiting {
 	char *head, *tail;
 	size_t hlen, tlen;
 	int alert;	 /* "listener":"rogue" (else "present") */
+	int keyed;	 /* the line goes through key's log bucket */
+	struct log_key key;
 	uint64_t inode;
 	uint64_t deadline;
 };
@@ -326,7 +328,7 @@ static void emit_waiting(struct worker *w, struct waiting *wt, uint64_t now)
 			memcpy(line, wt->head, wt->hlen);
 			memcpy(line + wt->hlen, jsonw_str(j), j->len);
 			memcpy(line + wt->hlen + j->len, wt->tail, wt->tlen);
-			log_event(line, n);
+			log_event_key(line, n, wt->keyed ? &wt->key : NULL);
 			free(line);
 		}
 	}
@@ -355,12 +357,13 @@ static void flush_waiting(struct worker *w, uint64_t now, int all)
 
 /*
  * Holds the line being built in w->json (complete up to the listener
- * members) until l's owner is answered; tail is the rest of the line.
+ * members) until l's owner is answered; tail is the rest of the line,
+ * k (or NULL) the log bucket it goes through then.
  * Returns 0, or -1 when it cannot be held (then the caller writes it now,
  * owner unknown).
  */
 static int hold_line(struct worker *w, const struct listener *l, int alert,
-		     const struct jsonw *tail)
+		     const struct jsonw *tail, const struct log_key *k)
 {
 	struct waiting *wt;
 
@@ -377,6 +380,9 @@ static int hold_line(struct worker *w, const struct listener *l, int alert,
 	wt->hlen = w->json.len;
 	wt->tlen = tail->len;
 	wt->alert = alert;
+	wt->keyed = k != NULL;
+	if (k)
+		wt->key = *k;
 	wt->inode = l->inode;
 	wt->deadline = mono_ns() + WORKER_OWNER_WAIT_NS;
 	w->nwaiting++;
@@ -403,6 +409,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 {
 	struct jsonw *j = &w->json;
 	struct listener *wait_for = NULL;
+	struct log_key key, *kp = NULL;
 	const char *type;
 
 	if (w->cfg->eve) {
@@ -439,20 +446,22 @@ static void log_packet(struct worker *w, const struct packet *p,
 		}
 		if (!wait_for)
 			event_write_listener(j, d->listener, o);
+		if (d->listener > 0)
+			kp = &key;
 	} else if (d->is_new && p->has_ports) {
 		/* Not an alert (an explicit rule): whether something listens
 		 * and who, without calling it rogue. */
 		struct listener *l = NULL;
+		const struct listener_owner *o = NULL;
 
 		if (w->have_table)
 			l = listener_table_find(w->listeners, p->proto,
 						p->family, p->dst, p->dport);
-		const struct listener_owner *o = NULL;
-
 		if (l) {
 			o = listener_owner(w->listeners, l);
 			if (!o && listener_owner_pending(l))
 				wait_for = l;
+			kp = &key;
 		}
 		if (!wait_for) {
 			if (!w->have_table)
@@ -462,13 +471,22 @@ static void log_packet(struct worker *w, const struct packet *p,
 			event_write_owner(j, o);
 		}
 	}
+	if (kp) {
+		/* About a socket that exists: its own bucket, so that a flood
+		 * of probes to empty ports never hides it. */
+		memset(&key, 0, sizeof(key));
+		key.proto = p->proto;
+		key.family = p->family;
+		key.port = p->dport;
+		memcpy(key.addr, p->dst, 16);
+	}
 	if (wait_for) {
 		struct jsonw tail;
 		int held;
 
 		jsonw_init(&tail);
 		write_tail(w, &tail, d, ct_new);
-		held = hold_line(w, wait_for, d->alert, &tail);
+		held = hold_line(w, wait_for, d->alert, &tail, kp);
 		jsonw_free(&tail);
 		if (held == 0)
 			return;
@@ -482,7 +500,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 	}
 	write_tail(w, j, d, ct_new);
 	if (!j->failed)
-		log_event(jsonw_str(j), j->len);
+		log_event_key(jsonw_str(j), j->len, kp);
 }
 
 /*

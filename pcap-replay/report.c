@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "esc.h"
 #include "event.h"
 #include "eve.h"
 
@@ -229,9 +230,12 @@ static const char *endpoint(uint8_t family, const uint8_t a[16], uint16_t port,
 static const char *rule_text(const char *file, unsigned line,
 			     enum decision_reason reason, char *buf, size_t len)
 {
-	if (file)
-		snprintf(buf, len, "%s:%u", file, line);
-	else
+	if (file) {
+		char eb[256];
+
+		/* A file name may hold anything: escaped. */
+		snprintf(buf, len, "%s:%u", esc_str(eb, sizeof(eb), file), line);
+	} else
 		snprintf(buf, len, "%s", decision_reason_name(reason));
 	return buf;
 }
@@ -244,19 +248,24 @@ static void print_files(struct report *r, FILE *out)
 	for (i = 0; i < r->nfiles; i++) {
 		const struct report_file *f = &r->files[i];
 
-		fprintf(out, "  %s: ", f->name);
+		fputs("  ", out);
+		esc_fputs(f->name, out);
+		fputs(": ", out);
 		if (f->unsupported && f->dlt_name)
 			fprintf(out, "unsupported link type %s (%d), skipped\n",
 				f->dlt_name, f->dlt);
 		else if (f->unsupported)
 			fprintf(out, "unsupported link type %d (unknown to "
 				"libpcap), skipped\n", f->dlt);
-		else if (f->error)
-			fprintf(out, "error after %" PRIu64 " frames: %s\n",
-				f->frames, f->error);
-		else
+		else if (f->error) {
+			fprintf(out, "error after %" PRIu64 " frames: ",
+				f->frames);
+			esc_fputs(f->error, out);
+			fputc('\n', out);
+		} else {
 			fprintf(out, "%" PRIu64 " frames, link type %s\n",
 				f->frames, f->dlt_name ? f->dlt_name : "?");
+		}
 	}
 }
 
@@ -343,8 +352,11 @@ static void print_alerts(struct report *r, FILE *out)
 				  sizeof(rule)));
 		if (e->listener > 0) {
 			fprintf(out, " listener");
-			if (e->program[0])
-				fprintf(out, " %s", e->program);
+			/* Names come from a snapshot file: escaped. */
+			if (e->program[0]) {
+				fputc(' ', out);
+				esc_fputs(e->program, out);
+			}
 			if (e->pid >= 0)
 				fprintf(out, " pid %d", (int)e->pid);
 		} else if (e->listener == 0) {
@@ -423,8 +435,11 @@ static void print_seen(struct report *r, FILE *out,
 		fprintf(out, "  %-7s %-24s %-12s", packet_proto_name((enum packet_proto)e->proto),
 			endpoint(e->family, e->addr, e->port, ep, sizeof(ep)),
 			pol);
-		if (e->expect_file)
-			fprintf(out, " %s:%u", e->expect_file, e->expect_line);
+		if (e->expect_file) {
+			fputc(' ', out);
+			esc_fputs(e->expect_file, out);
+			fprintf(out, ":%u", e->expect_line);
+		}
 		fprintf(out, " answers %" PRIu64, e->answers);
 		if (!strcmp(pol, "mixed"))
 			fprintf(out, " (expected %" PRIu64 ", undetermined %" PRIu64 ")",
@@ -432,12 +447,16 @@ static void print_seen(struct report *r, FILE *out,
 		if (info->has_local && !e->local)
 			fprintf(out, " not-local");
 		fprintf(out, " first %s", event_format_ts(e->first_ns, ts, sizeof(ts)));
-		if (e->program[0])
-			fprintf(out, " program %s", e->program);
+		if (e->program[0]) {
+			fputs(" program ", out);
+			esc_fputs(e->program, out);
+		}
 		if (e->pid >= 0)
 			fprintf(out, " pid %d", (int)e->pid);
-		if (e->user[0])
-			fprintf(out, " user %s", e->user);
+		if (e->user[0]) {
+			fputs(" user ", out);
+			esc_fputs(e->user, out);
+		}
 		fprintf(out, "\n");
 	}
 	free(v);
@@ -448,12 +467,16 @@ void report_print(struct report *r, FILE *out, const struct report_info *info)
 	const struct report_counts *c = &r->c;
 	int i;
 
-	fprintf(out, "policy: %s (dynamic range %s %u-%u%s)\n", info->rules,
+	fputs("policy: ", out);
+	esc_fputs(info->rules, out);
+	fprintf(out, " (dynamic range %s %u-%u%s)\n",
 		info->range_name, info->range.lo, info->range.hi,
 		info->has_local ? ", local hosts given" : ", no local: all inbound");
-	if (info->filter)
-		fprintf(out, "filter: %s (%" PRIu64 " frames left out)\n",
-			info->filter, c->filtered);
+	if (info->filter) {
+		fputs("filter: ", out);
+		esc_fputs(info->filter, out);
+		fprintf(out, " (%" PRIu64 " frames left out)\n", c->filtered);
+	}
 	print_files(r, out);
 
 	fprintf(out, "\nframes: %" PRIu64 ", bytes: %" PRIu64 "\n", c->frames,

@@ -32,7 +32,7 @@ for l in "tcp 60314" "udp 60315"; do
 	wait_for "$TMP/l$1.pid" . 10 || fail "listener $1 did not start"
 done
 printf 'dynamic-range iana\nunexpected drop log\ndefault pass\n' >"$TMP/rules"
-nsx tcpdump -i veth0 -s 0 -U -w "$TMP/cap.pcap" 'tcp or udp or ip6' 2>"$TMP/tcpdump.err" &
+ip netns exec "$NS" tcpdump --immediate-mode -i veth0 -s 0 -U -w "$TMP/cap.pcap" 'tcp or udp or ip6' 2>"$TMP/tcpdump.err" &
 PIDS="$PIDS $!"
 wait_for "$TMP/tcpdump.err" 'listening' 10 || fail "tcpdump did not start"
 nfq_start -r "$TMP/rules" -q 0

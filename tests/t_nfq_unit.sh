@@ -18,10 +18,16 @@ if grep -v -e 'is not executable' -e "Command 'man " -e '^$' "$TMP/out" | grep -
 fi
 for d in 'ExecStartPre=/usr/local/bin/portclass check /etc/portclass/rules.conf' \
 	'ExecReload=/bin/kill -HUP $MAINPID' 'NoNewPrivileges=yes' \
+	'ExecReload=/usr/local/bin/portclass check /etc/portclass/rules.conf' \
 	'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' \
 	'CapabilityBoundingSet=CAP_NET_ADMIN' 'RestrictAddressFamilies=AF_NETLINK AF_UNIX' \
 	'SystemCallArchitectures=native' 'MemoryDenyWriteExecute=yes' \
 	'SystemCallFilter=~@privileged @resources' 'SystemCallFilter=seccomp'; do
 	grep -qF -- "$d" "$U" || fail "unit lacks $d"
 done
+# The reload checks the rules before it signals: a broken file never
+# reaches the daemon, and systemctl reload fails with the diagnostics.
+[ "$(grep '^ExecReload=' "$U" | head -n 1)" = \
+	'ExecReload=/usr/local/bin/portclass check /etc/portclass/rules.conf' ] ||
+	fail "ExecReload does not check first: $(grep '^ExecReload=' "$U")"
 echo ok

@@ -114,6 +114,55 @@ static void test_bucket(void **state)
 	assert_int_equal(count_lines(path, "\"i\":99}"), 1);
 }
 
+static int key_event(uint16_t port, int i)
+{
+	struct log_key k = { .proto = PROTO_TCP, .family = 4, .port = port,
+			     .addr = { 192, 0, 2, 10 } };
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "{\"type\":\"alert\",\"k\":%u,\"i\":%d}",
+			 port, i);
+
+	return log_event_key(buf, (size_t)n, &k);
+}
+
+/* W6: a flood spends the shared bucket; every distinct listener still gets
+ * its line, and each key's refusals are counted for that key. */
+static void test_key_buckets(void **state)
+{
+	int i, flood = 0, a = 0;
+
+	open_log(2, 3);
+	for (i = 0; i < 2000; i++) {
+		char buf[64];
+		int n = snprintf(buf, sizeof(buf), "{\"type\":\"alert\",\"i\":%d}", i);
+
+		flood += log_event(buf, (size_t)n);
+	}
+	assert_true(flood <= 4);
+	/* 100 distinct listeners: one line each, despite the empty bucket. */
+	for (i = 0; i < 100; i++)
+		assert_int_equal(key_event((uint16_t)(50000 + i), i), 1);
+	/* One listener hammered: its own burst, then counted. */
+	for (i = 0; i < 10; i++)
+		a += key_event(60314, i);
+	assert_true(a >= 3 && a <= 4);
+	assert_int_equal(count_lines(path, "\"k\":60314,"), a);
+	/* Another listener is not affected by the first one's refusals. */
+	assert_int_equal(key_event(60315, 0), 1);
+	/* More keys than the table: old ones are reused, never refused. */
+	for (i = 0; i < LOG_KEYS + 10; i++)
+		assert_int_equal(key_event((uint16_t)(1000 + i), i), 1);
+	/* 60314's count, flushed by tick (or when its key was reused),
+	 * names the listener. */
+	usleep(600000);
+	log_tick();
+	assert_int_equal(count_lines(path, "\"proto\":\"tcp\",\"dst\":\"192.0.2.10\",\"dport\":60314}"), 1);
+	/* The shared count is not mixed with the key's. */
+	event(99);
+	assert_int_equal(suppressed_count(path),
+			 (unsigned long)(2000 - flood) + (unsigned long)(10 - a));
+}
+
 static void test_tick_flushes(void **state)
 {
 	int i, written = 0;
@@ -191,6 +240,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bucket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tick_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlimited_and_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_bypass_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),

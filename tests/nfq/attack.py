@@ -23,6 +23,8 @@ record what reaches them.
         udp DST PORT MARK [IFACE]    plain datagram (broadcast allowed)
         synopt DST PORT MARK         IPv4 SYN with 40 bytes of TCP options
                                      and a 40-byte IPv4 option, then MARK
+        synflood DST FIRST MARK N    N SYNs to ports FIRST, FIRST+1, ...
+                                     over about 3 s (MARK unused)
 
 The raw probes go out through scapy's layer-3 sockets; the peer namespace
 must not answer the server's SYN-ACK with a reset (the test drops outgoing
@@ -147,6 +149,14 @@ def probe(kind, dst, port, mark, extra):
         if kind == "exthdr-tcp":
             return handshake(l3, port, mark)
         send(l3 / UDP(sport=40000 + os.getpid() % 20000, dport=port) / mark.encode())
+        return "sent"
+    if kind == "synflood":
+        n = int(extra[0])
+        l3 = IPv6(dst=dst) if ":" in dst else IP(dst=dst)
+        # About 3 s of flood whatever N: the rogue attempt lands in it.
+        send([l3 / TCP(sport=30000 + i % 2000, dport=port + i, flags="S",
+                       seq=i) for i in range(n)], verbose=0,
+             inter=3.0 / n)
         return "sent"
     if kind == "bigopt-tcp":
         return handshake(IPv6(dst=dst) / bigopt(), port, mark)
