@@ -338,6 +338,38 @@ static void kernel_decision(const struct replay *r, const struct packet *p,
 }
 
 /*
+ * ip_rcv_core drops an IPv4 packet whose header is bad (IHL, total
+ * length) or whose header checksum is wrong before any netfilter hook:
+ * no reassembly, no conntrack, no queue.  Linux always computes the
+ * header checksum in software, so a capture holds it right.  Returns 1
+ * for such a packet.  (A header not captured whole is not judged.)
+ */
+static int ipv4_kernel_drop(const struct packet *p)
+{
+	uint32_t sum = 0;
+	uint16_t w = 0;
+	uint8_t vihl;
+	size_t hlen;
+
+	if (p->family != 4)
+		return 0;
+	if (p->reason == PR_BAD_IPV4_IHL || p->reason == PR_BAD_IPV4_TOTLEN)
+		return 1;
+	if (packet_get_u8(p->data, p->caplen, 0, &vihl) < 0)
+		return 0;
+	hlen = (size_t)(vihl & 0x0f) * 4;
+	if (hlen < 20 || hlen > p->caplen)
+		return 0;
+	for (size_t i = 0; i < hlen; i += 2) {
+		(void)packet_get_be16(p->data, p->caplen, i, &w);
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum != 0xffff;
+}
+
+/*
  * A packet cut by the capture whose deciding bytes are all there (the
  * ports; TCP's flags, SCTP's first chunk type, DCCP's packet type): the
  * kernel had it whole, so it is decided as if whole.  Fills *q and
@@ -463,6 +495,13 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 	/* nf_defrag runs before conntrack and before any queue rule: a
 	 * fragment is decided with its datagram, on the frame that
 	 * completes it. */
+	dp = p;
+	if (!all && ipv4_kernel_drop(p)) {
+		kernel_decision(r, p, VERDICT_DROP, REASON_KERNEL_DROP, &d);
+		k.queue = "kernel-drop";
+		qs = QS_OUTSIDE;
+		goto count;
+	}
 	if (p->fragment) {
 		const uint8_t *dg;
 		size_t dglen;
@@ -510,6 +549,7 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 			c->undecided++;
 	}
 
+count:
 	c->proto_pkts[p->proto]++;
 	c->proto_bytes[p->proto] += h->len;
 	c->matrix[d.sclass][d.dclass]++;

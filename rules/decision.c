@@ -34,6 +34,7 @@ const char *decision_reason_name(enum decision_reason r)
 		[REASON_CT_INVALID] = "conntrack-invalid",
 		[REASON_UNDECIDED] = "undecided",
 		[REASON_FRAGMENT] = "fragment",
+		[REASON_KERNEL_DROP] = "kernel-drop",
 	};
 
 	if ((unsigned)r < REASON_COUNT)

@@ -39,13 +39,16 @@ enum decision_reason {
 			     * the capture (state unknown, headers cut) */
 	REASON_FRAGMENT,    /* a fragment: decided with its datagram, or
 			     * discarded by reassembly */
+	REASON_KERNEL_DROP, /* the IP layer drops it before the firewall
+			     * (IPv4 header checksum, length or IHL bad) */
 	REASON_COUNT
 };
 
 /* "in", "out", "transit". */
 const char *decision_dir_name(enum decision_dir d);
 /* "default", "rule", "unexpected", "expected", "undetermined", "invalid",
- * "not-queued", "conntrack-invalid", "undecided", "fragment". */
+ * "not-queued", "conntrack-invalid", "undecided", "fragment",
+ * "kernel-drop". */
 const char *decision_reason_name(enum decision_reason r);
 
 struct decision {
