@@ -430,7 +430,10 @@ static enum queuesel_result kernel_view(struct replay *r,
 	/* What cannot be read is never waved through: an IP header cut
 	 * before its protocol or ports is not known to be outside. */
 	if (qs == QS_OUTSIDE && p->status == PACKET_TRUNCATED &&
-	    !p->has_ports && inbound)
+	    !p->has_ports &&
+	    (inbound || p->reason == PR_TRUNC_IP_VERSION ||
+	     p->reason == PR_TRUNC_IPV4_HEADER ||
+	     p->reason == PR_TRUNC_IPV6_HEADER))
 		qs = QS_UNDETERMINED;
 	switch (qs) {
 	case QS_QUEUED:
