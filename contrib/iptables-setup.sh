@@ -15,8 +15,16 @@
 # chain REJECT it (TCP reset, ICMP/ICMPv6 port unreachable), and the queue
 # rules skip marked packets, so it is never queued twice.
 #
-# usage: iptables-setup.sh [-q NUM|FIRST:LAST] [-i IFACE] [-p PORTS]
-#            [-P PROTOS] [-m MARK] [-c CHAIN] [-4|-6] [--fail-closed]
+# Which packets are queued (protocols, destination ports, interfaces,
+# INVALID handling, queue number) is read from the queue selector file,
+# /etc/portclass/queue.conf (-C FILE; contrib/queue.conf is the bundled
+# one), the file portclass-replay --queue reads too, so that an offline run
+# decides exactly what the daemon is given.  Options given here override
+# the file.
+#
+# usage: iptables-setup.sh [-C QUEUE.CONF] [-q NUM|FIRST:LAST] [-i IFACE]
+#            [-p PORTS] [-P PROTOS] [-m MARK] [-c CHAIN] [-4|-6]
+#            [--fail-closed]
 set -eu
 
 queue=0
@@ -27,14 +35,47 @@ mark=0x70c1a55
 chain=PORTCLASS
 families="4 6"
 bypass="--queue-bypass"
+invalid=drop
+config=/etc/portclass/queue.conf
+
+# The queue selector file first; the options below override it.
+prev=""
+given=""
+for a in "$@"; do
+	[ "$prev" = cfg ] && { config=$a; given=1; }
+	prev=""
+	case "$a" in -C|--config) prev=cfg ;; esac
+done
+if [ -n "$given" ] && [ ! -r "$config" ]; then
+	echo "$0: $config: cannot read" >&2
+	exit 2
+fi
+if [ -r "$config" ]; then
+	while read -r key rest; do
+		rest=${rest%%#*}
+		case "$key" in
+		''|'#'*) continue ;;
+		protos) protos=$(echo $rest) ;;
+		ports) ports=$(echo $rest); [ "$ports" = all ] && ports="" ;;
+		interfaces) iface=$(echo $rest); [ "$iface" = all ] && iface="" ;;
+		invalid) invalid=$(echo $rest) ;;
+		queue) queue=$(echo $rest) ;;
+		*) echo "$0: $config: unknown setting $key" >&2; exit 2 ;;
+		esac
+	done <"$config"
+fi
 
 usage() {
 	cat <<USAGE
 usage: $0 [options]
+  -C, --config FILE     queue selector (default /etc/portclass/queue.conf
+                        when it exists; see contrib/queue.conf)
   -q, --queue N|A:B     queue number, or a range balanced over CPUs
                         (--queue-balance A:B --queue-cpu-fanout); default 0
-  -i, --interface IF    only packets arriving on IF (default: all)
+  -i, --interface IF    only packets arriving on IF (default: all; several
+                        names separated by spaces)
   -p, --ports PORTS     only these destination ports, e.g. 32768:65535
+                        or 32768-60999,8080
                         (default: all)
   -P, --protos LIST     protocols to queue (default "tcp udp")
   -m, --mark MARK       reject mark, as portclass-nfq --reject-mark
@@ -48,6 +89,7 @@ USAGE
 
 while [ $# -gt 0 ]; do
 	case "$1" in
+	-C|--config) shift 2 ;;
 	-q|--queue) queue=$2; shift 2 ;;
 	-i|--interface) iface=$2; shift 2 ;;
 	-p|--ports) ports=$2; shift 2 ;;
@@ -88,8 +130,9 @@ for fam in $families; do
 	$ipt -w -C INPUT -j "$chain" 2>/dev/null ||
 		$ipt -w -I INPUT 1 -j "$chain"
 
+	for ifname in ${iface:-""}; do
 	inopt=""
-	[ -n "$iface" ] && inopt="-i $iface"
+	[ -n "$ifname" ] && inopt="-i $ifname"
 	# 1. Packets the daemon rejected come back here marked.
 	for p in $protos; do
 		case "$p" in
@@ -100,18 +143,29 @@ for fam in $families; do
 		$ipt -w -A "$chain" $inopt -p "$p" -m mark --mark "$mark" \
 			-j REJECT $how
 	done
+	# conntrack INVALID packets (SYN+FIN, a SYN+ACK or RST without a
+	# connection, bad lengths) are never queued; `invalid drop` in the
+	# selector drops them here (portclass-replay reports them so).
+	if [ "$invalid" = drop ]; then
+		# shellcheck disable=SC2086
+		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID -j DROP
+	fi
 	# 2. NEW inbound connections go to the queue; marked ones never.
 	for p in $protos; do
 		portopt=""
 		if [ -n "$ports" ]; then
-			case "$p" in
+			xports=$(printf '%s' "$ports" | tr - :)
+			case "$p:$xports" in
 			# udplite has no port match in xtables: all its ports.
-			tcp|udp|sctp|dccp) portopt="--dport $ports" ;;
+			udplite:*) ;;
+			*,*) portopt="-m multiport --dports $xports" ;;
+			*) portopt="--dport $xports" ;;
 			esac
 		fi
 		# shellcheck disable=SC2086
 		$ipt -w -A "$chain" $inopt -p "$p" $portopt \
 			-m conntrack --ctstate NEW -m mark ! --mark "$mark" \
 			-j NFQUEUE $qtarget $bypass
+	done
 	done
 done
