@@ -459,7 +459,8 @@ void flow_prefetch(const struct flow_table *ft, const struct packet *p)
 {
 	struct flow_key k;
 
-	if (!tracked_proto(p) || tcp_midstream(p))
+	/* Mid-stream TCP too: flow_conntrack looks every TCP packet up. */
+	if (!tracked_proto(p))
 		return;
 	key_make(p, &k);
 	__builtin_prefetch(&ft->e[home_of(ft, key_hash(ft, &k))], 1);

@@ -113,8 +113,8 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 		  uint64_t now_ns, struct flow_result *out);
 
 /*
- * Optional: starts loading the part of the table that flow_observe will
- * read for p.  A large table costs one cache miss per packet; a caller
+ * Optional: starts loading the part of the table that flow_observe or
+ * flow_conntrack will read for p.  A large table costs one cache miss per packet; a caller
  * that has the next packet parsed before it decides the current one can
  * call this for the next packet first and overlap the two.  Changes
  * nothing in the table or in any result; any packet may be passed.
