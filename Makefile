@@ -179,7 +179,8 @@ install: $(PROGS)
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 contrib/default.rules $(DESTDIR)$(DATADIR)/
 	install -m 644 contrib/examples/*.rules $(DESTDIR)$(DATADIR)/examples/
-	install -m 755 contrib/iptables-setup.sh contrib/iptables-teardown.sh $(DESTDIR)$(DATADIR)/
+	install -m 755 contrib/iptables-setup.sh contrib/iptables-teardown.sh contrib/nft-setup.sh $(DESTDIR)$(DATADIR)/
+	install -m 644 contrib/queue.conf $(DESTDIR)$(DATADIR)/
 	install -m 755 contrib/portclass.nft $(DESTDIR)$(DATADIR)/
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	install -m 644 contrib/bash-completion/portclass $(DESTDIR)$(COMPLETIONDIR)/portclass
@@ -189,6 +190,8 @@ install: $(PROGS)
 	# The site policy starts as the default one and is never overwritten.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/portclass/rules.conf ] || \
 		install -m 644 contrib/default.rules $(DESTDIR)$(SYSCONFDIR)/portclass/rules.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/portclass/queue.conf ] || \
+		install -m 644 contrib/queue.conf $(DESTDIR)$(SYSCONFDIR)/portclass/queue.conf
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
 		contrib/portclass-nfq.service.in > $(DESTDIR)$(UNITDIR)/portclass-nfq.service

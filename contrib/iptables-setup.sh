@@ -10,22 +10,28 @@
 # stopped or crashed daemon never blackholes a server (--fail-closed drops
 # that instead).
 #
-# What conntrack calls INVALID (a UDP length that contradicts the packet, a
-# bad UDP-Lite checksum coverage, a TCP segment outside any window...) is
-# dropped first, as the nftables wiki's recommended ruleset does (`ct state
-# invalid drop`): such a packet is never NEW, so it would never be queued,
-# yet the stack may still deliver it to a listener.  A LOG rule before the
-# drop (--log-prefix "portclass-invalid: ", at most 10 lines a second) says
-# so in the kernel log; --no-invalid-drop leaves both out.
-#
 # Reject: the daemon answers `reject` with NF_REPEAT and the reject mark.
 # The packet then walks INPUT again; the mark rules at the head of the
 # chain REJECT it (TCP reset, ICMP/ICMPv6 port unreachable), and the queue
 # rules skip marked packets, so it is never queued twice.
 #
-# usage: iptables-setup.sh [-q NUM|FIRST:LAST] [-i IFACE] [-p PORTS]
-#            [-P PROTOS] [-m MARK] [-c CHAIN] [-4|-6] [--fail-closed]
-#            [--no-invalid-drop]
+# Which packets are queued (protocols, destination ports, interfaces,
+# INVALID handling, queue number) is read from the queue selector file,
+# /etc/portclass/queue.conf (-C FILE; contrib/queue.conf is the bundled
+# one), the file portclass-replay --queue reads too, so that an offline run
+# decides exactly what the daemon is given.  Options given here override
+# the file.
+#
+# What conntrack calls INVALID is dropped ahead of the queue rules (the
+# selector's `invalid drop`, the default): such a packet is never NEW, so it
+# would never be queued, yet the stack may still deliver it to a listener.
+# A rate-limited LOG rule in front of the drop (--log-prefix
+# "portclass-invalid: ", at most 10 lines a second) says so in the kernel
+# log; --no-invalid-drop (or `invalid accept`) leaves both out.
+#
+# usage: iptables-setup.sh [-C QUEUE.CONF] [-q NUM|FIRST:LAST] [-i IFACE]
+#            [-p PORTS] [-P PROTOS] [-m MARK] [-c CHAIN] [-4|-6]
+#            [--fail-closed] [--no-invalid-drop]
 set -eu
 
 queue=0
@@ -36,15 +42,47 @@ mark=0x70c1a55
 chain=PORTCLASS
 families="4 6"
 bypass="--queue-bypass"
-invalid_drop=1
+invalid=drop
+config=/etc/portclass/queue.conf
+
+# The queue selector file first; the options below override it.
+prev=""
+given=""
+for a in "$@"; do
+	[ "$prev" = cfg ] && { config=$a; given=1; }
+	prev=""
+	case "$a" in -C|--config) prev=cfg ;; esac
+done
+if [ -n "$given" ] && [ ! -r "$config" ]; then
+	echo "$0: $config: cannot read" >&2
+	exit 2
+fi
+if [ -r "$config" ]; then
+	while read -r key rest; do
+		rest=${rest%%#*}
+		case "$key" in
+		''|'#'*) continue ;;
+		protos) protos=$(echo $rest) ;;
+		ports) ports=$(echo $rest); [ "$ports" = all ] && ports="" ;;
+		interfaces) iface=$(echo $rest); [ "$iface" = all ] && iface="" ;;
+		invalid) invalid=$(echo $rest) ;;
+		queue) queue=$(echo $rest) ;;
+		*) echo "$0: $config: unknown setting $key" >&2; exit 2 ;;
+		esac
+	done <"$config"
+fi
 
 usage() {
 	cat <<USAGE
 usage: $0 [options]
+  -C, --config FILE     queue selector (default /etc/portclass/queue.conf
+                        when it exists; see contrib/queue.conf)
   -q, --queue N|A:B     queue number, or a range balanced over CPUs
                         (--queue-balance A:B --queue-cpu-fanout); default 0
-  -i, --interface IF    only packets arriving on IF (default: all)
+  -i, --interface IF    only packets arriving on IF (default: all; several
+                        names separated by spaces)
   -p, --ports PORTS     only these destination ports, e.g. 32768:65535
+                        or 32768-60999,8080
                         (default: all)
   -P, --protos LIST     protocols to queue (default "tcp udp udplite sctp
                         dccp": every one the daemon reads ports from)
@@ -60,6 +98,7 @@ USAGE
 
 while [ $# -gt 0 ]; do
 	case "$1" in
+	-C|--config) shift 2 ;;
 	-q|--queue) queue=$2; shift 2 ;;
 	-i|--interface) iface=$2; shift 2 ;;
 	-p|--ports) ports=$2; shift 2 ;;
@@ -69,7 +108,7 @@ while [ $# -gt 0 ]; do
 	-4) families=4; shift ;;
 	-6) families=6; shift ;;
 	--fail-closed) bypass=""; shift ;;
-	--no-invalid-drop) invalid_drop=0; shift ;;
+	--no-invalid-drop) invalid=accept; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "$0: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -101,17 +140,9 @@ for fam in $families; do
 	$ipt -w -C INPUT -j "$chain" 2>/dev/null ||
 		$ipt -w -I INPUT 1 -j "$chain"
 
+	for ifname in ${iface:-""}; do
 	inopt=""
-	[ -n "$iface" ] && inopt="-i $iface"
-	# 0. What conntrack cannot place in a connection: logged, dropped.
-	if [ $invalid_drop = 1 ]; then
-		# shellcheck disable=SC2086
-		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID \
-			-m limit --limit 10/second --limit-burst 10 \
-			-j LOG --log-prefix "portclass-invalid: "
-		# shellcheck disable=SC2086
-		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID -j DROP
-	fi
+	[ -n "$ifname" ] && inopt="-i $ifname"
 	# 1. Packets the daemon rejected come back here marked.
 	for p in $protos; do
 		case "$p" in
@@ -122,18 +153,33 @@ for fam in $families; do
 		$ipt -w -A "$chain" $inopt -p "$p" -m mark --mark "$mark" \
 			-j REJECT $how
 	done
+	# conntrack INVALID packets (SYN+FIN, a SYN+ACK or RST without a
+	# connection, bad lengths) are never queued; `invalid drop` in the
+	# selector drops them here (portclass-replay reports them so).
+	if [ "$invalid" = drop ]; then
+		# shellcheck disable=SC2086
+		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID \
+			-m limit --limit 10/second --limit-burst 10 \
+			-j LOG --log-prefix "portclass-invalid: "
+		# shellcheck disable=SC2086
+		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID -j DROP
+	fi
 	# 2. NEW inbound connections go to the queue; marked ones never.
 	for p in $protos; do
 		portopt=""
 		if [ -n "$ports" ]; then
-			case "$p" in
+			xports=$(printf '%s' "$ports" | tr - :)
+			case "$p:$xports" in
 			# udplite has no port match in xtables: all its ports.
-			tcp|udp|sctp|dccp) portopt="--dport $ports" ;;
+			udplite:*) ;;
+			*,*) portopt="-m multiport --dports $xports" ;;
+			*) portopt="--dport $xports" ;;
 			esac
 		fi
 		# shellcheck disable=SC2086
 		$ipt -w -A "$chain" $inopt -p "$p" $portopt \
 			-m conntrack --ctstate NEW -m mark ! --mark "$mark" \
 			-j NFQUEUE $qtarget $bypass
+	done
 	done
 done

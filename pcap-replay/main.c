@@ -18,6 +18,7 @@
 #include "filekind.h"
 #include "listener.h"
 #include "policyfile.h"
+#include "queuesel.h"
 #include "replay.h"
 #include "report.h"
 #include "seen.h"
@@ -53,6 +54,8 @@ enum {
 	OPT_SUGGEST,
 	OPT_NO_MMAP,
 	OPT_MMAP_WINDOW,
+	OPT_QUEUE,
+	OPT_TCP_LOOSE,
 };
 
 static const struct option long_opts[] = {
@@ -74,6 +77,8 @@ static const struct option long_opts[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
 	{ "mmap-window", required_argument, NULL, OPT_MMAP_WINDOW },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "tcp-loose", required_argument, NULL, OPT_TCP_LOOSE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -97,6 +102,8 @@ struct cmdline {
 	unsigned long max_flows;
 	int no_mmap;
 	unsigned long mmap_window;
+	const char *queue;	/* --queue FILE, "all", or NULL (defaults) */
+	int tcp_strict;
 };
 
 static void usage(FILE *f)
@@ -122,7 +129,9 @@ static void usage(FILE *f)
 "      --write-passed FILE  write passed packets as pcap\n"
 "      --write-dropped FILE write dropped and rejected packets as pcap\n"
 "      --compare RULES      also evaluate RULES; list differing attempts\n"
-"      --fail-on drop|alert exit 1 if anything is dropped/rejected or alerted\n"
+"      --fail-on drop|alert exit 1 if the policy drops/rejects anything or\n"
+"                           alerts,\n"
+"                           or if any packet could not be decided\n"
 "      --listeners FILE     listener snapshot (portclass listeners --json)\n"
 "      --max-alerts N       alerts and differences listed (default %d, 0 all)\n"
 "      --max-flows N        flow table bound (default 4194304; memory grows\n"
@@ -133,6 +142,12 @@ static void usage(FILE *f)
 "      --suggest            print `expect` lines for the unexpected listeners\n"
 "                           the capture shows, instead of the report\n"
 "  -v, --verbose            say which policy and files are read\n"
+"      --queue FILE|all     queue selector (queue.conf: which packets the\n"
+"                           firewall hands over; default: the bundled one,\n"
+"                           NEW inbound tcp udp udplite sctp dccp); all:\n"
+"                           every packet\n"
+"      --tcp-loose 0|1      nf_conntrack_tcp_loose: a lone ACK without a\n"
+"                           connection is NEW (1, default) or INVALID (0)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
@@ -276,6 +291,20 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			    cl->mmap_window == 0) {
 				fprintf(stderr, PROG ": --mmap-window: '%s' is not "
 					"a size in bytes\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_QUEUE:
+			cl->queue = optarg;
+			break;
+		case OPT_TCP_LOOSE:
+			if (!strcmp(optarg, "0"))
+				cl->tcp_strict = 1;
+			else if (!strcmp(optarg, "1"))
+				cl->tcp_strict = 0;
+			else {
+				fprintf(stderr, PROG ": --tcp-loose: '%s' is "
+					"neither 0 nor 1\n", optarg);
 				return -1;
 			}
 			break;
@@ -611,6 +640,7 @@ int main(int argc, char **argv)
 	struct replay_opts ro;
 	struct report_info info;
 	struct inputs in = { 0 };
+	struct queuesel *sel = NULL;
 	char rbuf[PATH_MAX + 64], err[256];
 	int i, nstdin = 0, status = MAIN_EXIT_ERROR, input_error = 0;
 	const struct report_counts *c;
@@ -673,6 +703,18 @@ int main(int argc, char **argv)
 		if (!lt)
 			goto out;
 	}
+	if (!cl.queue)
+		sel = queuesel_default();
+	else if (!strcmp(cl.queue, "all"))
+		sel = queuesel_all();
+	else
+		sel = queuesel_load(cl.queue, err, sizeof(err));
+	if (!sel) {
+		fprintf(stderr, PROG ": --queue: %s\n",
+			cl.queue && strcmp(cl.queue, "all") ? err :
+			strerror(ENOMEM));
+		goto out;
+	}
 	rep = report_new(cl.max_list);
 	if (!rep) {
 		fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
@@ -687,6 +729,8 @@ int main(int argc, char **argv)
 	ro.rs2 = rs2;
 	ro.listeners = lt;
 	ro.flow.max_flows = cl.max_flows;
+	ro.flow.tcp_strict = (uint8_t)cl.tcp_strict;
+	ro.sel = sel;
 	ro.filter = cl.filter;
 	ro.write_passed = cl.write_passed;
 	ro.write_dropped = cl.write_dropped;
@@ -725,6 +769,12 @@ int main(int argc, char **argv)
 	info.have_listeners = lt != NULL;
 	info.filter = cl.filter;
 	replay_flow_stats(rp, &info.flows);
+	replay_reasm_stats(rp, &info.reasm);
+	if (!queuesel_is_all(sel)) {
+		info.selector = queuesel_describe(sel);
+		info.selector_ifaces = queuesel_has_interfaces(sel);
+	}
+	info.tcp_loose = !cl.tcp_strict;
 	if (cl.suggest) {
 		print_suggest(rep, rs);
 	} else if (cl.eve) {
@@ -746,9 +796,10 @@ int main(int argc, char **argv)
 	c = report_counts(rep);
 	if (input_error || report_input_errors(rep))
 		status = MAIN_EXIT_ERROR;
-	else if ((cl.fail_drop && (c->verdicts[VERDICT_DROP] ||
-				   c->verdicts[VERDICT_REJECT])) ||
-		 (cl.fail_alert && c->alerts) || (rs2 && c->diffs))
+	else if ((cl.fail_drop && c->blocked) ||
+		 (cl.fail_alert && c->alerts) || (rs2 && c->diffs) ||
+		 /* a capture that could not be read never passes a check */
+		 ((cl.fail_drop || cl.fail_alert) && c->undecided))
 		status = MAIN_EXIT_FOUND;
 	else
 		status = MAIN_EXIT_OK;
@@ -760,6 +811,7 @@ usage:
 	fprintf(stderr, "Try '" PROG " --help'.\n");
 out:
 	replay_free(rp);
+	queuesel_free(sel);
 	report_free(rep);
 	listener_table_free(lt);
 	ruleset_free(rs2);

@@ -56,6 +56,7 @@ struct slot {
 struct replay {
 	struct replay_opts o;
 	struct flow_table *flows, *flows2;
+	struct reasm *reasm;
 	struct report_counts *c;
 	struct port_range dyn;
 	int has_local;
@@ -80,9 +81,13 @@ struct replay *replay_new(const struct replay_opts *o, char *err,
 	}
 	r->o = *o;
 	r->flows = flow_new(&o->flow);
-	if (o->rs2)
+	/* With the kernel model both policies see conntrack's one view;
+	 * with every packet handed over each keeps its own table. */
+	if (o->rs2 && queuesel_is_all(o->sel))
 		r->flows2 = flow_new(&o->flow);
-	if (!r->flows || (o->rs2 && !r->flows2)) {
+	r->reasm = reasm_new(&o->reasm);
+	if (!r->flows || (o->rs2 && queuesel_is_all(o->sel) && !r->flows2) ||
+	    !r->reasm) {
 		snprintf(err, errlen, "flow table: %s", strerror(errno));
 		replay_free(r);
 		return NULL;
@@ -135,6 +140,7 @@ void replay_free(struct replay *r)
 	dump_close(&r->dropped, &failed);
 	flow_free(r->flows);
 	flow_free(r->flows2);
+	reasm_free(r->reasm);
 	jsonw_free(&r->w);
 	free(r->iobuf);
 	for (int i = 0; i < AHEAD; i++)
@@ -145,6 +151,11 @@ void replay_free(struct replay *r)
 void replay_flow_stats(const struct replay *r, struct flow_stats *out)
 {
 	flow_get_stats(r->flows, out);
+}
+
+void replay_reasm_stats(const struct replay *r, struct reasm_stats *out)
+{
+	reasm_get_stats(r->reasm, out);
 }
 
 int replay_finish(struct replay *r)
@@ -272,7 +283,8 @@ static void frame_parse(struct replay *r, struct slot *s, int dlt,
 	if (s->lr != LINKTYPE_IP)
 		return;
 	packet_parse(&s->p, bytes + off, s->h.caplen - off);
-	flow_prefetch(r->flows, &s->p);
+	if (!s->p.fragment)
+		flow_prefetch(r->flows, &s->p);
 	if (r->flows2)
 		flow_prefetch(r->flows2, &s->p);
 }
@@ -312,6 +324,155 @@ loaded:
 	return 0;
 }
 
+/* A decision the engine did not make: what the kernel does with a packet
+ * it does not queue, or could not be told. */
+static void kernel_decision(const struct replay *r, const struct packet *p,
+			    enum verdict v, enum decision_reason why,
+			    struct decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->verdict = v;
+	d->reason = why;
+	d->listener = -1;
+	if (p->has_ports) {
+		d->sclass = class_of(p->sport);
+		d->dclass = class_of(p->dport);
+		d->dyn_dport = range_contains(&r->dyn, p->dport);
+	}
+	if (!r->has_local || ruleset_is_local(r->o.rs, p->family, p->dst))
+		d->dir = DIR_IN;
+	else if (ruleset_is_local(r->o.rs, p->family, p->src))
+		d->dir = DIR_OUT;
+	else
+		d->dir = DIR_TRANSIT;
+}
+
+/*
+ * ip_rcv_core drops an IPv4 packet whose header is bad (IHL, total
+ * length) or whose header checksum is wrong before any netfilter hook:
+ * no reassembly, no conntrack, no queue.  Linux always computes the
+ * header checksum in software, so a capture holds it right.  Returns 1
+ * for such a packet.  (A header not captured whole is not judged.)
+ */
+static int ipv4_kernel_drop(const struct packet *p)
+{
+	uint32_t sum = 0;
+	uint16_t w = 0;
+	uint8_t vihl;
+	size_t hlen;
+
+	if (p->family != 4)
+		return 0;
+	if (p->reason == PR_BAD_IPV4_IHL || p->reason == PR_BAD_IPV4_TOTLEN)
+		return 1;
+	if (packet_get_u8(p->data, p->caplen, 0, &vihl) < 0)
+		return 0;
+	hlen = (size_t)(vihl & 0x0f) * 4;
+	if (hlen < 20 || hlen > p->caplen)
+		return 0;
+	for (size_t i = 0; i < hlen; i += 2) {
+		(void)packet_get_be16(p->data, p->caplen, i, &w);
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum != 0xffff;
+}
+
+/*
+ * A packet cut by the capture whose deciding bytes are all there (the
+ * ports; TCP's flags, SCTP's first chunk type, DCCP's packet type): the
+ * kernel had it whole, so it is decided as if whole.  Fills *q and
+ * returns 1, or returns 0.
+ */
+static int decidable_copy(const struct packet *p, struct packet *q)
+{
+	size_t n = packet_l4_len(p);
+	uint8_t b = 0;
+
+	if (p->status != PACKET_TRUNCATED || !p->has_ports)
+		return 0;
+	*q = *p;
+	q->status = PACKET_OK;
+	q->reason = PR_NONE;
+	switch (p->proto) {
+	case PROTO_TCP:
+		if (n < 14)
+			return 0;
+		q->conn_attempt = (p->tcp_flags &
+				   (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
+				  PACKET_TCP_SYN;
+		return 1;
+	case PROTO_UDP:
+	case PROTO_UDPLITE:
+		return 1;
+	case PROTO_SCTP:
+		if (packet_get_u8(p->data + p->l4_off, n, 12, &b) < 0)
+			return 0;
+		q->conn_attempt = b == 1;
+		return 1;
+	case PROTO_DCCP:
+		if (packet_get_u8(p->data + p->l4_off, n, 8, &b) < 0)
+			return 0;
+		q->conn_attempt = ((b >> 1) & 0xf) == 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The kernel in front of the queue: conntrack's state and the queue
+ * selector.  Fills *d (the engine's decision for queued packets) and
+ * returns what the firewall does with p.
+ */
+static enum queuesel_result kernel_view(struct replay *r,
+					const struct ruleset *rs,
+					const struct packet *p, uint64_t ts,
+					const struct flow_result *fr,
+					struct decision *d)
+{
+	const struct ruleset_summary *sum = ruleset_summary(rs);
+	int inbound = !r->has_local || ruleset_is_local(rs, p->family, p->dst);
+	enum queuesel_result qs;
+
+	qs = queuesel_match(r->o.sel, p, fr->ct, inbound);
+	/* What cannot be read is never waved through: an IP header cut
+	 * before its protocol or ports is not known to be outside. */
+	if (qs == QS_OUTSIDE && p->status == PACKET_TRUNCATED &&
+	    !p->has_ports &&
+	    (inbound || p->reason == PR_TRUNC_IP_VERSION ||
+	     p->reason == PR_TRUNC_IPV4_HEADER ||
+	     p->reason == PR_TRUNC_IPV6_HEADER))
+		qs = QS_UNDETERMINED;
+	switch (qs) {
+	case QS_QUEUED:
+		decision_make(rs, NULL, r->o.listeners, p, ts, 1, d);
+		d->retransmit = fr->retransmit;
+		d->reply = fr->reply;
+		break;
+	case QS_OUTSIDE:
+	case QS_NOT_NEW:
+		kernel_decision(r, p, VERDICT_PASS, REASON_NOT_QUEUED, d);
+		d->is_new = fr->is_new;
+		d->retransmit = fr->retransmit;
+		d->reply = fr->reply;
+		break;
+	case QS_INVALID:
+		kernel_decision(r, p,
+				queuesel_invalid_drop(r->o.sel) ? VERDICT_DROP
+								: VERDICT_PASS,
+				REASON_CT_INVALID, d);
+		break;
+	default:
+		kernel_decision(r, p, (enum verdict)sum->def_verdict,
+				REASON_UNDECIDED, d);
+		d->is_new = fr->is_new;
+		break;
+	}
+	return qs;
+}
+
 /* Second half: the decision, the counters, the output and the --write-*
  * files, in frame order. */
 static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
@@ -323,8 +484,13 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull +
 		      (uint64_t)h->ts.tv_usec; /* nanoseconds: opened NANO */
 	const struct packet *p = &s->p;
+	struct packet whole, dq;
+	const struct packet *dp;
 	struct decision d, d2;
-	int attempt, alert;
+	struct flow_result fr;
+	struct report_kernel k = { NULL, NULL, NULL };
+	enum queuesel_result qs = QS_QUEUED;
+	int attempt, alert, all = queuesel_is_all(r->o.sel);
 
 	c->frames++;
 	c->bytes += h->len;
@@ -335,32 +501,90 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 			c->trunc_link++;
 		if (r->o.jsonl && r->o.events_packets)
 			report_jsonl_packet(r->o.rep, &r->w, r->o.out, file,
-					    frame, ts, &non_ip_packet, NULL);
+					    frame, ts, &non_ip_packet, NULL,
+					    NULL);
 		return;
 	}
-	decision_make(r->o.rs, r->flows, r->o.listeners, p, ts, -1, &d);
+	/* nf_defrag runs before conntrack and before any queue rule: a
+	 * fragment is decided with its datagram, on the frame that
+	 * completes it. */
+	dp = p;
+	if (!all && ipv4_kernel_drop(p)) {
+		kernel_decision(r, p, VERDICT_DROP, REASON_KERNEL_DROP, &d);
+		k.queue = "kernel-drop";
+		qs = QS_OUTSIDE;
+		goto count;
+	}
+	if (p->fragment) {
+		const uint8_t *dg;
+		size_t dglen;
+		enum reasm_result rr = reasm_add(r->reasm, p->data, p->caplen,
+						 ts, &dg, &dglen);
 
+		if (rr == REASM_DONE) {
+			packet_parse(&whole, dg, dglen);
+			p = &whole;
+			k.fragment = "reassembled";
+		} else if (rr != REASM_NONE) {
+			struct packet f = *p;
+
+			/* the ports belong to the datagram */
+			f.has_ports = 0;
+			c->proto_pkts[p->proto]++;
+			c->proto_bytes[p->proto] += h->len;
+			if (rr == REASM_HELD)
+				c->frag_held++;
+			else
+				c->frag_dropped++;
+			k.fragment = rr == REASM_HELD ? "held" : "dropped";
+			if (r->o.jsonl && r->o.events_packets)
+				report_jsonl_packet(r->o.rep, &r->w, r->o.out,
+						    file, frame, ts, &f, NULL,
+						    &k);
+			return;
+		}
+	}
+
+	dp = p;
+	if (p->status == PACKET_TRUNCATED && decidable_copy(p, &dq))
+		dp = &dq;
+	if (all) {
+		decision_make(r->o.rs, r->flows, r->o.listeners, dp, ts, -1,
+			      &d);
+	} else {
+		flow_conntrack(r->flows, dp, ts, &fr);
+		qs = kernel_view(r, r->o.rs, dp, ts, &fr, &d);
+		c->ct[fr.ct]++;
+		c->queue[qs]++;
+		k.ct = flow_ct_name((enum flow_ct)fr.ct);
+		k.queue = queuesel_result_name(qs);
+		if (qs == QS_UNDETERMINED)
+			c->undecided++;
+	}
+
+count:
 	c->proto_pkts[p->proto]++;
 	c->proto_bytes[p->proto] += h->len;
 	c->matrix[d.sclass][d.dclass]++;
 	c->verdicts[d.verdict]++;
 	c->reasons[d.reason]++;
+	c->blocked += (uint64_t)(qs == QS_QUEUED && d.verdict != VERDICT_PASS);
 	c->bad[p->reason]++;
 	c->logged += (uint64_t)(d.log != 0);
 	attempt = d.is_new && !d.retransmit;
-	alert = attempt && (d.alert || d.log);
+	alert = qs == QS_QUEUED && attempt && (d.alert || d.log);
 	if (d.is_new) {
 		c->attempts++;
 		c->retransmits += (uint64_t)(d.retransmit != 0);
 		if (attempt && d.reason == REASON_UNDETERMINED)
 			c->undetermined++;
 	}
-	if (d.reply && p->has_ports && range_contains(&r->dyn, p->sport))
-		note_listener(r, p, ts);
+	if (d.reply && dp->has_ports && range_contains(&r->dyn, dp->sport))
+		note_listener(r, dp, ts);
 
 	if (r->o.jsonl && r->o.events_packets)
 		report_jsonl_packet(r->o.rep, &r->w, r->o.out, file, frame, ts,
-				    p, &d);
+				    p, &d, all && !k.fragment ? NULL : &k);
 	if (alert) {
 		c->alerts++;
 		if (!r->o.jsonl) {
@@ -376,8 +600,11 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 	}
 
 	if (r->o.rs2) {
-		decision_make(r->o.rs2, r->flows2, r->o.listeners, p, ts, -1,
-			      &d2);
+		if (all)
+			decision_make(r->o.rs2, r->flows2, r->o.listeners, dp,
+				      ts, -1, &d2);
+		else
+			(void)kernel_view(r, r->o.rs2, dp, ts, &fr, &d2);
 		if (d2.verdict != d.verdict) {
 			c->diff_packets++;
 			if (attempt || (d2.is_new && !d2.retransmit)) {

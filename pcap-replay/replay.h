@@ -1,9 +1,11 @@
 /*
  * replay: reads captures frame by frame and runs each through the engine
- * exactly as the daemon would (link layer stripped, packet_parse,
- * decision_make with capture-time flow tracking), feeding the report and
- * the --write-* files.  Several files share one flow table, so they are
- * one stream of time.
+ * exactly as the daemon would be given it: link layer stripped, IP
+ * fragments reassembled (reasm), conntrack's state (flow_conntrack), the
+ * queue selector (queuesel), then decision_make for the packets the
+ * firewall would queue; the others get what the kernel does with them.
+ * Feeds the report and the --write-* files.  Several files share one flow
+ * table, so they are one stream of time.
  */
 #ifndef PORTCLASS_REPLAY_REPLAY_H
 #define PORTCLASS_REPLAY_REPLAY_H
@@ -13,6 +15,8 @@
 
 #include "flow.h"
 #include "listener.h"
+#include "queuesel.h"
+#include "reasm.h"
 #include "report.h"
 #include "ruleset.h"
 
@@ -20,7 +24,12 @@ struct replay_opts {
 	const struct ruleset *rs;
 	const struct ruleset *rs2;	   /* --compare, or NULL */
 	struct listener_table *listeners;  /* --listeners, or NULL */
-	struct flow_opts flow;
+	struct flow_opts flow;		   /* flow.tcp_strict: --tcp-loose 0 */
+	const struct queuesel *sel;	   /* --queue: the kernel model in
+					    * front of the daemon; all packets
+					    * (queuesel_all): the engine's own
+					    * flow tracking, as before */
+	struct reasm_opts reasm;
 	const char *filter;		   /* -f, or NULL */
 	const char *write_passed;	   /* or NULL */
 	const char *write_dropped;	   /* or NULL */
@@ -54,6 +63,9 @@ void replay_skip_file(struct replay *r, const char *path, const char *why);
 
 /* Flow statistics of the main policy's table. */
 void replay_flow_stats(const struct replay *r, struct flow_stats *out);
+
+/* Reassembly statistics. */
+void replay_reasm_stats(const struct replay *r, struct reasm_stats *out);
 
 /*
  * Closes the --write-* files.  Returns 0, or -1 (message on stderr) when

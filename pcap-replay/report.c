@@ -316,6 +316,42 @@ static void print_bad(const struct report_counts *c, FILE *out)
 				c->bad[i]);
 }
 
+/* The kernel in front of the queue: reassembly, conntrack, selector. */
+static void print_kernel(const struct report_counts *c, FILE *out,
+			 const struct report_info *info)
+{
+	const struct reasm_stats *rs = &info->reasm;
+	int i;
+
+	fprintf(out, "\nfragments: %" PRIu64 " held, %" PRIu64 " discarded; "
+		"datagrams reassembled %" PRIu64 ", timed out %" PRIu64
+		", overlapping %" PRIu64 ", duplicates %" PRIu64
+		", over memory %" PRIu64 ", bad %" PRIu64 ", pending %" PRIu64
+		"\n", c->frag_held, c->frag_dropped, rs->reassembled,
+		rs->timeouts, rs->overlaps, rs->duplicates, rs->over_memory,
+		rs->bad, rs->pending);
+	if (!info->selector) {
+		fprintf(out, "queue: all packets (no kernel model)\n");
+		return;
+	}
+	fprintf(out, "queue: %s%s; tcp loose pickup %s\n", info->selector,
+		info->selector_ifaces ? " (the capture is taken as arriving "
+					"on them)" : "",
+		info->tcp_loose ? "on" : "off");
+	fprintf(out, "  conntrack:");
+	for (i = 0; i < 4; i++)
+		fprintf(out, " %s %" PRIu64, flow_ct_name((enum flow_ct)i),
+			c->ct[i]);
+	fprintf(out, "\n  firewall:");
+	for (i = 0; i < QS_COUNT; i++)
+		fprintf(out, " %s %" PRIu64,
+			queuesel_result_name((enum queuesel_result)i),
+			c->queue[i]);
+	fprintf(out, "\n");
+	fprintf(out, "undecided: %" PRIu64 " packets (what the kernel did "
+		"cannot be told from the capture)\n", c->undecided);
+}
+
 static void print_event_head(const struct report_event *e, FILE *out)
 {
 	char ts[40], src[80], dst[80];
@@ -500,6 +536,7 @@ void report_print(struct report *r, FILE *out, const struct report_info *info)
 			c->reasons[i]);
 	fprintf(out, "\n");
 	print_bad(c, out);
+	print_kernel(c, out, info);
 	print_alerts(r, out);
 	if (c->undetermined || !info->have_listeners)
 		fprintf(out, "undetermined: %" PRIu64 " connection attempts%s\n",
@@ -510,8 +547,9 @@ void report_print(struct report *r, FILE *out, const struct report_info *info)
 		print_diffs(r, out, info);
 	print_seen(r, out, info);
 	fprintf(out, "\nflows: %" PRIu64 " created, %" PRIu64 " evicted, %" PRIu64
-		" expired\n", info->flows.created, info->flows.evicted,
-		info->flows.expired);
+		" expired, %" PRIu64 " picked up, %" PRIu64 " forgotten\n",
+		info->flows.created, info->flows.evicted, info->flows.expired,
+		info->flows.pickups, info->flows.forgotten);
 }
 
 /* ---- jsonl ---- */
@@ -540,10 +578,17 @@ static void head(struct report *r, struct jsonw *w, const char *type,
 
 void report_jsonl_packet(struct report *r, struct jsonw *w, FILE *out,
 			 unsigned file, uint64_t frame, uint64_t ts_ns,
-			 const struct packet *p, const struct decision *d)
+			 const struct packet *p, const struct decision *d,
+			 const struct report_kernel *k)
 {
 	head(r, w, "packet", file, frame, ts_ns);
 	event_write_packet(w, p, d);
+	if (k && k->ct)
+		jsonw_kv_string(w, "ct", k->ct);
+	if (k && k->queue)
+		jsonw_kv_string(w, "queue", k->queue);
+	if (k && k->fragment)
+		jsonw_kv_string(w, "fragment", k->fragment);
 	jsonw_object_end(w);
 	emit(w, out);
 }
@@ -742,6 +787,43 @@ void report_jsonl_summary(struct report *r, struct jsonw *w, FILE *out,
 	jsonw_kv_uint(w, "retransmits", c->retransmits);
 	jsonw_kv_uint(w, "alerts", c->alerts);
 	jsonw_kv_uint(w, "undetermined", c->undetermined);
+	jsonw_kv_uint(w, "undecided", c->undecided);
+	jsonw_key(w, "fragments");
+	jsonw_object_begin(w);
+	jsonw_kv_uint(w, "held", c->frag_held);
+	jsonw_kv_uint(w, "discarded", c->frag_dropped);
+	jsonw_kv_uint(w, "reassembled", info->reasm.reassembled);
+	jsonw_kv_uint(w, "timed_out", info->reasm.timeouts);
+	jsonw_kv_uint(w, "overlapping", info->reasm.overlaps);
+	jsonw_kv_uint(w, "duplicates", info->reasm.duplicates);
+	jsonw_kv_uint(w, "over_memory", info->reasm.over_memory);
+	jsonw_kv_uint(w, "bad", info->reasm.bad);
+	jsonw_kv_uint(w, "pending", info->reasm.pending);
+	jsonw_object_end(w);
+	if (info->selector) {
+		int i2;
+
+		jsonw_key(w, "queue");
+		jsonw_object_begin(w);
+		jsonw_kv_string(w, "selector", info->selector);
+		jsonw_kv_bool(w, "tcp_loose", info->tcp_loose);
+		jsonw_key(w, "conntrack");
+		jsonw_object_begin(w);
+		for (i2 = 0; i2 < 4; i2++)
+			jsonw_kv_uint(w, flow_ct_name((enum flow_ct)i2),
+				      c->ct[i2]);
+		jsonw_object_end(w);
+		jsonw_key(w, "firewall");
+		jsonw_object_begin(w);
+		for (i2 = 0; i2 < QS_COUNT; i2++)
+			jsonw_kv_uint(w, queuesel_result_name(
+					      (enum queuesel_result)i2),
+				      c->queue[i2]);
+		jsonw_object_end(w);
+		jsonw_object_end(w);
+	} else {
+		jsonw_kv_null(w, "queue");
+	}
 	if (info->compare)
 		jsonw_kv_uint(w, "differences", c->diffs);
 	else
@@ -752,6 +834,8 @@ void report_jsonl_summary(struct report *r, struct jsonw *w, FILE *out,
 	jsonw_kv_uint(w, "created", info->flows.created);
 	jsonw_kv_uint(w, "evicted", info->flows.evicted);
 	jsonw_kv_uint(w, "expired", info->flows.expired);
+	jsonw_kv_uint(w, "pickups", info->flows.pickups);
+	jsonw_kv_uint(w, "forgotten", info->flows.forgotten);
 	jsonw_object_end(w);
 	jsonw_object_end(w);
 	emit(w, out);

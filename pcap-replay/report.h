@@ -18,7 +18,9 @@
 #include "jsonw.h"
 #include "listener.h"
 #include "packet.h"
+#include "queuesel.h"
 #include "range.h"
+#include "reasm.h"
 #include "ruleset.h"
 #include "seen.h"
 
@@ -40,6 +42,23 @@ struct report_counts {
 	uint64_t undetermined;	/* attempts whose expect needed an owner */
 	uint64_t diffs;		/* --compare: attempts whose verdict differs */
 	uint64_t diff_packets;	/* --compare: packets whose verdict differs */
+	/* the kernel model (not with --queue all) */
+	uint64_t ct[4];		/* by conntrack state (enum flow_ct) */
+	uint64_t queue[QS_COUNT]; /* by what the firewall does with them */
+	uint64_t undecided;	/* packets the capture cannot decide */
+	uint64_t blocked;	/* dropped or rejected by the policy (the
+				 * daemon's verdict, not the firewall's) */
+	uint64_t frag_held;	/* fragments waiting for their datagram */
+	uint64_t frag_dropped;	/* fragments discarded by reassembly */
+};
+
+/* The kernel's view of one packet for the jsonl "packet" line: conntrack
+ * state, what the queue selector does, and reassembly ("held", "dropped",
+ * "reassembled"); NULL members are left out. */
+struct report_kernel {
+	const char *ct;
+	const char *queue;
+	const char *fragment;
 };
 
 /* One alert or one policy difference, as kept for the human listing. */
@@ -74,6 +93,10 @@ struct report_info {
 	int have_listeners;	  /* --listeners given */
 	const char *filter;	  /* -f, or NULL */
 	struct flow_stats flows;
+	const char *selector;	  /* queuesel_describe, or NULL (all) */
+	int selector_ifaces;	  /* interfaces restricted */
+	int tcp_loose;
+	struct reasm_stats reasm;
 };
 
 struct report;
@@ -127,7 +150,8 @@ void report_print(struct report *r, FILE *out, const struct report_info *info);
  */
 void report_jsonl_packet(struct report *r, struct jsonw *w, FILE *out,
 			 unsigned file, uint64_t frame, uint64_t ts_ns,
-			 const struct packet *p, const struct decision *d);
+			 const struct packet *p, const struct decision *d,
+			 const struct report_kernel *k);
 void report_jsonl_alert(struct report *r, struct jsonw *w, FILE *out,
 			unsigned file, uint64_t frame, uint64_t ts_ns,
 			const struct packet *p, const struct decision *d,

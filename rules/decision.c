@@ -30,6 +30,11 @@ const char *decision_reason_name(enum decision_reason r)
 		[REASON_EXPECTED] = "expected",
 		[REASON_UNDETERMINED] = "undetermined",
 		[REASON_INVALID] = "invalid",
+		[REASON_NOT_QUEUED] = "not-queued",
+		[REASON_CT_INVALID] = "conntrack-invalid",
+		[REASON_UNDECIDED] = "undecided",
+		[REASON_FRAGMENT] = "fragment",
+		[REASON_KERNEL_DROP] = "kernel-drop",
 	};
 
 	if ((unsigned)r < REASON_COUNT)

@@ -29,12 +29,26 @@ enum decision_reason {
 	REASON_UNDETERMINED,/* as UNEXPECTED, but an `expect program/user`
 			     * might cover it and the owner is unknown */
 	REASON_INVALID,	    /* truncated or malformed: the `invalid` action */
+	/* Set by the replay's model of the kernel in front of the queue,
+	 * never by decision_make: */
+	REASON_NOT_QUEUED,  /* the firewall does not hand it over (outside
+			     * the queue selector, or not NEW): it passes */
+	REASON_CT_INVALID,  /* conntrack INVALID: never queued; the firewall
+			     * drops or accepts it (queue selector) */
+	REASON_UNDECIDED,   /* what the kernel would do cannot be told from
+			     * the capture (state unknown, headers cut) */
+	REASON_FRAGMENT,    /* a fragment: decided with its datagram, or
+			     * discarded by reassembly */
+	REASON_KERNEL_DROP, /* the IP layer drops it before the firewall
+			     * (IPv4 header checksum, length or IHL bad) */
 	REASON_COUNT
 };
 
 /* "in", "out", "transit". */
 const char *decision_dir_name(enum decision_dir d);
-/* "default", "rule", "unexpected", "expected", "undetermined", "invalid". */
+/* "default", "rule", "unexpected", "expected", "undetermined", "invalid",
+ * "not-queued", "conntrack-invalid", "undecided", "fragment",
+ * "kernel-drop". */
 const char *decision_reason_name(enum decision_reason r);
 
 struct decision {

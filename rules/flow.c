@@ -64,6 +64,12 @@
 #define FLOW_REAP_BATCH 256
 /* LRU resolution: 2^30 ns, about a second. */
 #define FLOW_LRU_SHIFT 30
+/* Key hashes of TCP flows the table let go before they ended: a
+ * direct-mapped set, so a late packet of one is not taken for a pickup.
+ * One slot per 16 flows (a quarter byte per flow), at least 64: it
+ * remembers the recent ones, which is when late packets come. */
+#define FLOW_GONE_PER 16
+#define FLOW_GONE_MIN 64
 
 /* The 38 key bytes, compared as one block. */
 struct flow_key {
@@ -76,6 +82,7 @@ enum {
 	FL_OPENING = 0x01, /* attempt seen, nothing back yet (SYN state) */
 	FL_REPLIED = 0x02, /* the other side has answered */
 	FL_CLOSED = 0x04,  /* TCP RST or FIN seen */
+	FL_PICKUP = 0x08,  /* TCP flow picked up from a lone ACK */
 	FL_USED = 0x80,	   /* the slot holds a flow */
 };
 
@@ -101,6 +108,9 @@ struct flow_table {
 	uint64_t udp_timeout_ns, tcp_timeout_ns;
 	uint64_t seed;
 	uint64_t reap_ns;	/* packet time of the last reap */
+	uint32_t *gone;		/* ngone hashes (| 1), 0 empty */
+	uint32_t ngone;
+	int tcp_strict;
 	struct flow_stats st;
 };
 
@@ -148,7 +158,8 @@ static int table_alloc(struct flow_table *ft, size_t cap)
 	hugepage_hint(mem, (nslots + 2) * sizeof(*ft->e));
 	ft->nslots = (uint32_t)nslots;
 	ft->cap = (uint32_t)cap;
-	ft->st.bytes = sizeof(*ft) + (nslots + 2) * sizeof(*ft->e);
+	ft->st.bytes = sizeof(*ft) + (nslots + 2) * sizeof(*ft->e) +
+		       ft->ngone * sizeof(*ft->gone);
 	return 0;
 }
 
@@ -189,6 +200,17 @@ struct flow_table *flow_new(const struct flow_opts *o)
 	ft->udp_timeout_ns = (uint64_t)udp_s * 1000000000u;
 	ft->tcp_timeout_ns = (uint64_t)tcp_s * 1000000000u;
 	ft->seed = table_key(ft);
+	ft->ngone = (uint32_t)(max / FLOW_GONE_PER > FLOW_GONE_MIN ?
+				 max / FLOW_GONE_PER : FLOW_GONE_MIN);
+	ft->gone = calloc(ft->ngone, sizeof(*ft->gone));
+	if (!ft->gone) {
+		free(ft->mem);
+		free(ft);
+		errno = ENOMEM;
+		return NULL;
+	}
+	ft->tcp_strict = o && o->tcp_strict;
+	ft->st.bytes += ft->ngone * sizeof(*ft->gone);
 	return ft;
 }
 
@@ -196,6 +218,7 @@ void flow_free(struct flow_table *ft)
 {
 	if (!ft)
 		return;
+	free(ft->gone);
 	free(ft->mem);
 	free(ft);
 }
@@ -308,6 +331,9 @@ static void entry_release(struct flow_table *ft, uint32_t i)
 {
 	uint32_t j = i;
 
+	/* A TCP flow let go before it ended: the kernel may still have it. */
+	if (ft->e[i].key.proto == PROTO_TCP && !(ft->e[i].flags & FL_CLOSED))
+		ft->gone[ft->e[i].hash % ft->ngone] = ft->e[i].hash | 1;
 	lru_unlink(ft, i);
 	for (;;) {
 		struct flow_entry *x;
@@ -497,7 +523,8 @@ void flow_prefetch(const struct flow_table *ft, const struct packet *p)
 {
 	struct flow_key k;
 
-	if (!tracked_proto(p) || tcp_midstream(p))
+	/* Mid-stream TCP too: flow_conntrack looks every TCP packet up. */
+	if (!tracked_proto(p))
 		return;
 	key_make(p, &k);
 	__builtin_prefetch(&ft->e[home_of(ft, key_hash(ft, &k))], 1);
@@ -603,4 +630,176 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 	}
 	x->last_ns = now_ns;
 	out->tracked = 1;
+}
+
+const char *flow_ct_name(enum flow_ct c)
+{
+	switch (c) {
+	case FLOW_CT_NEW:
+		return "new";
+	case FLOW_CT_ESTABLISHED:
+		return "established";
+	case FLOW_CT_INVALID:
+		return "invalid";
+	default:
+		return "unknown";
+	}
+}
+
+/* nf_conntrack_proto_tcp's tcp_valid_flags, indexed by FIN SYN RST ACK
+ * URG (PSH, ECE and CWR do not matter). */
+static int tcp_flags_valid(uint8_t flags)
+{
+	static const uint8_t valid[0x40] = {
+		[0x02] = 1,		/* SYN */
+		[0x02 | 0x20] = 1,	/* SYN URG */
+		[0x02 | 0x10] = 1,	/* SYN ACK */
+		[0x04] = 1,		/* RST */
+		[0x04 | 0x10] = 1,	/* RST ACK */
+		[0x01 | 0x10] = 1,	/* FIN ACK */
+		[0x01 | 0x10 | 0x20] = 1, /* FIN ACK URG */
+		[0x10] = 1,		/* ACK */
+		[0x10 | 0x20] = 1,	/* ACK URG */
+	};
+
+	return valid[flags & 0x37];
+}
+
+static void touch(struct flow_table *ft, uint32_t i, uint64_t now, int bump)
+{
+	struct flow_entry *x = &ft->e[i];
+
+	if ((bump || ((x->last_ns ^ now) >> FLOW_LRU_SHIFT) != 0) &&
+	    ft->e[0].next != i) {
+		lru_unlink(ft, i);
+		lru_push_head(ft, i);
+	}
+	x->last_ns = now;
+}
+
+static void tcp_conntrack(struct flow_table *ft, const struct packet *p,
+			  uint64_t now, struct flow_result *out)
+{
+	const uint8_t ends = PACKET_TCP_SYN | PACKET_TCP_RST | PACKET_TCP_FIN;
+	uint8_t fl = p->tcp_flags;
+	struct flow_key k;
+	struct flow_entry *x;
+	uint32_t h, i;
+	int side, bump = 0;
+
+	if (!tcp_flags_valid(fl)) {
+		out->ct = FLOW_CT_INVALID;
+		return;
+	}
+	side = key_make(p, &k);
+	h = key_hash(ft, &k);
+	i = lookup(ft, &k, h);
+	if (i && entry_expired(ft, &ft->e[i], now)) {
+		entry_release(ft, i);
+		ft->st.expired++;
+		i = 0;
+	}
+	if (!i) {
+		if (!p->conn_attempt &&
+		    ft->gone[h % ft->ngone] == (h | 1)) {
+			/* The kernel may well still track it. */
+			ft->st.forgotten++;
+			out->ct = FLOW_CT_UNKNOWN;
+			return;
+		}
+		if (p->conn_attempt) {
+			out->is_new = 1;
+		} else if (!(fl & ends)) {
+			if (ft->tcp_strict) {
+				out->ct = FLOW_CT_INVALID;
+				return;
+			}
+			out->is_new = 1;
+			out->pickup = 1;
+			ft->st.pickups++;
+		} else {
+			/* SYN+ACK, FIN, RST with no connection: tcp_new
+			 * refuses to create one. */
+			out->ct = FLOW_CT_INVALID;
+			return;
+		}
+		i = entry_create(ft, &k, h, now);
+		x = &ft->e[i];
+		x->init_side = (uint8_t)side;
+		x->flags = (uint8_t)(FL_USED | FL_OPENING |
+				     (out->pickup ? FL_PICKUP : 0));
+		out->ct = FLOW_CT_NEW;
+		out->tracked = 1;
+		return;
+	}
+	x = &ft->e[i];
+	out->tracked = 1;
+	if (p->conn_attempt) {
+		if ((x->flags & FL_OPENING) && side == x->init_side) {
+			out->is_new = out->retransmit = 1;
+			out->ct = FLOW_CT_NEW;
+		} else if (x->flags & FL_OPENING) {
+			/* simultaneous open: the reply direction */
+			out->ct = FLOW_CT_ESTABLISHED;
+		} else {
+			/* a port reused after the old connection ended or
+			 * was answered: a new connection */
+			x->init_side = (uint8_t)side;
+			x->flags = FL_USED | FL_OPENING;
+			out->is_new = 1;
+			out->ct = FLOW_CT_NEW;
+			bump = 1;
+		}
+	} else if (side == x->init_side) {
+		/* conntrack's ctinfo stays NEW in the original direction
+		 * until a reply is seen */
+		if (!(x->flags & FL_REPLIED)) {
+			out->is_new = out->retransmit = 1;
+			out->ct = FLOW_CT_NEW;
+		} else {
+			out->ct = FLOW_CT_ESTABLISHED;
+		}
+		if (fl & (PACKET_TCP_RST | PACKET_TCP_FIN))
+			x->flags = (uint8_t)((x->flags & ~FL_OPENING) |
+					     FL_CLOSED);
+	} else {
+		out->ct = FLOW_CT_ESTABLISHED;
+		if (fl & (PACKET_TCP_RST | PACKET_TCP_FIN)) {
+			/* a refusal, not a listener answering */
+			x->flags = (uint8_t)((x->flags & ~FL_OPENING) |
+					     FL_CLOSED);
+		} else {
+			if ((x->flags & FL_OPENING) && !(x->flags & FL_PICKUP) &&
+			    (fl & PACKET_TCP_SYN))
+				out->reply = 1; /* the SYN/ACK */
+			x->flags = (uint8_t)((x->flags & ~FL_OPENING) |
+					     FL_REPLIED);
+		}
+	}
+	touch(ft, i, now, bump);
+}
+
+void flow_conntrack(struct flow_table *ft, const struct packet *p,
+		    uint64_t now_ns, struct flow_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (p->status == PACKET_MALFORMED && p->has_ports &&
+	    (p->proto == PROTO_TCP || p->proto == PROTO_UDP ||
+	     p->proto == PROTO_UDPLITE)) {
+		/* tcp_error / udp_error */
+		out->ct = FLOW_CT_INVALID;
+		return;
+	}
+	if (!tracked_proto(p))
+		return;
+	if (p->proto == PROTO_TCP) {
+		reap(ft, now_ns);
+		tcp_conntrack(ft, p, now_ns, out);
+		return;
+	}
+	flow_observe(ft, p, now_ns, out);
+	if (out->is_new)
+		out->ct = FLOW_CT_NEW;
+	else if (out->tracked)
+		out->ct = FLOW_CT_ESTABLISHED;
 }

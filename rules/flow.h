@@ -23,7 +23,43 @@ struct flow_opts {
 	uint32_t udp_timeout_s;	   /* idle time after which a UDP flow is
 				    * new again; 0: 30 */
 	uint32_t tcp_timeout_s;	   /* idle TCP flows forgotten; 0: 300 */
+	uint8_t tcp_strict;	   /* 1: nf_conntrack_tcp_loose=0 (a TCP
+				    * packet without a flow is NEW only when
+				    * it is a SYN); 0: loose pickup (the
+				    * kernel's default) */
 };
+
+/*
+ * conntrack's view of a packet (ctstate as an iptables/nftables rule in
+ * front of the queue matches it), as nf_conntrack decides it:
+ * - TCP: a flag combination outside nf_conntrack_proto_tcp's
+ *   tcp_valid_flags (PSH, ECE, CWR ignored: SYN, SYN+URG, SYN+ACK, RST,
+ *   RST+ACK, FIN+ACK, FIN+ACK+URG, ACK, ACK+URG are valid; SYN+FIN,
+ *   SYN+RST, FIN alone, no flags, ... are not) is INVALID, and so is a
+ *   malformed header.  Without a flow a SYN is NEW; a lone ACK (no SYN,
+ *   FIN, RST) is NEW by loose pickup (INVALID with tcp_strict); a SYN+ACK,
+ *   FIN or RST is INVALID (tcp_new refuses it).  With a flow: NEW from the
+ *   opening side until the other side answers, ESTABLISHED after.
+ * - UDP, UDP-Lite: a bad length is INVALID (udp_error); NEW until the
+ *   other side answers, ESTABLISHED after.
+ * - SCTP, DCCP: NEW for an INIT / Request, ESTABLISHED within a flow,
+ *   UNKNOWN otherwise (their state machines are not modelled).
+ * - anything else (ICMP, other protocols, packets without ports): UNKNOWN.
+ * - truncated packets (a capture cut short): UNKNOWN; the caller may pass
+ *   a copy whose needed bytes were captured as PACKET_OK instead.
+ * A late non-opening packet of a flow the table evicted or forgot is not
+ * made NEW: its key hash is remembered (a direct-mapped set), and such a
+ * packet is UNKNOWN (the kernel still had the flow), not a pickup.
+ */
+enum flow_ct {
+	FLOW_CT_UNKNOWN = 0,
+	FLOW_CT_NEW,
+	FLOW_CT_ESTABLISHED,
+	FLOW_CT_INVALID,
+};
+
+/* "unknown", "new", "established", "invalid". */
+const char *flow_ct_name(enum flow_ct c);
 
 struct flow_result {
 	uint8_t is_new;	     /* a connection attempt: TCP SYN without ACK,
@@ -44,6 +80,8 @@ struct flow_result {
 	uint8_t tracked;     /* the packet was looked up and belongs to a
 			      * tracked flow.  TCP packets with none of SYN,
 			      * RST, FIN are never looked up (see below) */
+	uint8_t ct;	     /* enum flow_ct; filled by flow_conntrack only */
+	uint8_t pickup;	     /* NEW by loose pickup (a lone ACK) */
 };
 
 struct flow_stats {
@@ -52,6 +90,9 @@ struct flow_stats {
 	uint64_t evicted;    /* pushed out by max_flows */
 	uint64_t expired;    /* timed out */
 	uint64_t grown;	     /* times the table doubled its room */
+	uint64_t pickups;    /* TCP flows picked up from a lone ACK */
+	uint64_t forgotten;  /* non-opening packets of an evicted or
+			      * expired flow: UNKNOWN, not NEW */
 	size_t bytes;	     /* memory held by the table */
 };
 
@@ -75,13 +116,24 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 		  uint64_t now_ns, struct flow_result *out);
 
 /*
- * Optional: starts loading the part of the table that flow_observe will
- * read for p.  A large table costs one cache miss per packet; a caller
+ * Optional: starts loading the part of the table that flow_observe or
+ * flow_conntrack will read for p.  A large table costs one cache miss per packet; a caller
  * that has the next packet parsed before it decides the current one can
  * call this for the next packet first and overlap the two.  Changes
  * nothing in the table or in any result; any packet may be passed.
  */
 void flow_prefetch(const struct flow_table *ft, const struct packet *p);
+
+/*
+ * As flow_observe, and also says what conntrack would: out->ct (see enum
+ * flow_ct).  Unlike flow_observe every TCP packet with a valid flag
+ * combination is looked up (a lone ACK without a flow is a pickup that
+ * creates one), and is_new follows conntrack (NEW from the opening side
+ * until answered, retransmit set for every NEW after the first).
+ * Malformed packets give INVALID (TCP, UDP) and leave the table alone.
+ */
+void flow_conntrack(struct flow_table *ft, const struct packet *p,
+		    uint64_t now_ns, struct flow_result *out);
 
 void flow_get_stats(const struct flow_table *ft, struct flow_stats *out);
 

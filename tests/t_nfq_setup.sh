@@ -46,6 +46,53 @@ rc=0
 nsx sh $S --bogus >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "unknown option: exit $rc"
 
+# The queue selector file (the one portclass-replay --queue reads): its
+# protocols, port list, interfaces, queue and INVALID handling become the
+# rules; an option still overrides it.
+Q=$TMP/queue.conf
+cat >"$Q" <<'CONF'
+# a comment
+protos tcp sctp    # not udp
+ports 60000-61000,8080
+interfaces lo
+invalid drop
+queue 3
+CONF
+nsx sh $S -C "$Q" -4 || fail "-C"
+r4=$(rules4)
+has "$r4" '-A PORTCLASS -i lo -p tcp -m multiport --dports 60000:61000,8080 -m conntrack --ctstate NEW -m mark ! --mark 0x70c1a55 -j NFQUEUE --queue-num 3 --queue-bypass'
+has "$r4" '-A PORTCLASS -i lo -p sctp -m multiport --dports 60000:61000,8080 -m conntrack --ctstate NEW'
+has "$r4" '-A PORTCLASS -i lo -m conntrack --ctstate INVALID -j DROP'
+printf '%s\n' "$r4" | grep -q -- '-p udp' && fail "-C: udp queued: $r4"
+first_q=$(printf '%s\n' "$r4" | grep -n NFQUEUE | head -n 1 | cut -d: -f1)
+inv=$(printf '%s\n' "$r4" | grep -n 'INVALID' | head -n 1 | cut -d: -f1)
+[ "$inv" -lt "$first_q" ] || fail "INVALID drop after the queue rules"
+nsx sh $S -C "$Q" -4 -q 7 || fail "-C with -q"
+rules4 | grep -q -- '--queue-num 7' || fail "-q did not override the file"
+printf 'invalid accept\n' >"$Q"
+nsx sh $S -C "$Q" -4 || fail "-C invalid accept"
+rules4 | grep -q INVALID && fail "invalid accept kept the INVALID drop"
+rc=0
+nsx sh $S -C "$TMP/no-such.conf" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "-C missing file: exit $rc"
+printf 'colour blue\n' >"$Q"
+rc=0
+nsx sh $S -C "$Q" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "-C unknown setting: exit $rc"
+# The bundled file and the replay agree on it: portclass-replay reads it.
+if [ -x "$BUILD/portclass-replay" ]; then
+	"$BUILD/portclass-replay" --queue contrib/queue.conf --format jsonl \
+		/dev/null >/dev/null 2>"$TMP/qerr"
+	grep -q -- '--queue' "$TMP/qerr" && fail "replay rejects contrib/queue.conf: $(cat "$TMP/qerr")"
+fi
+# nft-setup.sh: the nftables form of the same file.
+printf 'protos tcp udp\nports 32768-60999\ninterfaces lo\nqueue 0:1\n' >"$Q"
+out=$(sh contrib/nft-setup.sh -C "$Q") || fail "nft-setup.sh"
+has "$out" 'iifname "lo" meta mark != 0x070c1a55 ct state new meta l4proto { tcp, udp } th dport 32768-60999 queue flags bypass,fanout to 0-1'
+has "$out" 'ct state invalid drop'
+printf 'invalid accept\n' >"$Q"
+sh contrib/nft-setup.sh -C "$Q" | grep -q 'invalid drop' && fail "nft-setup.sh: invalid accept"
+
 for i in 1 2; do
 	nsx sh $T || fail "teardown run $i"
 	nsx sh $T -c PCTEST || fail "teardown -c run $i"

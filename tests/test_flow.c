@@ -780,10 +780,181 @@ static void test_bad_opts(void **state)
 	flow_free(ft);
 }
 
+/* conntrack's view, one packet at a time: the ct state it would match. */
+static uint8_t ct(struct flow_table *ft, const struct packet *p, uint64_t t,
+		  struct flow_result *r)
+{
+	flow_conntrack(ft, p, t, r);
+	return r->ct;
+}
+
+static void test_ct_invalid_flags(void **state)
+{
+	static const uint8_t bad[] = {
+		PACKET_TCP_SYN | PACKET_TCP_FIN,
+		PACKET_TCP_SYN | PACKET_TCP_RST,
+		PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_ACK,
+		0,			/* null scan */
+		PACKET_TCP_FIN,		/* FIN scan: FIN without ACK */
+		PACKET_TCP_FIN | PACKET_TCP_PSH | 0x20, /* Xmas */
+		PACKET_TCP_RST | PACKET_TCP_FIN,
+		PACKET_TCP_PSH,
+		0x20,			/* URG alone */
+	};
+	struct flow_table *ft = mk(16, 0, 0);
+	struct flow_stats st;
+	struct flow_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		struct packet p = pkt(PROTO_TCP, 4, "10.0.0.1", 40000,
+				      "10.0.0.2", 60314, bad[i]);
+
+		assert_int_equal(ct(ft, &p, SEC, &r), FLOW_CT_INVALID);
+		assert_int_equal(r.is_new, 0);
+	}
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.created, 0);
+	/* PSH, ECE, CWR do not matter: SYN+ECE+CWR is a SYN */
+	struct packet syn = pkt(PROTO_TCP, 4, "10.0.0.1", 40001, "10.0.0.2",
+				60314, PACKET_TCP_SYN | 0xc0);
+	assert_int_equal(ct(ft, &syn, SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(r.is_new, 1);
+	flow_free(ft);
+}
+
+static void test_ct_handshake_and_pickup(void **state)
+{
+	struct flow_table *ft = mk(16, 0, 0);
+	struct flow_stats st;
+	struct flow_result r;
+	struct packet syn = pkt(PROTO_TCP, 4, "10.0.0.1", 40000, "10.0.0.2",
+				60314, PACKET_TCP_SYN);
+	struct packet synack = rev(&syn, PACKET_TCP_SYN | PACKET_TCP_ACK);
+	struct packet ack = syn, ack2;
+
+	(void)state;
+	ack.tcp_flags = PACKET_TCP_ACK;
+	ack.conn_attempt = 0;
+	assert_int_equal(ct(ft, &syn, SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(ct(ft, &syn, SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(r.retransmit, 1);
+	assert_int_equal(ct(ft, &synack, SEC, &r), FLOW_CT_ESTABLISHED);
+	assert_int_equal(r.reply, 1);
+	assert_int_equal(ct(ft, &ack, SEC, &r), FLOW_CT_ESTABLISHED);
+	assert_int_equal(r.is_new, 0);
+
+	/* a lone ACK with no flow: picked up, NEW until answered */
+	ack2 = pkt(PROTO_TCP, 4, "10.0.0.9", 41000, "10.0.0.2", 60314,
+		   PACKET_TCP_ACK);
+	assert_int_equal(ct(ft, &ack2, SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(r.pickup, 1);
+	assert_int_equal(r.retransmit, 0);
+	assert_int_equal(ct(ft, &ack2, SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(r.retransmit, 1);
+	/* the RST that answers it is no listener reply */
+	struct packet rst = rev(&ack2, PACKET_TCP_RST);
+	assert_int_equal(ct(ft, &rst, SEC, &r), FLOW_CT_ESTABLISHED);
+	assert_int_equal(r.reply, 0);
+	/* SYN+ACK, FIN+ACK, RST without a flow: INVALID */
+	struct packet stray = pkt(PROTO_TCP, 4, "10.0.0.7", 42000, "10.0.0.2",
+				  60314, PACKET_TCP_SYN | PACKET_TCP_ACK);
+	assert_int_equal(ct(ft, &stray, SEC, &r), FLOW_CT_INVALID);
+	stray.tcp_flags = PACKET_TCP_FIN | PACKET_TCP_ACK;
+	assert_int_equal(ct(ft, &stray, SEC, &r), FLOW_CT_INVALID);
+	stray.tcp_flags = PACKET_TCP_RST;
+	assert_int_equal(ct(ft, &stray, SEC, &r), FLOW_CT_INVALID);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.pickups, 1);
+	flow_free(ft);
+
+	/* nf_conntrack_tcp_loose=0: the lone ACK is INVALID */
+	struct flow_opts o = { .max_flows = 16, .tcp_strict = 1 };
+	ft = flow_new(&o);
+	assert_non_null(ft);
+	assert_int_equal(ct(ft, &ack2, SEC, &r), FLOW_CT_INVALID);
+	assert_int_equal(r.is_new, 0);
+	assert_int_equal(ct(ft, &syn, SEC, &r), FLOW_CT_NEW);
+	flow_free(ft);
+}
+
+/* Eviction must not invent a NEW: a late ACK of a flow pushed out of the
+ * table is UNKNOWN, not a pickup; a SYN is still NEW. */
+static void test_ct_evicted_not_new(void **state)
+{
+	struct flow_table *ft = mk(1, 0, 0);
+	struct flow_stats st;
+	struct flow_result r;
+	struct packet a = pkt(PROTO_TCP, 4, "10.0.0.1", 40000, "10.0.0.2",
+			      60314, PACKET_TCP_SYN);
+	struct packet b = pkt(PROTO_TCP, 4, "10.0.0.3", 40000, "10.0.0.2",
+			      60314, PACKET_TCP_SYN);
+	struct packet late = a;
+
+	(void)state;
+	late.tcp_flags = PACKET_TCP_ACK;
+	late.conn_attempt = 0;
+	assert_int_equal(ct(ft, &a, SEC, &r), FLOW_CT_NEW);
+	struct packet sa = rev(&a, PACKET_TCP_SYN | PACKET_TCP_ACK);
+	assert_int_equal(ct(ft, &sa, SEC, &r), FLOW_CT_ESTABLISHED);
+	assert_int_equal(ct(ft, &b, 2 * SEC, &r), FLOW_CT_NEW); /* evicts a */
+	assert_int_equal(ct(ft, &late, 3 * SEC, &r), FLOW_CT_UNKNOWN);
+	assert_int_equal(r.is_new, 0);
+	/* expired after the replay's idle timeout, the same */
+	assert_int_equal(ct(ft, &a, 4 * SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(ct(ft, &sa, 4 * SEC, &r), FLOW_CT_ESTABLISHED);
+	assert_int_equal(ct(ft, &late, 1000 * SEC, &r), FLOW_CT_UNKNOWN);
+	flow_get_stats(ft, &st);
+	assert_int_equal(st.forgotten, 2);
+	assert_int_equal(st.pickups, 0);
+	flow_free(ft);
+}
+
+static void test_ct_other_protocols(void **state)
+{
+	struct flow_table *ft = mk(16, 0, 0);
+	struct flow_result r;
+	struct packet u = pkt(PROTO_UDP, 6, "1.1.1.1", 5000, "1.1.1.2", 60000, 0);
+	struct packet ur = rev(&u, 0);
+	struct packet bad = u, cut = u, icmp = u, sctp;
+
+	(void)state;
+	assert_int_equal(ct(ft, &u, SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(ct(ft, &u, SEC, &r), FLOW_CT_NEW);
+	assert_int_equal(r.retransmit, 1);
+	assert_int_equal(ct(ft, &ur, SEC, &r), FLOW_CT_ESTABLISHED);
+	assert_int_equal(ct(ft, &u, SEC, &r), FLOW_CT_ESTABLISHED);
+	bad.status = PACKET_MALFORMED;
+	bad.reason = PR_BAD_UDP_LENGTH;
+	assert_int_equal(ct(ft, &bad, SEC, &r), FLOW_CT_INVALID);
+	bad.proto = PROTO_TCP;
+	bad.reason = PR_BAD_TCP_OFFSET;
+	assert_int_equal(ct(ft, &bad, SEC, &r), FLOW_CT_INVALID);
+	cut.status = PACKET_TRUNCATED;
+	cut.reason = PR_TRUNC_UDP;
+	assert_int_equal(ct(ft, &cut, SEC, &r), FLOW_CT_UNKNOWN);
+	icmp.proto = PROTO_ICMP6;
+	icmp.has_ports = 0;
+	assert_int_equal(ct(ft, &icmp, SEC, &r), FLOW_CT_UNKNOWN);
+	sctp = pkt(PROTO_SCTP, 4, "1.1.1.1", 5000, "1.1.1.2", 60000, 0);
+	sctp.conn_attempt = 1;
+	assert_int_equal(ct(ft, &sctp, SEC, &r), FLOW_CT_NEW);
+	sctp.conn_attempt = 0;
+	sctp.sport = 5001;
+	assert_int_equal(ct(ft, &sctp, SEC, &r), FLOW_CT_UNKNOWN);
+	assert_string_equal(flow_ct_name(FLOW_CT_INVALID), "invalid");
+	assert_string_equal(flow_ct_name(FLOW_CT_UNKNOWN), "unknown");
+	flow_free(ft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_handshake),
+		cmocka_unit_test(test_ct_invalid_flags),
+		cmocka_unit_test(test_ct_handshake_and_pickup),
+		cmocka_unit_test(test_ct_evicted_not_new),
+		cmocka_unit_test(test_ct_other_protocols),
 		cmocka_unit_test(test_tcp_rst_and_midstream),
 		cmocka_unit_test(test_tcp_only_synack_replies),
 		cmocka_unit_test(test_tcp_simultaneous_open),

@@ -57,6 +57,7 @@ static const char listeners[] =
 static struct ruleset *rs, *rs_local, *rs2;
 static struct listener_table *lt;
 static FILE *devnull;
+static struct queuesel *sel_default, *sel_all;
 static int fd = -1;
 static char fdpath[64];
 
@@ -83,6 +84,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (ruleset_add_local(rs_local, "192.0.2.0/24", err, sizeof(err)) < 0)
 		abort();
 	rs2 = load("compare.rules", policy2);
+	sel_default = queuesel_default();
+	sel_all = queuesel_all();
+	if (!sel_default || !sel_all)
+		abort();
 	lt = listener_table_new();
 	if (!lt || listener_snapshot_parse(lt, listeners, strlen(listeners),
 					   err, sizeof(err)) < 0) {
@@ -140,6 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ro.flow.max_flows = 16;
 	ro.flow.udp_timeout_s = 2;
 	ro.flow.tcp_timeout_s = 10;
+	ro.flow.tcp_strict = (mode & 0x200) != 0;
+	ro.sel = mode & 0x400 ? sel_all : sel_default;
+	ro.reasm.max_bytes = 8192;
+	ro.reasm.timeout_s = 2;
 	ro.filter = mode & 4 ? "tcp or udp or (ip6 and not icmp6)" : NULL;
 	ro.write_passed = mode & 8 ? "/dev/null" : NULL;
 	ro.write_dropped = mode & 8 ? "/dev/null" : NULL;
@@ -161,6 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	info.has_local = ruleset_has_local(ro.rs);
 	info.have_listeners = ro.listeners != NULL;
 	info.filter = ro.filter;
+	replay_reasm_stats(r, &info.reasm);
+	info.selector = queuesel_is_all(ro.sel) ? NULL : queuesel_describe(ro.sel);
 	replay_flow_stats(r, &info.flows);
 	FUZZ_CHECK(info.flows.flows <= 16);
 	if (ro.jsonl) {
@@ -177,9 +188,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		for (i = 0; i < VERDICT_COUNT; i++)
 			v += c->verdicts[i];
-		/* one verdict per IP frame at most */
+		/* one verdict per IP frame at most; fragments are decided
+		 * with their datagram (on the frame completing it) */
 		FUZZ_CHECK(v <= c->frames &&
-			   v + c->proto_pkts[PROTO_NON_IP] >= c->frames);
+			   v + c->proto_pkts[PROTO_NON_IP] + c->frag_held +
+					   c->frag_dropped >= c->frames);
+		FUZZ_CHECK(c->undecided <= c->frames);
 		FUZZ_CHECK(c->alerts <= c->attempts);
 	}
 	replay_free(r);
