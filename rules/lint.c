@@ -435,11 +435,6 @@ int lint_ruleset(const struct ruleset *rs, ruleset_report_fn report,
 			     inside, total);
 			nwarn++;
 		}
-		if (d->naddrs && !to_line) {
-			to_hosts = 1;
-			to_line = xv[j].line;
-			first_file = xv[j].file;
-		}
 	}
 
 	cover_free(&ix);
@@ -451,7 +446,8 @@ int lint_ruleset(const struct ruleset *rs, ruleset_report_fn report,
 	}
 	if (to_hosts && !ruleset_has_local(rs)) {
 		warn(&L, first_file, to_line,
-		     "rules name destination hosts but the policy has no "
+		     "explicit rules name destination hosts but the policy "
+		     "has no "
 		     "`local`: every connection counts as inbound, also those "
 		     "the protected hosts open themselves; name them with "
 		     "`local ADDRS`");
