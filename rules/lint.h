@@ -17,7 +17,8 @@
  *   packet it does
  *   drop log tcp to port 60314
  *   ^
- * Returns the number of warnings.
+ * The first 100 are reported in full, then one line says how many more
+ * there are.  Returns the number of warnings.
  */
 int lint_ruleset(const struct ruleset *rs, ruleset_report_fn report,
 		 void *ctx);
