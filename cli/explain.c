@@ -253,7 +253,7 @@ static void explain_one(struct host_view *h, const char *arg,
 	else
 		printf("ports %u-%u%s%s", q->lo, q->hi, pname ? "/" : "",
 		       pname ? pname : "");
-	if (strcmp(esc, arg) == 0 && strspn(arg, "0123456789") != strlen(arg))
+	if (strcmp(esc, arg) == 0 && !(arg[0] >= '0' && arg[0] <= '9'))
 		printf(" (%s)", esc);
 	printf("\n");
 	if (q->lo == q->hi) {

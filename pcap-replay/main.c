@@ -486,19 +486,16 @@ static char *join_words(int argc, char **argv, int from)
 
 struct inputs {
 	char **v;
-	char **why;	/* per input: NULL, or why it is not read */
+	const char **why;	/* not a capture: the reason, else NULL */
 	int n, cap;
-	int bad;	/* some argument was not a capture */
 };
 
-/* Adds a capture to read, or (why not NULL) one to name as unread. */
-static int inputs_add_why(struct inputs *in, const char *path,
-			  const char *why)
+static int inputs_add(struct inputs *in, const char *path, const char *why)
 {
 	if (in->n == in->cap) {
 		int nc = in->cap ? in->cap * 2 : 16;
 		char **nv = realloc(in->v, (size_t)nc * sizeof(*nv));
-		char **nw;
+		const char **nw;
 
 		if (!nv)
 			return -1;
@@ -510,28 +507,17 @@ static int inputs_add_why(struct inputs *in, const char *path,
 		in->cap = nc;
 	}
 	in->v[in->n] = strdup(path);
-	in->why[in->n] = why ? strdup(why) : NULL;
-	if (!in->v[in->n] || (why && !in->why[in->n])) {
-		free(in->v[in->n]);
-		free(in->why[in->n]);
+	if (!in->v[in->n])
 		return -1;
-	}
+	in->why[in->n] = why;
 	in->n++;
 	return 0;
 }
 
-static int inputs_add(struct inputs *in, const char *path)
-{
-	return inputs_add_why(in, path, NULL);
-}
-
 static void inputs_free(struct inputs *in)
 {
-	while (in->n > 0) {
-		in->n--;
-		free(in->v[in->n]);
-		free(in->why[in->n]);
-	}
+	while (in->n > 0)
+		free(in->v[--in->n]);
 	free(in->v);
 	free(in->why);
 }
@@ -539,9 +525,7 @@ static void inputs_free(struct inputs *in)
 /*
  * One capture argument: a directory becomes its files in name order, and
  * a file that is plainly something else (a rules file, a text file) is
- * named for what it is instead of being handed to libpcap: it stays in
- * the list, unread, so the summary lists it with that error (and the
- * other files are still read).
+ * named for what it is instead of being handed to libpcap.
  */
 static int inputs_expand(struct inputs *in, const char *path)
 {
@@ -550,21 +534,21 @@ static int inputs_expand(struct inputs *in, const char *path)
 	int n, i;
 
 	if (!strcmp(path, "-") || filekind_sniff(path, &k) < 0)
-		return inputs_add(in, path); /* the replay says why */
+		return inputs_add(in, path, NULL); /* the replay says why */
 	if (k == FILEKIND_DIR) {
 		n = capfile_list_dir(path, &names);
 		if (n < 0) {
 			fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-			in->bad = 1;
-			return 0;
+			return inputs_add(in, path, "directory cannot be read");
 		}
 		if (n == 0) {
 			fprintf(stderr, PROG ": %s: directory holds no files\n",
 				path);
-			in->bad = 1;
+			free(names);
+			return inputs_add(in, path, "directory holds no files");
 		}
 		for (i = 0; i < n; i++) {
-			if (inputs_add(in, names[i]) < 0) {
+			if (inputs_add(in, names[i], NULL) < 0) {
 				while (i < n)
 					free(names[i++]);
 				free(names);
@@ -575,24 +559,26 @@ static int inputs_expand(struct inputs *in, const char *path)
 		free(names);
 		return 0;
 	}
+	/* named here, counted as an input error by the run (which goes on
+	 * with the other files, as for any file it cannot read) */
 	if (k == FILEKIND_TEXT && filekind_file_is_rules(path)) {
-		const char *why = "this is a rules file, not a capture "
-				  "(a policy is given with -c)";
-
+		static const char why[] = "this is a rules file, not a capture "
+					  "(a policy is given with -c)";
 		fprintf(stderr, PROG ": %s: %s\n", path, why);
-		return inputs_add_why(in, path, why);
+		return inputs_add(in, path, why);
 	}
 	if (k == FILEKIND_TEXT || k == FILEKIND_EMPTY) {
-		char why[160];
+		static const char text[] = "this is a text file, not a capture "
+			"(pcap or pcapng, plain or compressed with gzip, xz or "
+			"zstd)";
+		static const char empty[] = "this is an empty file, not a "
+			"capture";
+		const char *why = k == FILEKIND_TEXT ? text : empty;
 
-		snprintf(why, sizeof(why), "this is a%s %s, not a capture "
-			 "(pcap or pcapng, plain or compressed with gzip, xz "
-			 "or zstd)", k == FILEKIND_EMPTY ? "n" : "",
-			 filekind_name(k));
 		fprintf(stderr, PROG ": %s: %s\n", path, why);
-		return inputs_add_why(in, path, why);
+		return inputs_add(in, path, why);
 	}
-	return inputs_add(in, path);
+	return inputs_add(in, path, NULL);
 }
 
 /* The expect lines that make the capture's unexpected listeners expected. */
@@ -682,8 +668,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": standard input ('-') given twice\n");
 		goto out;
 	}
-	if (in.bad)
-		goto out;
 	if (cl.filter && check_filter(cl.filter) < 0)
 		goto out;
 	if (!cl.rules)
@@ -748,7 +732,11 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < in.n; i++) {
 		if (in.why[i]) {
-			replay_skip_file(rp, in.v[i], in.why[i]);
+			int fidx = report_add_file(rep, in.v[i]);
+
+			if (fidx >= 0)
+				report_file_error(rep, (unsigned)fidx, 0,
+						  in.why[i]);
 			input_error = 1;
 			continue;
 		}

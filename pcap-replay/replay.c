@@ -717,14 +717,6 @@ static int frame_next(struct replay *r, unsigned fidx, pcap_t *pc,
 	return pcap_next_ex(pc, h, data);
 }
 
-void replay_skip_file(struct replay *r, const char *path, const char *why)
-{
-	int fidx = report_add_file(r->o.rep, path);
-
-	if (fidx >= 0)
-		report_file_error(r->o.rep, (unsigned)fidx, 0, why);
-}
-
 int replay_file(struct replay *r, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";

@@ -57,10 +57,6 @@ struct replay *replay_new(const struct replay_opts *o, char *err,
  */
 int replay_file(struct replay *r, const char *path);
 
-/* Lists path in the report as not read, with why (already said on
- * stderr by the caller): a file that is plainly not a capture. */
-void replay_skip_file(struct replay *r, const char *path, const char *why);
-
 /* Flow statistics of the main policy's table. */
 void replay_flow_stats(const struct replay *r, struct flow_stats *out);
 

@@ -102,9 +102,14 @@ struct srcfile {
 	size_t nlines;
 };
 
+/* Warnings reported in full; past this many they are only counted (a
+ * generated policy may earn one per line). */
+#define LINT_SHOWN_MAX 100
+
 struct lint {
 	ruleset_report_fn report;
 	void *ctx;
+	int shown, hidden;
 	struct srcfile files[16];
 	size_t nfiles;
 };
@@ -188,11 +193,16 @@ static void warn(struct lint *L, const char *file, unsigned line,
 	unsigned col = 1;
 	va_list ap;
 
+	if (!L->report)
+		return;
+	if (L->shown >= LINT_SHOWN_MAX) {
+		L->hidden++;
+		return;
+	}
+	L->shown++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!L->report)
-		return;
 	if (line && read_line(L, file, line, text, sizeof(text)) == 0) {
 		size_t i = strspn(text, " \t");
 		char caret[256];
@@ -435,11 +445,6 @@ int lint_ruleset(const struct ruleset *rs, ruleset_report_fn report,
 			     inside, total);
 			nwarn++;
 		}
-		if (d->naddrs && !to_line) {
-			to_hosts = 1;
-			to_line = xv[j].line;
-			first_file = xv[j].file;
-		}
 	}
 
 	cover_free(&ix);
@@ -451,11 +456,17 @@ int lint_ruleset(const struct ruleset *rs, ruleset_report_fn report,
 	}
 	if (to_hosts && !ruleset_has_local(rs)) {
 		warn(&L, first_file, to_line,
-		     "rules name destination hosts but the policy has no "
+		     "explicit rules name destination hosts but the policy "
+		     "has no "
 		     "`local`: every connection counts as inbound, also those "
 		     "the protected hosts open themselves; name them with "
 		     "`local ADDRS`");
 		nwarn++;
+	}
+	if (L.hidden && report) {
+		snprintf(buf, sizeof(buf), "%s: warning: %d more warnings not "
+			 "shown", first_rule_file(rv, nr, xv, nx), L.hidden);
+		report(ctx, buf);
 	}
 	free(rv);
 	free(xv);

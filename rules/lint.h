@@ -1,7 +1,7 @@
 /*
  * lint: what a policy says that it probably does not mean - rules an
  * earlier rule makes unreachable, duplicates, `expect`s outside the
- * guarded range, destination hosts named without `local`.  Warnings, not
+ * guarded range, explicit rules naming destination hosts without `local`.  Warnings, not
  * errors: the policy is valid and does what it says.  Reads the rules
  * file again only to quote the line.
  */
@@ -17,7 +17,8 @@
  *   packet it does
  *   drop log tcp to port 60314
  *   ^
- * Returns the number of warnings.
+ * The first 100 are reported in full, then one line says how many more
+ * there are.  Returns the number of warnings.
  */
 int lint_ruleset(const struct ruleset *rs, ruleset_report_fn report,
 		 void *ctx);

@@ -21,6 +21,12 @@ for f in bin/portclass bin/portclass-replay sbin/portclass-nfq \
 	[ -s "$P/$f" ] || fail "missing $f"
 done
 [ -x "$P/sbin/portclass-nfq" ] || fail "portclass-nfq not executable"
+# bash completion for all three programs, where bash-completion looks
+for c in portclass portclass-replay portclass-nfq; do
+	[ -e "$P/share/bash-completion/completions/$c" ] || fail "no completion for $c"
+	grep -q "complete -F _[a-z_]* $c\$" "$P/share/bash-completion/completions/$c" ||
+		fail "completion file for $c does not complete it"
+done
 ls "$P"/share/portclass/examples/*.rules >/dev/null || fail "examples"
 unit=$P/lib/systemd/system/portclass-nfq.service
 grep -q "@[A-Z]*DIR@" "$unit" && fail "placeholder left in the unit"
