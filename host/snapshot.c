@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "class.h"
+#include "event.h"
 #include "packet.h"
 
 const char *snapshot_policy_name(enum snapshot_policy p)
@@ -111,18 +112,7 @@ static void write_row(struct jsonw *w, const struct snapshot_row *r)
 	else
 		jsonw_kv_bool(w, "ephemeral", r->ephemeral);
 	jsonw_kv_bool(w, "reserved", r->reserved);
-	if (o && o->pid > 0)
-		jsonw_kv_int(w, "pid", o->pid);
-	else
-		jsonw_kv_null(w, "pid");
-	jsonw_kv_string_or_null(w, "program", o ? o->program : NULL);
-	jsonw_kv_string_or_null(w, "exe", o ? o->exe : NULL);
-	jsonw_kv_string_or_null(w, "user", o ? o->user : NULL);
-	if (o && o->has_uid)
-		jsonw_kv_uint(w, "uid", o->uid);
-	else
-		jsonw_kv_null(w, "uid");
-	jsonw_kv_string_or_null(w, "unit", o ? o->unit : NULL);
+	event_write_owner_members(w, o, 1);
 	jsonw_kv_string(w, "policy", snapshot_policy_name(r->policy));
 	jsonw_object_end(w);
 }
