@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "num.h"
 #include "replay.h"
 #include "report.h"
 #include "ruleset.h"
@@ -108,16 +109,11 @@ static void usage(FILE *f)
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!*s || *s == '-')
+	if (num_parse(s, 0, max, 0, &v) < 0)
 		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 
