@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event.h"
 #include "jsonw.h"
 
@@ -109,13 +110,6 @@ static void write_line(const char *json, size_t len, int prio)
 	} while (n < 0 && errno == EINTR);
 }
 
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* With log_mu held. */
 static void flush_suppressed(void)
@@ -127,7 +121,7 @@ static void flush_suppressed(void)
 	jsonw_init(&w);
 	jsonw_object_begin(&w);
 	jsonw_kv_string(&w, "type", "suppressed");
-	event_write_ts(&w, "ts", now_realtime_ns());
+	event_write_ts(&w, "ts", clock_real_ns());
 	jsonw_kv_uint(&w, "count", suppressed_pending);
 	jsonw_object_end(&w);
 	if (!w.failed)

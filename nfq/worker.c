@@ -11,6 +11,7 @@
 
 #include <linux/netfilter.h>
 
+#include "clock.h"
 #include "decision.h"
 #include "event.h"
 #include "jsonw.h"
@@ -74,10 +75,7 @@ struct worker {
 
 static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 static int owner_from_resolver(void *ctx, struct listener *l)
@@ -94,13 +92,6 @@ static int owner_from_resolver(void *ctx, struct listener *l)
 	}
 }
 
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct worker *worker_new(struct queue *q, const struct worker_config *c)
 {
@@ -415,7 +406,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 	jsonw_reset(j);
 	jsonw_object_begin(j);
 	jsonw_kv_string(j, "type", type);
-	event_write_ts(j, "ts", real_ns());
+	event_write_ts(j, "ts", clock_real_ns());
 	jsonw_kv_uint(j, "queue", queue_num(w->q));
 	event_write_packet(j, p, d);
 	if (d->alert) {
