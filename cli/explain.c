@@ -15,6 +15,7 @@
 #include "owner.h"
 #include "range.h"
 #include "ruleset.h"
+#include "snapshot.h"
 #include "sockdiag.h"
 
 static const char usage_text[] =
@@ -106,16 +107,7 @@ static void explain_listeners(struct host_view *h, uint16_t port,
 			struct port_range dr = ruleset_dynamic_range(rs);
 			const char *what = "not guarded";
 			if (range_contains(&dr, port)) {
-				struct packet p;
-				memset(&p, 0, sizeof(p));
-				p.family = l->family;
-				p.proto = l->proto;
-				memcpy(p.dst, l->addr, 16);
-				p.dport = port;
-				p.has_ports = 1;
-				p.conn_attempt = 1;
-				p.status = PACKET_OK;
-				switch (ruleset_expect(rs, &p, h->listeners, NULL, NULL)) {
+				switch (snapshot_expect(rs, h->listeners, l)) {
 				case EXPECT_YES:
 					what = "expected";
 					break;

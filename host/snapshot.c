@@ -23,49 +23,61 @@ const char *snapshot_policy_name(enum snapshot_policy p)
 	}
 }
 
+void snapshot_probe(const struct listener *l, struct packet *p)
+{
+	/* A packet built by hand, with no bytes behind it: exactly the
+	 * fields ruleset_expect reads. */
+	memset(p, 0, sizeof(*p));
+	p->family = l->family;
+	p->proto = l->proto;
+	switch (l->proto) {
+	case PROTO_TCP:
+		p->ipproto = 6;
+		p->tcp_flags = PACKET_TCP_SYN;
+		break;
+	case PROTO_UDP:
+		p->ipproto = 17;
+		break;
+	case PROTO_UDPLITE:
+		p->ipproto = 136;
+		break;
+	case PROTO_SCTP:
+		p->ipproto = 132;
+		break;
+	case PROTO_DCCP:
+		p->ipproto = 33;
+		break;
+	default:
+		break;
+	}
+	p->has_ports = 1;
+	p->conn_attempt = 1;
+	p->dport = l->port;
+	memcpy(p->dst, l->addr, sizeof(p->dst));
+	p->status = PACKET_OK;
+	p->reason = PR_NONE;
+}
+
+enum expect_result snapshot_expect(const struct ruleset *rs,
+				   struct listener_table *t,
+				   const struct listener *l)
+{
+	struct packet p;
+
+	snapshot_probe(l, &p);
+	return ruleset_expect(rs, &p, t, NULL, NULL);
+}
+
 enum snapshot_policy snapshot_judge(const struct ruleset *rs,
 				    struct listener_table *t,
 				    const struct listener *l)
 {
 	struct port_range dyn = ruleset_dynamic_range(rs);
-	struct packet p;
 
 	if (!range_contains(&dyn, l->port))
 		return SNAPSHOT_NOT_GUARDED;
-	/* A packet built by hand, with no bytes behind it: exactly the
-	 * fields ruleset_expect reads. */
-	memset(&p, 0, sizeof(p));
-	p.family = l->family;
-	p.proto = l->proto;
-	switch (l->proto) {
-	case PROTO_TCP:
-		p.ipproto = 6;
-		p.tcp_flags = PACKET_TCP_SYN;
-		break;
-	case PROTO_UDP:
-		p.ipproto = 17;
-		break;
-	case PROTO_UDPLITE:
-		p.ipproto = 136;
-		break;
-	case PROTO_SCTP:
-		p.ipproto = 132;
-		break;
-	case PROTO_DCCP:
-		p.ipproto = 33;
-		break;
-	default:
-		break;
-	}
-	p.has_ports = 1;
-	p.conn_attempt = 1;
-	p.dport = l->port;
-	memcpy(p.dst, l->addr, sizeof(p.dst));
-	p.status = PACKET_OK;
-	p.reason = PR_NONE;
-	return ruleset_expect(rs, &p, t, NULL, NULL) == EXPECT_YES
-		       ? SNAPSHOT_EXPECTED
-		       : SNAPSHOT_UNEXPECTED;
+	return snapshot_expect(rs, t, l) == EXPECT_YES ? SNAPSHOT_EXPECTED
+						       : SNAPSHOT_UNEXPECTED;
 }
 
 static int row_cmp(const void *a, const void *b)

@@ -12,6 +12,7 @@
 
 #include "jsonw.h"
 #include "listener.h"
+#include "packet.h"
 #include "range.h"
 #include "ruleset.h"
 
@@ -31,6 +32,19 @@ struct snapshot_row {
 	int ephemeral; /* in ip_local_port_range: 1, 0, or -1 unknown */
 	int reserved;  /* in ip_local_reserved_ports */
 };
+
+/*
+ * The connection attempt a listener is judged by, the one probe for the
+ * snapshot and `portclass explain`: a TCP SYN (or the first datagram) to
+ * l's address and port from the unspecified address, fields only (no
+ * bytes behind them).
+ */
+void snapshot_probe(const struct listener *l, struct packet *p);
+
+/* ruleset_expect on snapshot_probe(l), with t as the listener table. */
+enum expect_result snapshot_expect(const struct ruleset *rs,
+				   struct listener_table *t,
+				   const struct listener *l);
 
 /*
  * What rs says about a connection attempt to l: a TCP SYN (or the first
