@@ -19,6 +19,7 @@
 #include "replay.h"
 #include "report.h"
 #include "ruleset.h"
+#include "snapshot.h"
 
 #define PROG "portclass-replay"
 
@@ -361,7 +362,7 @@ static struct listener_table *load_listeners(const char *path)
 		free(text);
 		return NULL;
 	}
-	if (listener_snapshot_parse(t, text, len, err, sizeof(err)) < 0) {
+	if (snapshot_parse(t, text, len, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s:%s\n", path, err);
 		listener_table_free(t);
 		free(text);

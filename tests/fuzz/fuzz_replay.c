@@ -21,6 +21,7 @@
 #include "fuzz.h"
 #include "jsonw.h"
 #include "listener.h"
+#include "snapshot.h"
 #include "replay.h"
 #include "report.h"
 #include "ruleset.h"
@@ -84,7 +85,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	rs2 = load("compare.rules", policy2);
 	lt = listener_table_new();
-	if (!lt || listener_snapshot_parse(lt, listeners, strlen(listeners),
+	if (!lt || snapshot_parse(lt, listeners, strlen(listeners),
 					   err, sizeof(err)) < 0) {
 		fprintf(stderr, "snapshot: %s\n", err);
 		abort();
