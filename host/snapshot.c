@@ -112,7 +112,7 @@ void snapshot_sort(struct snapshot_row *rows, size_t n)
 static void write_row(struct jsonw *w, const struct snapshot_row *r)
 {
 	const struct listener *l = r->l;
-	const struct listener_owner *o = l->owner_state == 1 ? &l->owner : NULL;
+	const struct listener_owner *o = listener_owner_known(l);
 	char abuf[64];
 
 	jsonw_object_begin(w);

@@ -81,9 +81,11 @@ static uint64_t mono_ns(void)
 static int owner_from_resolver(void *ctx, struct listener *l)
 {
 	struct worker *w = ctx;
+	struct listener_owner o;
 
-	switch (resolver_client_lookup(w->rc, l, mono_ns(), &l->owner)) {
+	switch (resolver_client_lookup(w->rc, l, mono_ns(), &o)) {
 	case RESOLVER_FOUND:
+		listener_set_owner(l, &o);
 		return 0;
 	case RESOLVER_PENDING:
 		return 1;

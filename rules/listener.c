@@ -235,6 +235,11 @@ void listener_set_owner(struct listener *l, const struct listener_owner *o)
 	}
 }
 
+const struct listener_owner *listener_owner_known(const struct listener *l)
+{
+	return l && l->owner_state == 1 ? &l->owner : NULL;
+}
+
 int listener_owner_pending(const struct listener *l)
 {
 	return l && l->owner_state == 0;

@@ -86,6 +86,9 @@ const struct listener_owner *listener_owner(struct listener_table *t,
  * was looked up and not found (the owner cleared, pid -1). */
 void listener_set_owner(struct listener *l, const struct listener_owner *o);
 
+/* The owner of l when it is known, without looking it up; else NULL. */
+const struct listener_owner *listener_owner_known(const struct listener *l);
+
 /* 1 when l's owner has not been looked up yet (or the answer is still to
  * come), else 0.  NULL gives 0. */
 int listener_owner_pending(const struct listener *l);
