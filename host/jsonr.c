@@ -369,21 +369,51 @@ static int jenter(struct jsonr *j)
  * is 0 when the key was too long to be one we know.  member must consume
  * the value.
  */
-int jsonr_object(struct jsonr *j, jsonr_member_fn member, void *ctx)
+/*
+ * Opens the object or array at the current position (open is '{' or '[').
+ * Returns 1 when it has items to read, 0 when it was empty (and is closed
+ * already), -1 on error.
+ */
+static int container_open(struct jsonr *j, char open, char close)
 {
-	char key[JSONR_KEY_MAX];
+	char what[4] = { '\'', open, '\'', '\0' };
 
-	if (jsonr_peek(j) != '{')
-		return jsonr_expect(j, "'{'");
+	if (jsonr_peek(j) != open)
+		return jsonr_expect(j, what);
 	if (jenter(j) < 0)
 		return -1;
 	jsonr_ws(j);
-	if (jsonr_peek(j) == '}') {
+	if (jsonr_peek(j) == close) {
 		j->pos++;
 		j->depth--;
 		return 0;
 	}
-	for (;;) {
+	return 1;
+}
+
+/* After an item: 1 when another follows (past the ','), 0 when the
+ * container closes (past close), -1 on error. */
+static int container_next(struct jsonr *j, char close)
+{
+	jsonr_ws(j);
+	if (jsonr_peek(j) == ',') {
+		j->pos++;
+		return 1;
+	}
+	if (jsonr_peek(j) == close) {
+		j->pos++;
+		j->depth--;
+		return 0;
+	}
+	return jsonr_expect(j, close == '}' ? "',' or '}'" : "',' or ']'");
+}
+
+int jsonr_object(struct jsonr *j, jsonr_member_fn member, void *ctx)
+{
+	char key[JSONR_KEY_MAX];
+	int more = container_open(j, '{', '}');
+
+	while (more > 0) {
 		int too_long, has_nul;
 
 		jsonr_ws(j);
@@ -402,18 +432,9 @@ int jsonr_object(struct jsonr *j, jsonr_member_fn member, void *ctx)
 		} else if (member(j, key, ctx) < 0) {
 			return -1;
 		}
-		jsonr_ws(j);
-		if (jsonr_peek(j) == ',') {
-			j->pos++;
-			continue;
-		}
-		if (jsonr_peek(j) == '}') {
-			j->pos++;
-			j->depth--;
-			return 0;
-		}
-		return jsonr_expect(j, "',' or '}'");
+		more = container_next(j, '}');
 	}
+	return more;
 }
 
 static int skip_element(struct jsonr *j, void *ctx)
@@ -424,32 +445,15 @@ static int skip_element(struct jsonr *j, void *ctx)
 
 int jsonr_array(struct jsonr *j, jsonr_element_fn element, void *ctx)
 {
-	if (jsonr_peek(j) != '[')
-		return jsonr_expect(j, "'['");
-	if (jenter(j) < 0)
-		return -1;
-	jsonr_ws(j);
-	if (jsonr_peek(j) == ']') {
-		j->pos++;
-		j->depth--;
-		return 0;
-	}
-	for (;;) {
+	int more = container_open(j, '[', ']');
+
+	while (more > 0) {
 		jsonr_ws(j);
 		if (element(j, ctx) < 0)
 			return -1;
-		jsonr_ws(j);
-		if (jsonr_peek(j) == ',') {
-			j->pos++;
-			continue;
-		}
-		if (jsonr_peek(j) == ']') {
-			j->pos++;
-			j->depth--;
-			return 0;
-		}
-		return jsonr_expect(j, "',' or ']'");
+		more = container_next(j, ']');
 	}
+	return more;
 }
 
 static int skip_member(struct jsonr *j, const char *key, void *ctx)
