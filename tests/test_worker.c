@@ -32,6 +32,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "log.h"
+#include "nfq_verdicts.h"
 #include "packet.h"
 #include "policy.h"
 #include "queue.h"
@@ -203,42 +204,21 @@ static void wait_verdicts(struct env *e, struct verdicts *v, unsigned want,
 
 	memset(v, 0, sizeof(*v));
 	for (waited = 0; waited < 3000; waited += 10) {
-		char buf[16384];
-		ssize_t len;
+		struct test_verdict got[64];
+		unsigned i, other = 0;
+		unsigned n = test_read_verdicts(e->peer, got, 64, &other);
 
-		while ((len = recv(e->peer, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			int left = (int)len;
-			struct nlmsghdr *m;
-
-			for (m = (struct nlmsghdr *)buf; mnl_nlmsg_ok(m, left);
-			     m = mnl_nlmsg_next(m, &left)) {
-				int t = m->nlmsg_type & 0xff;
-				struct nlattr *a;
-				uint32_t id = 0, verdict = 0, mark = 0;
-
-				if (t != NFQNL_MSG_VERDICT && t != NFQNL_MSG_VERDICT_BATCH)
-					continue;
-				mnl_attr_for_each(a, m, sizeof(struct nfgenmsg)) {
-					if (mnl_attr_get_type(a) == NFQA_VERDICT_HDR) {
-						const struct nfqnl_msg_verdict_hdr *h =
-							mnl_attr_get_payload(a);
-
-						id = ntohl(h->id);
-						verdict = ntohl(h->verdict);
-					} else if (mnl_attr_get_type(a) == NFQA_MARK) {
-						mark = ntohl(mnl_attr_get_u32(a));
-					}
-				}
-				if (t == NFQNL_MSG_VERDICT_BATCH) {
-					assert_int_equal(verdict, NF_ACCEPT);
-					v->batches++;
-					v->newest_batch = id;
-				} else if (v->n < 64) {
-					v->id[v->n] = id;
-					v->verdict[v->n] = verdict;
-					v->mark[v->n] = mark;
-					v->n++;
-				}
+		assert_int_equal(other, 0);
+		for (i = 0; i < n; i++) {
+			if (got[i].batch) {
+				assert_int_equal(got[i].verdict, NF_ACCEPT);
+				v->batches++;
+				v->newest_batch = got[i].id;
+			} else if (v->n < 64) {
+				v->id[v->n] = got[i].id;
+				v->verdict[v->n] = got[i].verdict;
+				v->mark[v->n] = got[i].mark;
+				v->n++;
 			}
 		}
 		if (v->n >= want && v->newest_batch >= batch_id)
