@@ -328,8 +328,14 @@ static void child_main(const struct resolver_opts *o, int *fds, pid_t parent)
 	(void)sigprocmask(SIG_UNBLOCK, &all, NULL);
 	close_other_fds(fds, o->channels);
 	(void)prctl(PR_SET_NAME, "portclass-owner", 0, 0, 0);
-	if (privdrop(o->user, o->owner_caps ? PRIVDROP_SYS_PTRACE |
-		     PRIVDROP_DAC_READ_SEARCH : 0, err, sizeof(err)) < 0) {
+	switch (privdrop(o->user, o->owner_caps ? PRIVDROP_SYS_PTRACE |
+			 PRIVDROP_DAC_READ_SEARCH : 0, err, sizeof(err))) {
+	case 0:
+		break;
+	case 1:
+		log_warnx("owner resolver: %s", err);
+		break;
+	default:
 		log_warnx("owner resolver: cannot drop privileges: %s", err);
 		_exit(1);
 	}
