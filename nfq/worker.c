@@ -17,7 +17,6 @@
 #include "jsonw.h"
 #include "listener.h"
 #include "log.h"
-#include "owner.h"
 #include "packet.h"
 #include "policy.h"
 #include "resolver.h"
