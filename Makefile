@@ -204,7 +204,14 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(DATADIR)/default.rules \
+		$(DESTDIR)$(DATADIR)/iptables-setup.sh \
+		$(DESTDIR)$(DATADIR)/iptables-teardown.sh \
+		$(DESTDIR)$(DATADIR)/portclass.nft
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/examples/,$(notdir $(wildcard contrib/examples/*.rules)))
+	# Only the files installed above; the folders go only when empty, and
+	# the site policy in $(SYSCONFDIR) stays.
+	-rmdir $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # The Debian package, built from a copy of the tree so that neither the
 # tree's build directories nor its parent directory are touched.

@@ -18,6 +18,7 @@
 #include "owner.h"
 #include "range.h"
 #include "ruleset.h"
+#include "snapshot.h"
 #include "sockdiag.h"
 
 static const char usage_text[] =
@@ -138,14 +139,7 @@ static void explain_listeners(struct host_view *h, const struct query *q,
 			struct packet p;
 			struct rule_ref ref;
 
-			memset(&p, 0, sizeof(p));
-			p.family = l->family;
-			p.proto = l->proto;
-			memcpy(p.dst, l->addr, 16);
-			p.dport = port;
-			p.has_ports = 1;
-			p.conn_attempt = 1;
-			p.status = PACKET_OK;
+			snapshot_probe(l, &p);
 			if (ruleset_match(rs, &p, 1, 1, &ref)) {
 				/* an explicit rule decides before `expect` */
 				printf(" - rule %s:%u: %s%s\n", ref.file,
@@ -154,7 +148,7 @@ static void explain_listeners(struct host_view *h, const struct query *q,
 				continue;
 			}
 			if (range_contains(&dr, port)) {
-				switch (ruleset_expect(rs, &p, h->listeners, NULL, NULL)) {
+				switch (snapshot_expect(rs, h->listeners, l)) {
 				case EXPECT_YES:
 					what = "expected";
 					break;

@@ -180,8 +180,7 @@ static int print_table(const struct snapshot_row *rows, size_t n,
 		cell_set(cells[0][c], col_head[c]);
 	for (size_t i = 0; i < n; i++) {
 		const struct listener *l = rows[i].l;
-		const struct listener_owner *o =
-			l->owner_state == 1 ? &l->owner : NULL;
+		const struct listener_owner *o = listener_owner_known(l);
 		char (*r)[CELL] = cells[i + 1];
 		char buf[64];
 

@@ -125,14 +125,27 @@ void event_write_listener(struct jsonw *w, int listener,
 	event_write_owner(w, o);
 }
 
-void event_write_owner(struct jsonw *w, const struct listener_owner *o)
+void event_write_owner_members(struct jsonw *w, const struct listener_owner *o,
+				int with_uid)
 {
-	if (o && o->pid >= 0)
+	/* pid 0 is no process: the kernel's, or a snapshot's "none". */
+	if (o && o->pid > 0)
 		jsonw_kv_int(w, "pid", o->pid);
 	else
 		jsonw_kv_null(w, "pid");
 	jsonw_kv_string_or_null(w, "program", o ? o->program : NULL);
 	jsonw_kv_string_or_null(w, "exe", o ? o->exe : NULL);
 	jsonw_kv_string_or_null(w, "user", o ? o->user : NULL);
+	if (with_uid) {
+		if (o && o->has_uid)
+			jsonw_kv_uint(w, "uid", o->uid);
+		else
+			jsonw_kv_null(w, "uid");
+	}
 	jsonw_kv_string_or_null(w, "unit", o ? o->unit : NULL);
+}
+
+void event_write_owner(struct jsonw *w, const struct listener_owner *o)
+{
+	event_write_owner_members(w, o, 0);
 }

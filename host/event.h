@@ -34,7 +34,16 @@ void event_write_packet(struct jsonw *w, const struct packet *p,
 void event_write_listener(struct jsonw *w, int listener,
 			  const struct listener_owner *o);
 
-/* Only the owner members: "pid", "program", "exe", "user", "unit". */
+/*
+ * The owner members, the one writer for alerts, rule logs and the listener
+ * snapshot: "pid" (a positive pid, else null), "program", "exe", "user",
+ * with with_uid "uid" (null unless known), "unit"; every one null when o
+ * is NULL, strings null when empty.
+ */
+void event_write_owner_members(struct jsonw *w, const struct listener_owner *o,
+				int with_uid);
+
+/* event_write_owner_members without the uid. */
 void event_write_owner(struct jsonw *w, const struct listener_owner *o);
 
 /* "key":"2026-11-27T13:00:00.123456Z" from nanoseconds since the epoch. */

@@ -511,10 +511,9 @@ int owner_resolve(void *ctx, struct listener *l)
 	const char *procroot = ctx;
 	struct want w = { .inode = l->inode, .idx = 0 };
 	struct one_ctx c = { .pid = -1, .fd = -1 };
+	struct listener_owner o;
 
-	l->owner_state = -1;
-	memset(&l->owner, 0, sizeof(l->owner));
-	l->owner.pid = -1;
+	listener_set_owner(l, NULL);
 	if (l->inode == 0)
 		return -1;
 	/* Where the socket was last seen, if it is still there, saves a
@@ -525,14 +524,11 @@ int owner_resolve(void *ctx, struct listener *l)
 		if (scan(procroot, &w, 1, one_found, &c) < 0 || c.pid < 0)
 			return -1;
 	}
-	if (owner_fill_pid(procroot, c.pid, l->uid, &l->owner) < 0) {
-		/* Exited between the two looks: as good as not found. */
-		memset(&l->owner, 0, sizeof(l->owner));
-		l->owner.pid = -1;
+	/* Exited between the two looks: as good as not found. */
+	if (owner_fill_pid(procroot, c.pid, l->uid, &o) < 0)
 		return -1;
-	}
 	hint_put(l->inode, c.pid, c.fd);
-	l->owner_state = 1;
+	listener_set_owner(l, &o);
 	return 0;
 }
 
@@ -552,11 +548,13 @@ static int table_found(void *ctx, int32_t pid, int fd, uint64_t inode)
 
 	for (; i < c->n && c->w[i].inode == inode; i++) {
 		struct listener *l = listener_table_at(c->t, c->w[i].idx);
-		if (l->owner_state != 0)
+		struct listener_owner o;
+
+		if (!listener_owner_pending(l))
 			continue; /* an earlier process already holds it */
-		if (owner_fill_pid(c->procroot, pid, l->uid, &l->owner) < 0)
+		if (owner_fill_pid(c->procroot, pid, l->uid, &o) < 0)
 			continue; /* exited meanwhile; a later holder may do */
-		l->owner_state = 1;
+		listener_set_owner(l, &o);
 		hint_put(inode, pid, fd);
 		c->resolved++;
 		c->left--;
@@ -577,10 +575,10 @@ int owner_resolve_table(const char *procroot, struct listener_table *t)
 	}
 	for (size_t i = 0; i < count; i++) {
 		struct listener *l = listener_table_at(t, i);
-		if (l->owner_state != 0)
+		if (!listener_owner_pending(l))
 			continue;
 		if (l->inode == 0) {
-			l->owner_state = -1;
+			listener_set_owner(l, NULL);
 			continue;
 		}
 		c.w[c.n].inode = l->inode;
@@ -603,11 +601,8 @@ int owner_resolve_table(const char *procroot, struct listener_table *t)
 	/* Whatever no process held: looked up, not found. */
 	for (size_t i = 0; i < c.n; i++) {
 		struct listener *l = listener_table_at(t, c.w[i].idx);
-		if (l->owner_state == 0) {
-			memset(&l->owner, 0, sizeof(l->owner));
-			l->owner.pid = -1;
-			l->owner_state = -1;
-		}
+		if (listener_owner_pending(l))
+			listener_set_owner(l, NULL);
 	}
 	free(c.w);
 	return c.resolved;

@@ -1,8 +1,10 @@
 /*
  * snapshot: the listener snapshot - the JSON document `portclass listeners
- * --json` prints and listener_snapshot_parse (rules/listener.h) reads back
- * for `portclass-replay --listeners` - and the per-listener policy it
- * records.  Writing only; no I/O.
+ * --json` prints and `portclass-replay --listeners` reads back - written
+ * and read here, side by side, with the per-listener policy it records.
+ * Buffers only; no I/O.  It lives in host/ (not rules/) because the
+ * writer uses jsonw and the reader jsonr, and rules/ depends on nothing
+ * above it; the listener table it fills is rules/'s.
  */
 #ifndef PORTCLASS_SNAPSHOT_H
 #define PORTCLASS_SNAPSHOT_H
@@ -12,6 +14,7 @@
 
 #include "jsonw.h"
 #include "listener.h"
+#include "packet.h"
 #include "range.h"
 #include "ruleset.h"
 
@@ -31,6 +34,19 @@ struct snapshot_row {
 	int ephemeral; /* in ip_local_port_range: 1, 0, or -1 unknown */
 	int reserved;  /* in ip_local_reserved_ports */
 };
+
+/*
+ * The connection attempt a listener is judged by, the one probe for the
+ * snapshot and `portclass explain`: a TCP SYN (or the first datagram) to
+ * l's address and port from the unspecified address, fields only (no
+ * bytes behind them).
+ */
+void snapshot_probe(const struct listener *l, struct packet *p);
+
+/* ruleset_expect on snapshot_probe(l), with t as the listener table. */
+enum expect_result snapshot_expect(const struct ruleset *rs,
+				   struct listener_table *t,
+				   const struct listener *l);
 
 /*
  * What rs says about a connection attempt to l: a TCP SYN (or the first
@@ -65,5 +81,16 @@ void snapshot_sort(struct snapshot_row *rows, size_t n);
 void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
 		    const struct port_range *range,
 		    const struct snapshot_row *rows, size_t n);
+
+/*
+ * Reads a snapshot (the document snapshot_write writes, what `portclass
+ * listeners --json` prints) and adds its entries to t, each with the
+ * owner the snapshot names (known) or none (looked up, not found: offline
+ * nobody can look it up later).  All or nothing: on error t is left as it
+ * was.  Returns 0, or -1 (errno EINVAL) with "line:col: message" in err.
+ * Unknown members are skipped so that newer snapshots still load.
+ */
+int snapshot_parse(struct listener_table *t, const char *text, size_t len,
+		   char *err, size_t errlen);
 
 #endif

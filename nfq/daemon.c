@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event.h"
 #include "jsonw.h"
 #include "log.h"
@@ -89,20 +90,9 @@ int daemon_check(const struct daemon_options *o)
 	return 0;
 }
 
-static uint64_t now_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return clock_mono_ns() / 1000000u;
 }
 
 /* Copies every counter into dm->g and dm->sq (cheap: no file is written). */
@@ -158,7 +148,7 @@ static void record(const char *type, struct daemon *dm, int ok, int nerrors)
 	jsonw_init(&w);
 	jsonw_object_begin(&w);
 	jsonw_kv_string(&w, "type", type);
-	event_write_ts(&w, "ts", now_real_ns());
+	event_write_ts(&w, "ts", clock_real_ns());
 	if (!strcmp(type, "counters")) {
 		collect(dm);
 		stats_write_json(&w, &dm->g, dm->sq, dm->nworkers);
@@ -461,7 +451,7 @@ struct daemon *daemon_new(const struct daemon_options *o)
 		goto fail;
 	wait_primed(dm);
 	dm->g.monitor = o->monitor;
-	dm->g.start_time = now_real_ns() / 1000000000u;
+	dm->g.start_time = clock_real_ns() / 1000000000u;
 	log_info("queues %u-%u bound%s%s, running as uid %u with %s",
 		 o->qfirst, o->qlast, o->monitor ? ", monitor mode" : "",
 		 o->fail_closed ? ", fail-closed" : ", fail-open",

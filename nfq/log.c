@@ -16,6 +16,8 @@
 
 #include <arpa/inet.h>
 
+#include "addr.h"
+#include "clock.h"
 #include "event.h"
 #include "jsonw.h"
 #include "packet.h"
@@ -154,13 +156,6 @@ static void write_line(const char *json, size_t len, int prio)
 	} while (n < 0 && errno == EINTR);
 }
 
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* With log_mu held. */
 static void flush_suppressed(void)
@@ -172,7 +167,7 @@ static void flush_suppressed(void)
 	jsonw_init(&w);
 	jsonw_object_begin(&w);
 	jsonw_kv_string(&w, "type", "suppressed");
-	event_write_ts(&w, "ts", now_realtime_ns());
+	event_write_ts(&w, "ts", clock_real_ns());
 	jsonw_kv_uint(&w, "count", suppressed_pending);
 	jsonw_object_end(&w);
 	if (!w.failed)
@@ -234,13 +229,11 @@ static void flush_key(struct key_bucket *b)
 
 	if (!b->suppressed)
 		return;
-	if (!inet_ntop(b->k.family == 6 ? AF_INET6 : AF_INET, b->k.addr, addr,
-		       sizeof(addr)))
-		snprintf(addr, sizeof(addr), "?");
+	addr_format(b->k.family, b->k.addr, addr, sizeof(addr));
 	jsonw_init(&w);
 	jsonw_object_begin(&w);
 	jsonw_kv_string(&w, "type", "suppressed");
-	event_write_ts(&w, "ts", now_realtime_ns());
+	event_write_ts(&w, "ts", clock_real_ns());
 	jsonw_kv_uint(&w, "count", b->suppressed);
 	jsonw_kv_string(&w, "proto", packet_proto_name((enum packet_proto)b->k.proto));
 	jsonw_kv_string(&w, "dst", addr);

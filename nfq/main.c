@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "policyfile.h"
+#include "num.h"
 
 #define MAX_QUEUES DAEMON_MAX_QUEUES
 
@@ -67,20 +68,15 @@ static void usage(FILE *f)
 		MAIN_DEFAULT_LISTENER_MAX_AGE_MS, MAIN_DEFAULT_MAX_FLOWS);
 }
 
-/* strtoul with an end pointer and range check; base 0 takes 0x... */
+/* The bounded parser; 0x... is hexadecimal (for marks), never octal. */
 static int parse_ulong(const char *s, unsigned long lo, unsigned long hi,
 		       unsigned long *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || !*s || *s == '-')
+	if (num_parse(s, lo, hi, NUM_HEX, &v) < 0)
 		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 

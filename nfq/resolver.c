@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "owner.h"
 #include "packet.h"
@@ -224,13 +225,6 @@ struct resolver {
 	int fds[64];
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* A dump is at most this old when a request finds its socket in it. */
 #define CHILD_TABLE_MAX_AGE_NS (100ull * 1000000u)
@@ -260,7 +254,7 @@ static void answer(struct child *ch, int fd, const struct resolver_request *rq)
 	struct listener *l = NULL;
 	const struct listener_owner *o;
 	uint8_t buf[RESOLVER_REPLY_MAX];
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 	size_t n;
 
 	if (ch->have_table)
@@ -334,8 +328,14 @@ static void child_main(const struct resolver_opts *o, int *fds, pid_t parent)
 	(void)sigprocmask(SIG_UNBLOCK, &all, NULL);
 	close_other_fds(fds, o->channels);
 	(void)prctl(PR_SET_NAME, "portclass-owner", 0, 0, 0);
-	if (privdrop(o->user, o->owner_caps ? PRIVDROP_SYS_PTRACE |
-		     PRIVDROP_DAC_READ_SEARCH : 0, err, sizeof(err)) < 0) {
+	switch (privdrop(o->user, o->owner_caps ? PRIVDROP_SYS_PTRACE |
+			 PRIVDROP_DAC_READ_SEARCH : 0, err, sizeof(err))) {
+	case 0:
+		break;
+	case 1:
+		log_warnx("owner resolver: %s", err);
+		break;
+	default:
 		log_warnx("owner resolver: cannot drop privileges: %s", err);
 		_exit(1);
 	}

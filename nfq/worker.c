@@ -11,13 +11,13 @@
 
 #include <linux/netfilter.h>
 
+#include "clock.h"
 #include "decision.h"
 #include "event.h"
 #include "eve.h"
 #include "jsonw.h"
 #include "listener.h"
 #include "log.h"
-#include "owner.h"
 #include "packet.h"
 #include "policy.h"
 #include "resolver.h"
@@ -77,18 +77,17 @@ struct worker {
 
 static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 static int owner_from_resolver(void *ctx, struct listener *l)
 {
 	struct worker *w = ctx;
+	struct listener_owner o;
 
-	switch (resolver_client_lookup(w->rc, l, mono_ns(), &l->owner)) {
+	switch (resolver_client_lookup(w->rc, l, mono_ns(), &o)) {
 	case RESOLVER_FOUND:
+		listener_set_owner(l, &o);
 		return 0;
 	case RESOLVER_PENDING:
 		return 1;
@@ -97,13 +96,6 @@ static int owner_from_resolver(void *ctx, struct listener *l)
 	}
 }
 
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct worker *worker_new(struct queue *q, const struct worker_config *c)
 {
@@ -417,7 +409,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 
 		if (d->alert && d->listener > 0 && d->owner_of)
 			o = listener_owner(w->listeners, d->owner_of);
-		eve_write_alert(j, real_ns(), p, d, o, NULL, w->cfg->monitor);
+		eve_write_alert(j, clock_real_ns(), p, d, o, NULL, w->cfg->monitor);
 		if (!j->failed)
 			log_event(jsonw_str(j), j->len);
 		return;
@@ -433,7 +425,7 @@ static void log_packet(struct worker *w, const struct packet *p,
 	jsonw_reset(j);
 	jsonw_object_begin(j);
 	jsonw_kv_string(j, "type", type);
-	event_write_ts(j, "ts", real_ns());
+	event_write_ts(j, "ts", clock_real_ns());
 	jsonw_kv_uint(j, "queue", queue_num(w->q));
 	event_write_packet(j, p, d);
 	if (d->alert) {

@@ -19,11 +19,13 @@
 #include "listener.h"
 #include "policyfile.h"
 #include "queuesel.h"
+#include "num.h"
 #include "replay.h"
 #include "report.h"
 #include "seen.h"
 #include "suggest.h"
 #include "ruleset.h"
+#include "snapshot.h"
 
 #define PROG "portclass-replay"
 
@@ -157,16 +159,11 @@ static void usage(FILE *f)
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!*s || *s == '-')
+	if (num_parse(s, 0, max, 0, &v) < 0)
 		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 
@@ -419,7 +416,7 @@ static struct listener_table *load_listeners(const char *path)
 		free(text);
 		return NULL;
 	}
-	if (listener_snapshot_parse(t, text, len, err, sizeof(err)) < 0) {
+	if (snapshot_parse(t, text, len, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s:%s\n", path, err);
 		listener_table_free(t);
 		free(text);

@@ -55,6 +55,7 @@ struct slot {
 
 struct replay {
 	struct replay_opts o;
+	struct queuesel *own_sel;	/* o.sel when the caller gave none */
 	struct flow_table *flows, *flows2;
 	struct reasm *reasm;
 	struct report_counts *c;
@@ -80,6 +81,17 @@ struct replay *replay_new(const struct replay_opts *o, char *err,
 		return NULL;
 	}
 	r->o = *o;
+	if (!o->sel) {
+		/* none given: the bundled selector */
+		r->own_sel = queuesel_default();
+		if (!r->own_sel) {
+			snprintf(err, errlen, "out of memory");
+			free(r);
+			return NULL;
+		}
+		r->o.sel = r->own_sel;
+	}
+	o = &r->o;
 	r->flows = flow_new(&o->flow);
 	/* With the kernel model both policies see conntrack's one view;
 	 * with every packet handed over each keeps its own table. */
@@ -141,6 +153,7 @@ void replay_free(struct replay *r)
 	flow_free(r->flows);
 	flow_free(r->flows2);
 	reasm_free(r->reasm);
+	queuesel_free(r->own_sel);
 	jsonw_free(&r->w);
 	free(r->iobuf);
 	for (int i = 0; i < AHEAD; i++)

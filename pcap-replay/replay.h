@@ -26,7 +26,8 @@ struct replay_opts {
 	struct listener_table *listeners;  /* --listeners, or NULL */
 	struct flow_opts flow;		   /* flow.tcp_strict: --tcp-loose 0 */
 	const struct queuesel *sel;	   /* --queue: the kernel model in
-					    * front of the daemon; all packets
+					    * front of the daemon (NULL: the
+					    * bundled selector); all packets
 					    * (queuesel_all): the engine's own
 					    * flow tracking, as before */
 	struct reasm_opts reasm;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "num.h"
 
 int addr_prefix_parse(const char *s, struct addr_prefix *out, char *err,
 		      size_t errlen)
@@ -54,27 +55,19 @@ int addr_prefix_parse(const char *s, struct addr_prefix *out, char *err,
 	len = max;
 	if (slash) {
 		const char *num = slash + 1;
-		char *end;
+		uint64_t v;
 
-		/* strtoul accepts leading space and signs: refuse them. */
-		if (*num < '0' || *num > '9') {
-			snprintf(err, errlen, "invalid prefix length '%s'",
-				 num);
+		if (num_parse(num, 0, max, 0, &v) < 0) {
+			if (errno == ERANGE)
+				snprintf(err, errlen,
+					 "prefix length %s out of range (0-%u)",
+					 num, max);
+			else
+				snprintf(err, errlen,
+					 "invalid prefix length '%s'", num);
 			return -1;
 		}
-		errno = 0;
-		len = strtoul(num, &end, 10);
-		if (*end != '\0') {
-			snprintf(err, errlen, "invalid prefix length '%s'",
-				 num);
-			return -1;
-		}
-		if (errno == ERANGE || len > max) {
-			snprintf(err, errlen,
-				 "prefix length %s out of range (0-%u)", num,
-				 max);
-			return -1;
-		}
+		len = (unsigned long)v;
 	}
 
 	/* Host bits under the mask usually mean a typo (192.0.2.1/24 for

@@ -15,6 +15,9 @@
 
 #define LISTENER_NAME_MAX 64
 #define LISTENER_PATH_MAX 256
+/* A table holds at most this many (a snapshot larger is refused rather
+ * than grown into). */
+#define LISTENER_MAX_ENTRIES ((size_t)1 << 20)
 
 struct listener_owner {
 	int32_t pid;			/* -1 when unknown */
@@ -80,19 +83,17 @@ const struct listener_owner *listener_owner(struct listener_table *t,
 					    struct listener *l);
 
 /* Stores the owner of l (a copy of *o), or with o NULL records that it
- * was looked up and not found. */
+ * was looked up and not found (the owner cleared, pid -1). */
 void listener_set_owner(struct listener *l, const struct listener_owner *o);
+
+/* The owner of l when it is known, without looking it up; else NULL. */
+const struct listener_owner *listener_owner_known(const struct listener *l);
 
 /* 1 when l's owner has not been looked up yet (or the answer is still to
  * come), else 0.  NULL gives 0. */
 int listener_owner_pending(const struct listener *l);
 
-/*
- * Parses a snapshot (the JSON document of `portclass listeners --json`)
- * and adds its entries.  Returns 0, or -1 with "line:col: message" in err.
- * Unknown members are ignored so that newer snapshots still load.
- */
-int listener_snapshot_parse(struct listener_table *t, const char *text,
-			    size_t len, char *err, size_t errlen);
+/* Drops the entries past the first n (n >= count: nothing). */
+void listener_table_truncate(struct listener_table *t, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "range.h"
+#include "num.h"
 
 /* Defaults as shipped by each OS (sysctl net.ipv4.ip_local_port_range,
  * netsh int ipv4 show dynamicport, net.inet.ip.portrange.first/last,
@@ -60,28 +61,22 @@ static int token_len(const char *s)
 static int parse_port(const char **sp, uint16_t *out, char *err,
 		      size_t errlen)
 {
-	const char *s = *sp;
-	char *end;
-	unsigned long v;
+	const char *s = *sp, *end = s;
+	uint64_t v;
 
-	if (*s < '0' || *s > '9') {
-		if (*s)
-			snprintf(err, errlen, "invalid port '%.*s'",
-				 token_len(s), s);
-		else
-			snprintf(err, errlen, "missing port number");
-		return -1;
+	if (num_parse_prefix(&end, 0, 65535, &v) == 0) {
+		*out = (uint16_t)v;
+		*sp = end;
+		return 0;
 	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno == ERANGE || v > 65535) {
+	if (errno == ERANGE)
 		snprintf(err, errlen, "port %.*s out of range (0-65535)",
 			 (int)(end - s), s);
-		return -1;
-	}
-	*out = (uint16_t)v;
-	*sp = end;
-	return 0;
+	else if (*s)
+		snprintf(err, errlen, "invalid port '%.*s'", token_len(s), s);
+	else
+		snprintf(err, errlen, "missing port number");
+	return -1;
 }
 
 /* Parses "N" or "N-M" at *sp, stopping at the first character that cannot

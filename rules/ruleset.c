@@ -1185,10 +1185,11 @@ struct vec_arg {
 	size_t cap;
 };
 
-static int addr_item(struct parser *ps, struct pfile *f, void *arg)
+/* The address or prefix at the current token (not consumed), for
+ * addresses in rules and for `local`. */
+static int prefix_tok(struct parser *ps, struct pfile *f,
+		      struct addr_prefix *pfx)
 {
-	struct vec_arg *va = arg;
-	struct addr_prefix pfx;
 	char err[128];
 
 	if (f->tok.type != LEXER_WORD || tok_kw(f) != KW_NONE) {
@@ -1199,10 +1200,20 @@ static int addr_item(struct parser *ps, struct pfile *f, void *arg)
 		return -1;
 	}
 	err[0] = '\0';
-	if (addr_prefix_parse(f->tok.text, &pfx, err, sizeof(err)) < 0) {
+	if (addr_prefix_parse(f->tok.text, pfx, err, sizeof(err)) < 0) {
 		diag(ps, f, "%s", err[0] ? err : "bad address");
 		return -1;
 	}
+	return 0;
+}
+
+static int addr_item(struct parser *ps, struct pfile *f, void *arg)
+{
+	struct vec_arg *va = arg;
+	struct addr_prefix pfx;
+
+	if (prefix_tok(ps, f, &pfx) < 0)
+		return -1;
 	if (grow(&va->e->addrs, &va->cap, (size_t)va->e->naddrs + 1,
 		 sizeof(pfx)) < 0) {
 		ps->oom = 1;
@@ -1641,19 +1652,10 @@ static int local_item(struct parser *ps, struct pfile *f, void *arg)
 {
 	struct ruleset *rs = ps->rs;
 	struct addr_prefix pfx;
-	char err[128], d[64];
 
 	(void)arg;
-	if (f->tok.type != LEXER_WORD || tok_kw(f) != KW_NONE) {
-		diag(ps, f, "unexpected %s, expected an address or prefix",
-		     describe(f, d, sizeof(d)));
+	if (prefix_tok(ps, f, &pfx) < 0)
 		return -1;
-	}
-	err[0] = '\0';
-	if (addr_prefix_parse(f->tok.text, &pfx, err, sizeof(err)) < 0) {
-		diag(ps, f, "%s", err[0] ? err : "bad address");
-		return -1;
-	}
 	if (grow(&rs->locals, &rs->caplocals, rs->nlocals + 1,
 		 sizeof(pfx)) < 0) {
 		ps->oom = 1;

@@ -51,15 +51,29 @@ alive() {
 	grep -Eq '^State:[[:space:]]*[RSD]' "/proc/$DAEMON/status" 2>/dev/null
 }
 
+# Every thread of the daemon in the stopped state ('T' in the third field
+# of /proc/PID/task/TID/stat).
 stopped() {
-	grep -q '^State:[[:space:]]*T' "/proc/$DAEMON/status"
+	for t in /proc/$DAEMON/task/*; do
+		[ "$(sed 's/^.*) //' "$t/stat" | cut -d' ' -f1)" = T ] || return 1
+	done
+}
+
+# The stop is delivered asynchronously: wait for it, at most 5 s.
+wait_stopped() {
+	i=0
+	while ! stopped; do
+		[ $i -lt 500 ] || return 1
+		sleep 0.01
+		i=$((i + 1))
+	done
 }
 
 # 1. Socket overrun.
 nfq_start -c "$TMP/rules" -q 0 --rcvbuf 16K --log-rate 5
 expect_client refused tcp 127.0.0.1 60314 3
 kill -STOP "$DAEMON"
-stopped || fail "daemon not stopped"
+wait_stopped || fail "daemon not stopped within 5 s"
 timeout 30 ip netns exec "$NS" $PY "$PCPY" udp-flood 127.0.0.1 55000 5000 >/dev/null ||
 	fail "flood while stopped"
 expect_client ok tcp 127.0.0.1 8080 3
@@ -91,7 +105,7 @@ if grep -E 'Sanitizer|runtime error' "$ERR"; then fail "sanitizer report"; fi
 nfq_start -c "$TMP/rules" -q 0 --queue-maxlen 64 --log-rate 5
 expect_client refused tcp 127.0.0.1 60314 3
 kill -STOP "$DAEMON"
-stopped || fail "daemon not stopped"
+wait_stopped || fail "daemon not stopped within 5 s"
 timeout 30 ip netns exec "$NS" $PY "$PCPY" udp-flood 127.0.0.1 55000 2000 >/dev/null ||
 	fail "flood while stopped"
 [ "$(kq 3)" -eq 64 ] || fail "queue length $(kq 3) while stopped, expected 64"

@@ -58,4 +58,23 @@ fi
 make -s uninstall DESTDIR="$tmp" $san >/dev/null
 left=$(find "$P" -type f | wc -l)
 [ "$left" -eq 0 ] || fail "uninstall left $left files: $(find "$P" -type f)"
+[ ! -d "$P/share/portclass" ] || fail "uninstall left an empty $P/share/portclass"
+
+# uninstall removes what install put there and nothing else: a folder
+# shared with other files (DATADIR overridden) keeps them.
+# (Installed into place by hand: `make install DATADIR=...` would rebuild
+# the programs with that path compiled in.)
+shared="$tmp/shared"
+mkdir -p "$shared/examples"
+cp contrib/default.rules contrib/portclass.nft contrib/iptables-setup.sh \
+	contrib/iptables-teardown.sh "$shared/"
+cp contrib/examples/*.rules "$shared/examples/"
+echo keep >"$shared/mine.txt"
+echo keep >"$shared/examples/mine.rules"
+# shellcheck disable=SC2086
+make -s uninstall DESTDIR="$tmp" DATADIR=/shared $san >/dev/null
+[ -f "$shared/mine.txt" ] && [ -f "$shared/examples/mine.rules" ] ||
+	fail "uninstall removed files it did not install"
+left=$(find "$shared" -type f | wc -l)
+[ "$left" -eq 2 ] || fail "uninstall left $(find "$shared" -type f)"
 echo ok

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "listener.h"
+#include "snapshot.h"
 #include "packet.h"
 
 static struct listener mk(uint8_t proto, const char *addr, uint16_t port)
@@ -240,7 +241,7 @@ static void test_snapshot_good(void **state)
 	uint8_t a[16];
 
 	(void)state;
-	assert_int_equal(listener_snapshot_parse(t, SNAP_OK, strlen(SNAP_OK),
+	assert_int_equal(snapshot_parse(t, SNAP_OK, strlen(SNAP_OK),
 						 err, sizeof(err)),
 			 0);
 	assert_int_equal(listener_table_count(t), 2);
@@ -285,7 +286,7 @@ static void test_snapshot_strings(void **state)
 	struct listener *l;
 
 	(void)state;
-	assert_int_equal(listener_snapshot_parse(t, doc, strlen(doc), err,
+	assert_int_equal(snapshot_parse(t, doc, strlen(doc), err,
 						 sizeof(err)),
 			 0);
 	l = listener_table_at(t, 0);
@@ -310,7 +311,7 @@ static void test_snapshot_pid_zero(void **state)
 	struct listener *l;
 
 	(void)state;
-	assert_int_equal(listener_snapshot_parse(t, doc, strlen(doc), err,
+	assert_int_equal(snapshot_parse(t, doc, strlen(doc), err,
 						 sizeof(err)),
 			 0);
 	l = listener_table_at(t, 0);
@@ -341,7 +342,7 @@ static void test_snapshot_long_owner(void **state)
 	for (int i = 0; i < 40; i++)
 		k += (size_t)snprintf(doc + k, sizeof(doc) - k, "\\u00e9");
 	k += (size_t)snprintf(doc + k, sizeof(doc) - k, "\"}]}");
-	assert_int_equal(listener_snapshot_parse(t, doc, k, err, sizeof(err)),
+	assert_int_equal(snapshot_parse(t, doc, k, err, sizeof(err)),
 			 0);
 	l = listener_table_at(t, 0);
 	assert_int_equal(strlen(l->owner.program), 63);
@@ -461,7 +462,7 @@ static void test_snapshot_bad(void **state)
 		char err[256];
 		int rc;
 
-		rc = listener_snapshot_parse(t, c->in, strlen(c->in), err,
+		rc = snapshot_parse(t, c->in, strlen(c->in), err,
 					     sizeof(err));
 		if (rc != -1 || strncmp(err, c->err, strlen(c->err)) != 0) {
 			print_error("case %zu: input %s\n  got rc=%d \"%s\"\n"
@@ -489,7 +490,7 @@ static void test_snapshot_all_or_nothing(void **state)
 
 	(void)state;
 	assert_int_equal(listener_table_add(t, &l), 0);
-	assert_int_equal(listener_snapshot_parse(t, doc, strlen(doc), err,
+	assert_int_equal(snapshot_parse(t, doc, strlen(doc), err,
 						 sizeof(err)),
 			 -1);
 	assert_int_equal(listener_table_count(t), 1);
@@ -497,9 +498,9 @@ static void test_snapshot_all_or_nothing(void **state)
 	assert_null(listener_table_find(t, PROTO_TCP, 4, a, 1));
 	assert_non_null(listener_table_find(t, PROTO_TCP, 4, a, 22));
 	/* A tiny error buffer is still NUL-terminated; NULL is allowed. */
-	assert_int_equal(listener_snapshot_parse(t, "x", 1, err, 4), -1);
+	assert_int_equal(snapshot_parse(t, "x", 1, err, 4), -1);
 	assert_int_equal(strlen(err), 3);
-	assert_int_equal(listener_snapshot_parse(t, "x", 1, NULL, 0), -1);
+	assert_int_equal(snapshot_parse(t, "x", 1, NULL, 0), -1);
 	listener_table_free(t);
 }
 
@@ -519,7 +520,7 @@ static void test_snapshot_deep_nesting(void **state)
 	for (size_t i = 0; i < n; i++)
 		doc[k++] = ']';
 	doc[k++] = '}';
-	assert_int_equal(listener_snapshot_parse(t, doc, k, err, sizeof(err)),
+	assert_int_equal(snapshot_parse(t, doc, k, err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "1:64: nesting deeper than 32 levels");
 
@@ -530,7 +531,7 @@ static void test_snapshot_deep_nesting(void **state)
 	for (size_t i = 0; i < 31; i++)
 		doc[k++] = ']';
 	doc[k++] = '}';
-	assert_int_equal(listener_snapshot_parse(t, doc, k, err, sizeof(err)),
+	assert_int_equal(snapshot_parse(t, doc, k, err, sizeof(err)),
 			 0);
 	free(doc);
 	listener_table_free(t);
@@ -551,7 +552,7 @@ static void test_snapshot_truncations(void **state)
 		int rc;
 
 		memcpy(copy, SNAP_OK, n);
-		rc = listener_snapshot_parse(t, copy, n, err, sizeof(err));
+		rc = snapshot_parse(t, copy, n, err, sizeof(err));
 		if (n >= len - 1) {
 			assert_int_equal(rc, 0);
 		} else {
@@ -592,7 +593,7 @@ static void test_snapshot_garbage(void **state)
 			seed = seed * 1103515245u + 12345u;
 			n = (seed >> 8) % len;
 		}
-		rc = listener_snapshot_parse(t, buf, n, err, sizeof(err));
+		rc = snapshot_parse(t, buf, n, err, sizeof(err));
 		if (rc != 0) {
 			unsigned line, col;
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "packet.h"
 
 static char dir[64], path[128];
 

@@ -1,7 +1,10 @@
 /*
  * test_packet: the packet parser on crafted bytes.  Every packet is parsed
  * from a heap buffer of exactly its captured length, so that a read past
- * the capture shows up under SANITIZE=1.
+ * the capture shows up under SANITIZE=1.  Longer than 800 lines on
+ * purpose: one file per module, and the parser's cases (every header, every
+ * truncation, every malformation, as an attacker would write them) are
+ * one list that reads best in one place.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -25,6 +25,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "nfq_verdicts.h"
 #include "queue.h"
 
 #define QNUM 3
@@ -117,48 +118,12 @@ static void send_msg(struct env *e, const char *buf, size_t len)
 	assert_int_equal(send(e->peer, buf, len, 0), (ssize_t)len);
 }
 
-/* The verdicts that came back: type (VERDICT or VERDICT_BATCH), id,
- * verdict, mark (0 when none). */
-struct verdict { int batch; uint32_t id, verdict, mark; int has_mark; };
-
-static unsigned read_verdicts(struct env *e, struct verdict *out, unsigned max)
+/* The verdicts that came back; anything else there fails the test. */
+static unsigned read_verdicts(struct env *e, struct test_verdict *out, unsigned max)
 {
-	char buf[16384];
-	unsigned n = 0;
-	ssize_t len;
+	unsigned other = 0, n = test_read_verdicts(e->peer, out, max, &other);
 
-	while ((len = recv(e->peer, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		int left = (int)len;
-		struct nlmsghdr *m;
-
-		for (m = (struct nlmsghdr *)buf; mnl_nlmsg_ok(m, left);
-		     m = mnl_nlmsg_next(m, &left)) {
-			struct nlattr *a;
-			struct verdict v;
-			int t = m->nlmsg_type & 0xff;
-
-			assert_int_equal(m->nlmsg_type >> 8, NFNL_SUBSYS_QUEUE);
-			if (t == NFQNL_MSG_CONFIG)
-				continue;
-			assert_true(t == NFQNL_MSG_VERDICT || t == NFQNL_MSG_VERDICT_BATCH);
-			memset(&v, 0, sizeof(v));
-			v.batch = t == NFQNL_MSG_VERDICT_BATCH;
-			mnl_attr_for_each(a, m, sizeof(struct nfgenmsg)) {
-				if (mnl_attr_get_type(a) == NFQA_VERDICT_HDR) {
-					const struct nfqnl_msg_verdict_hdr *h =
-						mnl_attr_get_payload(a);
-
-					v.id = ntohl(h->id);
-					v.verdict = ntohl(h->verdict);
-				} else if (mnl_attr_get_type(a) == NFQA_MARK) {
-					v.mark = ntohl(mnl_attr_get_u32(a));
-					v.has_mark = 1;
-				}
-			}
-			assert_true(n < max);
-			out[n++] = v;
-		}
-	}
+	assert_int_equal(other, 0);
 	return n;
 }
 
@@ -166,7 +131,7 @@ static void test_well_formed(void **state)
 {
 	struct env *e = *state;
 	struct seen s;
-	struct verdict v[8];
+	struct test_verdict v[8];
 	struct queue_stats st;
 	char buf[512];
 
@@ -208,7 +173,7 @@ static void test_individual_verdicts_before_batch(void **state)
 {
 	struct env *e = *state;
 	struct seen s;
-	struct verdict v[8];
+	struct test_verdict v[8];
 	char buf[512];
 	uint32_t id;
 
@@ -238,7 +203,7 @@ static void test_batch_bound(void **state)
 {
 	struct env *e = *state;
 	struct seen s;
-	struct verdict v[8];
+	struct test_verdict v[8];
 	char buf[512];
 	uint32_t id;
 
@@ -259,7 +224,7 @@ static void test_bad_messages(void **state)
 {
 	struct env *e = *state;
 	struct seen s;
-	struct verdict v[8];
+	struct test_verdict v[8];
 	struct queue_stats st;
 	char buf[512];
 	size_t n;
@@ -311,7 +276,7 @@ static void test_bad_messages(void **state)
 static void test_batch_newest_id(void **state)
 {
 	struct env *e = *state;
-	struct verdict v[8];
+	struct test_verdict v[8];
 
 	queue_verdict(e->q, 8, NF_ACCEPT, 0, 0);
 	queue_verdict(e->q, 7, NF_ACCEPT, 0, 0);
@@ -326,7 +291,7 @@ static void test_gaps_counted(void **state)
 {
 	struct env *e = *state;
 	struct seen s;
-	struct verdict v[8];
+	struct test_verdict v[8];
 	struct queue_stats st;
 	char buf[512];
 

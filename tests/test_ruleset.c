@@ -1,7 +1,9 @@
 /*
  * Tests for rules/ruleset.c (and rules/lexer.c): the table of language
  * cases in tests/rules/cases.t, exact diagnostics, includes, the keyword
- * table, and the compiled ruleset's answers on crafted packets.
+ * table, and the compiled ruleset's answers on crafted packets.  As long
+ * as the module it tests (over 800 lines); it is split with rules/ruleset.c
+ * (grammar, diagnostics, index, matching), one test file per new module.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * test_snapshot: the listener snapshot round trip - what snapshot_write
- * prints, listener_snapshot_parse (the replay tool's reader) reads back
+ * prints, snapshot_parse (the replay tool's reader) reads back
  * unchanged - on a crafted table with hostile strings and on this host's
  * live sockets; and the policy each listener is given under rules.
  */
@@ -90,7 +90,7 @@ static struct listener_table *round_trip(const struct snapshot_row *rows,
 	*text = strdup(jsonw_str(&w));
 	assert_non_null(*text);
 	jsonw_free(&w);
-	if (listener_snapshot_parse(back, *text, strlen(*text), err,
+	if (snapshot_parse(back, *text, strlen(*text), err,
 				    sizeof(err)) != 0)
 		fail_msg("parse: %s\n%s", err, *text);
 	assert_int_equal(listener_table_count(back), n);

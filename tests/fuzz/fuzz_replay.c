@@ -21,6 +21,7 @@
 #include "fuzz.h"
 #include "jsonw.h"
 #include "listener.h"
+#include "snapshot.h"
 #include "replay.h"
 #include "report.h"
 #include "ruleset.h"
@@ -89,7 +90,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!sel_default || !sel_all)
 		abort();
 	lt = listener_table_new();
-	if (!lt || listener_snapshot_parse(lt, listeners, strlen(listeners),
+	if (!lt || snapshot_parse(lt, listeners, strlen(listeners),
 					   err, sizeof(err)) < 0) {
 		fprintf(stderr, "snapshot: %s\n", err);
 		abort();

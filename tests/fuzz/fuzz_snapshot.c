@@ -1,6 +1,6 @@
 /*
  * fuzz_snapshot: the listener-snapshot JSON reader
- * (listener_snapshot_parse), what `portclass-replay --listeners` loads.
+ * (snapshot_parse), what `portclass-replay --listeners` loads.
  *
  * Checks: a failed parse leaves the table as it was and says where
  * ("line:col: message"); a parse that succeeds gives entries every lookup
@@ -97,7 +97,7 @@ static void round_trip(struct listener_table *t)
 	snapshot_write(&w, "fuzz", 0, &range, rows, n);
 	if (!w.failed) {
 		s = jsonw_str(&w);
-		if (listener_snapshot_parse(t2, s, strlen(s), err,
+		if (snapshot_parse(t2, s, strlen(s), err,
 					    sizeof(err)) < 0) {
 			fprintf(stderr, "re-reading %s: %s\n", s, err);
 			FUZZ_CHECK(!"a written snapshot reads back");
@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	add_fixed(t);
 	memset(err, 'x', sizeof(err));
-	if (listener_snapshot_parse(t, (const char *)data, size, err,
+	if (snapshot_parse(t, (const char *)data, size, err,
 				    sizeof(err)) < 0) {
 		check_err(err);
 		FUZZ_CHECK(listener_table_count(t) == 1);
