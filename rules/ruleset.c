@@ -34,7 +34,9 @@
 #include "addr.h"
 #include "bpfscope.h"
 #include "class.h"
+#include "diag.h"
 #include "lexer.h"
+#include "vec.h"
 
 #define PORT_PROTOS 5 /* PROTO_TCP .. PROTO_DCCP, contiguous */
 #define PORT_PROTO_MASK                                                      \
@@ -195,32 +197,6 @@ struct ruleset {
 	uint16_t fast_dc[PORT_PROTOS];
 	struct ruleset_summary sum;
 };
-
-static int grow(void *pp, size_t *cap, size_t need, size_t elsz)
-{
-	void **p = pp;
-	size_t ncap;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 8;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / elsz) {
-			errno = ENOMEM;
-			return -1;
-		}
-		ncap *= 2;
-	}
-	np = realloc(*p, ncap * elsz);
-	if (!np) {
-		errno = ENOMEM;
-		return -1;
-	}
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
 
 static void endpoint_free(struct endpoint *e)
 {
@@ -439,9 +415,9 @@ static int index_build(struct port_index *ix, const struct ix_entry *e,
 				index_free(ix);
 				return 1;
 			}
-			if (grow(&ix->off, &capoff, (size_t)nint + 2,
+			if (vec_grow(&ix->off, &capoff, (size_t)nint + 2,
 				 sizeof(*ix->off)) < 0 ||
-			    grow(&ix->items, &capitems, nitems + nactive + 1,
+			    vec_grow(&ix->items, &capitems, nitems + nactive + 1,
 				 sizeof(*ix->items)) < 0)
 				goto oom;
 			if (nint == 0)
@@ -483,7 +459,7 @@ oom:
 
 static int list_push(struct idx_list *l, size_t *cap, uint32_t v)
 {
-	if (grow(&l->v, cap, (size_t)l->n + 1, sizeof(*l->v)) < 0)
+	if (vec_grow(&l->v, cap, (size_t)l->n + 1, sizeof(*l->v)) < 0)
 		return -1;
 	l->v[l->n++] = v;
 	return 0;
@@ -863,112 +839,30 @@ struct pfile {
 struct parser {
 	struct ruleset *rs;
 	const struct ruleset_opts *o;
-	int nerrors;
+	struct diag dg;
 	int oom;
 	pcap_t *pcap;
 	const char *dyn_file, *unexp_file, *def_file, *inv_file;
 	unsigned dyn_line, unexp_line, def_line, inv_line;
 };
 
-struct loc {
-	unsigned line, col;
-	size_t line_off;
-};
+/* Counts and reports an error at l of f (diag.h); memory running out
+ * while formatting it stops the load like any other. */
+static void error_at(struct parser *ps, struct pfile *f, struct diag_loc l,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static struct loc loc_of(const struct lexer_token *t)
-{
-	return (struct loc){ t->line, t->col, t->line_off };
-}
-
-static void emit(struct parser *ps, const char *diag)
-{
-	if (ps->o && ps->o->report)
-		ps->o->report(ps->o->ctx, diag);
-}
-
-static void diag_loc(struct parser *ps, struct pfile *f, struct loc l,
-		     const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void diag_loc(struct parser *ps, struct pfile *f, struct loc l,
+static void error_at(struct parser *ps, struct pfile *f, struct diag_loc l,
 		     const char *fmt, ...)
 {
-	char *buf = NULL;
-	size_t sz = 0, llen, i;
-	const char *line;
-	FILE *m;
 	va_list ap;
 
-	ps->nerrors++;
-	if (!ps->o || !ps->o->report)
-		return;
-	m = open_memstream(&buf, &sz);
-	if (!m) {
-		ps->oom = 1;
-		return;
-	}
-	fprintf(m, "%s:%u:%u: error: ", f->name, l.line, l.col);
 	va_start(ap, fmt);
-	vfprintf(m, fmt, ap);
-	va_end(ap);
-	line = lexer_line(&f->lx, l.line_off, &llen);
-	fputc('\n', m);
-	/* The line is shown one byte per column so the caret lines up, but
-	 * a NUL would cut the message short and a lone CR or an escape
-	 * would redraw the terminal: control bytes other than tab show
-	 * as '?'. */
-	for (i = 0; i < llen; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, m);
-	}
-	fputc('\n', m);
-	/* Tabs are copied so the caret lines up however the line is shown. */
-	for (i = 0; i + 1 < l.col; i++)
-		fputc(i < llen && line[i] == '\t' ? '\t' : ' ', m);
-	fputc('^', m);
-	if (fclose(m) != 0 || !buf) {
-		free(buf);
+	if (diag_vat(&ps->dg, f->name, &f->lx, l, fmt, ap) < 0)
 		ps->oom = 1;
-		return;
-	}
-	emit(ps, buf);
-	free(buf);
+	va_end(ap);
 }
 
-#define diag(ps, f, ...) diag_loc(ps, f, loc_of(&(f)->tok), __VA_ARGS__)
-
-static void diag_file(struct parser *ps, const char *name, const char *fmt,
-		      ...) __attribute__((format(printf, 3, 4)));
-
-static void diag_file(struct parser *ps, const char *name, const char *fmt,
-		      ...)
-{
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *m;
-	va_list ap;
-
-	ps->nerrors++;
-	if (!ps->o || !ps->o->report)
-		return;
-	m = open_memstream(&buf, &sz);
-	if (!m) {
-		ps->oom = 1;
-		return;
-	}
-	fprintf(m, "%s: error: ", name);
-	va_start(ap, fmt);
-	vfprintf(m, fmt, ap);
-	va_end(ap);
-	if (fclose(m) != 0 || !buf) {
-		free(buf);
-		ps->oom = 1;
-		return;
-	}
-	emit(ps, buf);
-	free(buf);
-}
+#define diag(ps, f, ...) error_at(ps, f, diag_loc_of(&(f)->tok), __VA_ARGS__)
 
 /* Advances to the next token.  A lexer error is reported here, once, and
  * turns into a parse failure of the current statement. */
@@ -1002,55 +896,8 @@ static const char *describe(const struct pfile *f, char *buf, size_t n)
 	return lexer_describe(&f->tok, buf, n);
 }
 
-/* Edit distance (bounded) for "did you mean" hints. */
-static unsigned edit_distance(const char *a, const char *b)
-{
-	unsigned row[32], i, j, la = (unsigned)strlen(a),
-				 lb = (unsigned)strlen(b);
-
-	if (la >= 31 || lb >= 31)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		unsigned prev = row[0], cur;
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			unsigned best = prev + (a[i - 1] != b[j - 1]);
-
-			cur = row[j];
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
-/* Closest of the given words within distance 2, or NULL. */
-static const char *suggest(const char *word, const char *const *cands,
-			   size_t n)
-{
-	const char *best = NULL;
-	unsigned bd = 3, d;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		d = edit_distance(word, cands[i]);
-		if (d < bd) {
-			bd = d;
-			best = cands[i];
-		}
-	}
-	return best;
-}
-
 /* "expected X, got Y" with a hint when Y is a near miss of one of cands. */
-static void diag_expected(struct parser *ps, struct pfile *f,
+static void error_expected(struct parser *ps, struct pfile *f,
 			  const char *what, const char *const *cands,
 			  size_t ncands)
 {
@@ -1058,7 +905,7 @@ static void diag_expected(struct parser *ps, struct pfile *f,
 	const char *s = NULL;
 
 	if (f->tok.type == LEXER_WORD && cands)
-		s = suggest(f->tok.text, cands, ncands);
+		s = diag_suggest(f->tok.text, cands, ncands);
 	if (s)
 		diag(ps, f, "unexpected %s, expected %s (did you mean \"%s\"?)",
 		     describe(f, d, sizeof(d)), what, s);
@@ -1072,7 +919,7 @@ static int expect_eol(struct parser *ps, struct pfile *f, const char *what,
 {
 	if (at_eol(f))
 		return 0;
-	diag_expected(ps, f, what, cands, ncands);
+	error_expected(ps, f, what, cands, ncands);
 	return -1;
 }
 
@@ -1091,7 +938,7 @@ static int parse_action(struct parser *ps, struct pfile *f, uint8_t *verdict)
 		*verdict = VERDICT_REJECT;
 		break;
 	default:
-		diag_expected(ps, f, "an action (pass, drop or reject)", acts,
+		error_expected(ps, f, "an action (pass, drop or reject)", acts,
 			      3);
 		return -1;
 	}
@@ -1117,7 +964,7 @@ static int parse_one_proto(struct parser *ps, struct pfile *f,
 	int p;
 
 	if (f->tok.type != LEXER_WORD || (p = proto_word(f->tok.text)) < 0) {
-		diag_expected(ps, f,
+		error_expected(ps, f,
 			      "a protocol (tcp, udp, udplite, sctp, dccp, "
 			      "icmp or icmp6)",
 			      proto_names, 7);
@@ -1214,7 +1061,7 @@ static int addr_item(struct parser *ps, struct pfile *f, void *arg)
 
 	if (prefix_tok(ps, f, &pfx) < 0)
 		return -1;
-	if (grow(&va->e->addrs, &va->cap, (size_t)va->e->naddrs + 1,
+	if (vec_grow(&va->e->addrs, &va->cap, (size_t)va->e->naddrs + 1,
 		 sizeof(pfx)) < 0) {
 		ps->oom = 1;
 		return -1;
@@ -1252,7 +1099,7 @@ static int port_item(struct parser *ps, struct pfile *f, void *arg)
 		diag(ps, f, "%s", err[0] ? err : "bad port");
 		return -1;
 	}
-	if (grow(&va->e->ports, &va->cap, (size_t)va->e->nports + 1,
+	if (vec_grow(&va->e->ports, &va->cap, (size_t)va->e->nports + 1,
 		 sizeof(r)) < 0) {
 		ps->oom = 1;
 		return -1;
@@ -1288,7 +1135,7 @@ static int parse_class(struct parser *ps, struct pfile *f, struct endpoint *e)
 		r = (struct port_range){ CLASS_USER_LAST + 1, 65535 };
 		break;
 	default:
-		diag_expected(ps, f, "a port class (system, user or dynamic)",
+		error_expected(ps, f, "a port class (system, user or dynamic)",
 			      names, 3);
 		return -1;
 	}
@@ -1365,7 +1212,7 @@ static const char *intern_file(struct parser *ps, const char *name)
 	struct ruleset *rs = ps->rs;
 	char *s;
 
-	if (grow(&rs->files, &rs->capfiles, rs->nfiles + 1,
+	if (vec_grow(&rs->files, &rs->capfiles, rs->nfiles + 1,
 		 sizeof(*rs->files)) < 0)
 		return NULL;
 	s = strdup(name);
@@ -1397,7 +1244,7 @@ static int add_rule(struct parser *ps, struct rule *r)
 {
 	struct ruleset *rs = ps->rs;
 
-	if (grow(&rs->rules, &rs->caprules, rs->nrules + 1,
+	if (vec_grow(&rs->rules, &rs->caprules, rs->nrules + 1,
 		 sizeof(*rs->rules)) < 0) {
 		ps->oom = 1;
 		return -1;
@@ -1461,7 +1308,7 @@ static int parse_rule(struct parser *ps, struct pfile *f)
 				"dccp", "icmp",	  "icmp6",   "from",
 				"to",	"new",	  "filter",  "log"
 			};
-			diag_expected(ps, f,
+			error_expected(ps, f,
 				      "a protocol, from, to, filter, new or "
 				      "end of line",
 				      cands, sizeof(cands) / sizeof(cands[0]));
@@ -1581,7 +1428,7 @@ static int parse_expect(struct parser *ps, struct pfile *f)
 		for (p = 0; p < PROTO_COUNT; p++) {
 			if ((x.protos & (1u << p)) &&
 			    !(PORT_PROTO_MASK & (1u << p))) {
-				diag_loc(ps, f, loc_of(&start),
+				error_at(ps, f, diag_loc_of(&start),
 					 "expect with %s: only tcp, udp, "
 					 "udplite, sctp and dccp have "
 					 "listeners",
@@ -1635,7 +1482,7 @@ static int parse_expect(struct parser *ps, struct pfile *f)
 	if (expect_eol(ps, f, "port, from, to, program, user or end of line",
 		       words, 5) < 0)
 		goto fail;
-	if (grow(&rs->expects, &rs->capexpects, rs->nexpects + 1,
+	if (vec_grow(&rs->expects, &rs->capexpects, rs->nexpects + 1,
 		 sizeof(*rs->expects)) < 0) {
 		ps->oom = 1;
 		goto fail;
@@ -1656,7 +1503,7 @@ static int local_item(struct parser *ps, struct pfile *f, void *arg)
 	(void)arg;
 	if (prefix_tok(ps, f, &pfx) < 0)
 		return -1;
-	if (grow(&rs->locals, &rs->caplocals, rs->nlocals + 1,
+	if (vec_grow(&rs->locals, &rs->caplocals, rs->nlocals + 1,
 		 sizeof(pfx)) < 0) {
 		ps->oom = 1;
 		return -1;
@@ -1703,7 +1550,7 @@ static int parse_dynamic_range(struct parser *ps, struct pfile *f)
 {
 	struct ruleset *rs = ps->rs;
 	struct port_range r;
-	struct loc kwl = loc_of(&f->tok);
+	struct diag_loc kwl = diag_loc_of(&f->tok);
 	char err[256], name[sizeof(rs->dyn_name)], d[64];
 	const char *procroot;
 
@@ -1740,7 +1587,7 @@ static int parse_dynamic_range(struct parser *ps, struct pfile *f)
 						     "windows", "freebsd",
 						     "macos", "solaris",
 						     "host" };
-		diag_expected(ps, f,
+		error_expected(ps, f,
 			      "iana, linux, windows, freebsd, macos, solaris, "
 			      "host or N-M",
 			      profs, 7);
@@ -1751,7 +1598,7 @@ static int parse_dynamic_range(struct parser *ps, struct pfile *f)
 	if (expect_eol(ps, f, "end of line", NULL, 0) < 0)
 		return -1;
 	if (ps->dyn_file) {
-		diag_loc(ps, f, kwl, "duplicate dynamic-range (first set at "
+		error_at(ps, f, kwl, "duplicate dynamic-range (first set at "
 				     "%s:%u)",
 			 ps->dyn_file, ps->dyn_line);
 		return 0; /* the line itself was fine: no resync needed */
@@ -1772,7 +1619,7 @@ static int parse_policy(struct parser *ps, struct pfile *f,
 	static const char *const kname[] = { "unexpected", "default",
 					      "invalid" };
 	struct ruleset *rs = ps->rs;
-	struct loc kwl = loc_of(&f->tok);
+	struct diag_loc kwl = diag_loc_of(&f->tok);
 	const char **pf = kind == POLICY_DEFAULT ? &ps->def_file
 			  : kind == POLICY_INVALID ? &ps->inv_file
 						   : &ps->unexp_file;
@@ -1795,7 +1642,7 @@ static int parse_policy(struct parser *ps, struct pfile *f,
 	if (expect_eol(ps, f, "log or end of line", lw, 1) < 0)
 		return -1;
 	if (*pf) {
-		diag_loc(ps, f, kwl, "duplicate \"%s\" (first set at %s:%u)",
+		error_at(ps, f, kwl, "duplicate \"%s\" (first set at %s:%u)",
 			 kname[kind], *pf, *pl);
 		return 0;
 	}
@@ -1980,7 +1827,7 @@ static int parse_text(struct parser *ps, const char *name, const char *text,
 static int parse_include(struct parser *ps, struct pfile *f)
 {
 	struct lexer_token st;
-	struct loc sl;
+	struct diag_loc sl;
 	char *arg = NULL, *path = NULL, *text = NULL;
 	const char *why, *slash;
 	struct pfile *a;
@@ -1998,7 +1845,7 @@ static int parse_include(struct parser *ps, struct pfile *f)
 		return -1;
 	}
 	st = f->tok;
-	sl = loc_of(&st);
+	sl = diag_loc_of(&st);
 	arg = strdup(st.text);
 	if (!arg) {
 		ps->oom = 1;
@@ -2021,7 +1868,7 @@ static int parse_include(struct parser *ps, struct pfile *f)
 	}
 	rc = 0; /* from here on the include line itself parsed fine */
 	if (f->depth + 1 >= INCLUDE_DEPTH_MAX) {
-		diag_loc(ps, f, sl, "includes nested too deeply (limit %d)",
+		error_at(ps, f, sl, "includes nested too deeply (limit %d)",
 			 INCLUDE_DEPTH_MAX);
 		goto out;
 	}
@@ -2031,13 +1878,13 @@ static int parse_include(struct parser *ps, struct pfile *f)
 			rc = -1;
 			goto out;
 		}
-		diag_loc(ps, f, sl, "cannot open include \"%s\": %s", path,
+		error_at(ps, f, sl, "cannot open include \"%s\": %s", path,
 			 why ? why : strerror(errno));
 		goto out;
 	}
 	for (a = f; a; a = a->parent) {
 		if (a->has_id && a->dev == dev && a->ino == ino) {
-			diag_loc(ps, f, sl,
+			error_at(ps, f, sl,
 				 "include loop: \"%s\" is already being read",
 				 path);
 			goto out;
@@ -2090,7 +1937,7 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 			    "dynamic-range, unexpected, default or invalid",
 		     f->tok.text);
 	} else if (f->tok.type == LEXER_WORD) {
-		s = suggest(f->tok.text, stmts, sizeof(stmts) / sizeof(*stmts));
+		s = diag_suggest(f->tok.text, stmts, sizeof(stmts) / sizeof(*stmts));
 		if (s)
 			diag(ps, f, "unknown keyword \"%s\" (did you mean "
 				    "\"%s\"?)",
@@ -2142,7 +1989,7 @@ static struct ruleset *finish(struct parser *ps, int *nerrors)
 	if (ps->pcap)
 		pcap_close(ps->pcap);
 	ps->pcap = NULL;
-	if (!ps->oom && ps->nerrors == 0 && ruleset_compile(ps->rs) < 0)
+	if (!ps->oom && ps->dg.nerrors == 0 && ruleset_compile(ps->rs) < 0)
 		ps->oom = 1;
 	if (ps->oom) {
 		ruleset_free(ps->rs);
@@ -2150,8 +1997,8 @@ static struct ruleset *finish(struct parser *ps, int *nerrors)
 		errno = ENOMEM;
 		return NULL;
 	}
-	*nerrors = ps->nerrors;
-	if (ps->nerrors) {
+	*nerrors = ps->dg.nerrors;
+	if (ps->dg.nerrors) {
 		ruleset_free(ps->rs);
 		return NULL;
 	}
@@ -2171,6 +2018,8 @@ struct ruleset *ruleset_parse_string(const char *name, const char *text,
 		nerrors = &dummy;
 	memset(&ps, 0, sizeof(ps));
 	ps.o = o;
+	ps.dg.report = o ? o->report : NULL;
+	ps.dg.ctx = o ? o->ctx : NULL;
 	ps.rs = ruleset_new();
 	if (!ps.rs) {
 		*nerrors = 0;
@@ -2201,6 +2050,8 @@ struct ruleset *ruleset_load(const char *path, const struct ruleset_opts *o,
 		nerrors = &dummy;
 	memset(&ps, 0, sizeof(ps));
 	ps.o = o;
+	ps.dg.report = o ? o->report : NULL;
+	ps.dg.ctx = o ? o->ctx : NULL;
 	ps.rs = ruleset_new();
 	if (!ps.rs) {
 		*nerrors = 0;
@@ -2209,9 +2060,9 @@ struct ruleset *ruleset_load(const char *path, const struct ruleset_opts *o,
 	if (read_file(path, &text, &len, &dev, &ino, &why) < 0) {
 		if (errno == ENOMEM)
 			ps.oom = 1;
-		else
-			diag_file(&ps, path, "cannot open: %s",
-				  why ? why : strerror(errno));
+		else if (diag_file(&ps.dg, path, "cannot open: %s",
+				   why ? why : strerror(errno)) < 0)
+			ps.oom = 1;
 		return finish(&ps, nerrors);
 	}
 	parse_text(&ps, path, text, len, NULL, 1, dev, ino);
@@ -2264,7 +2115,7 @@ int ruleset_add_local(struct ruleset *rs, const char *cidr, char *err,
 
 	if (addr_prefix_parse(cidr, &pfx, err, errlen) < 0)
 		return -1;
-	if (grow(&rs->locals, &rs->caplocals, rs->nlocals + 1,
+	if (vec_grow(&rs->locals, &rs->caplocals, rs->nlocals + 1,
 		 sizeof(pfx)) < 0) {
 		if (errlen)
 			snprintf(err, errlen, "out of memory");
