@@ -6,16 +6,7 @@
  * the load fails at the end if anything was wrong, so one run shows every
  * mistake (includes too).
  *
- * Compiled form: explicit rules stay in file order (their index is their
- * priority).  For each port protocol, two 65536-entry uint16 maps send a
- * destination (resp. source) port to an interval id; an interval holds the
- * ascending list of rule indices whose port set covers it, and runs of
- * ports with the same list share one interval, so memory grows with the
- * number of range boundaries, not with the width of the ranges.  Rules
- * without any port constraint live in a per-protocol "residual" list.  A
- * packet's candidates are the merge of at most three short ascending lists;
- * the first candidate that passes the full test wins.  A port-only policy
- * is one map lookup and, usually, one candidate.
+ * The compiled index that finds a packet's candidate rules: rindex.h.
  */
 #include "ruleset.h"
 
@@ -32,17 +23,13 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "bpfscope.h"
 #include "class.h"
 #include "diag.h"
 #include "lexer.h"
+#include "rindex.h"
+#include "rule.h"
 #include "vec.h"
 
-#define PORT_PROTOS 5 /* PROTO_TCP .. PROTO_DCCP, contiguous */
-#define PORT_PROTO_MASK                                                      \
-	((1u << PROTO_TCP) | (1u << PROTO_UDP) | (1u << PROTO_UDPLITE) |     \
-	 (1u << PROTO_SCTP) | (1u << PROTO_DCCP))
-#define ALL_PROTO_MASK ((1u << PROTO_COUNT) - 1)
 #define INCLUDE_DEPTH_MAX 16
 #define FILE_SIZE_MAX (16u << 20)
 
@@ -121,49 +108,6 @@ const char *verdict_name(enum verdict v)
 
 /* ---- compiled form ----------------------------------------------------- */
 
-struct endpoint {
-	uint32_t naddrs, nports;
-	struct addr_prefix *addrs; /* none: any address */
-	struct port_range *ports;  /* none: any port; sorted, disjoint */
-};
-
-/* What the per-packet test and the answer read comes first, so a
- * port-only match touches one cache line of its rule. */
-struct rule {
-	uint32_t protos; /* bit per enum packet_proto */
-	uint8_t verdict, log, is_new, has_filter;
-	unsigned line;
-	const char *file;
-	struct endpoint src, dst;
-	struct bpf_program prog;
-};
-
-struct expect_rule {
-	uint32_t protos;
-	struct endpoint src, dst;
-	char *program, *user;
-	const char *file;
-	unsigned line;
-};
-
-/* An interval's candidates: a single rule index inline (n == 1, the usual
- * case for port rules, one memory access less), else items[v .. v+n). */
-struct interval {
-	uint32_t n, v;
-};
-
-struct port_index {
-	uint16_t *map;	 /* port -> interval; NULL when nothing indexed */
-	struct interval *ivl;
-	uint32_t *off;	 /* while building: items[off[i] .. off[i+1]) */
-	uint32_t *items; /* rule indices, ascending within an interval */
-};
-
-struct idx_list {
-	uint32_t *v;
-	uint32_t n;
-};
-
 struct ruleset {
 	struct rule *rules;
 	size_t nrules, caprules;
@@ -179,58 +123,9 @@ struct ruleset {
 	uint8_t unexp_verdict, unexp_log, def_verdict, def_log;
 	uint8_t inv_verdict, inv_log;
 
-	struct port_index rdport[PORT_PROTOS], rsport[PORT_PROTOS];
-	struct idx_list rresid[PROTO_COUNT];
-	/* Residual lists for plain packets ([0] IPv4 with a 20-byte header,
-	 * [1] IPv6 without extension headers; ports parsed when the protocol
-	 * has them): filter rules that cannot match such a packet of that
-	 * protocol are left out, and those that can only on some destination
-	 * ports are found through rdport instead (see bpfscope.h). */
-	struct idx_list rresid_fam[2][PROTO_COUNT];
-	struct port_index xdport[PORT_PROTOS];
-	struct idx_list xresid[PORT_PROTOS];
-
-	/* The answer for most port-carrying packets in one or two loads (see
-	 * fast_build): by destination port (NULL: fast_dc for every port)
-	 * and by source port (NULL: no source-port rules to consider). */
-	uint16_t *fast_d[PORT_PROTOS], *fast_s[PORT_PROTOS];
-	uint16_t fast_dc[PORT_PROTOS];
+	struct rindex ix;
 	struct ruleset_summary sum;
 };
-
-static void endpoint_free(struct endpoint *e)
-{
-	free(e->addrs);
-	free(e->ports);
-	memset(e, 0, sizeof(*e));
-}
-
-static void rule_free(struct rule *r)
-{
-	endpoint_free(&r->src);
-	endpoint_free(&r->dst);
-	if (r->has_filter)
-		pcap_freecode(&r->prog);
-	r->has_filter = 0;
-}
-
-static void expect_free(struct expect_rule *x)
-{
-	endpoint_free(&x->src);
-	endpoint_free(&x->dst);
-	free(x->program);
-	free(x->user);
-	x->program = x->user = NULL;
-}
-
-static void index_free(struct port_index *ix)
-{
-	free(ix->map);
-	free(ix->ivl);
-	free(ix->off);
-	free(ix->items);
-	memset(ix, 0, sizeof(*ix));
-}
 
 void ruleset_free(struct ruleset *rs)
 {
@@ -242,25 +137,13 @@ void ruleset_free(struct ruleset *rs)
 		rule_free(&rs->rules[i]);
 	free(rs->rules);
 	for (i = 0; i < rs->nexpects; i++)
-		expect_free(&rs->expects[i]);
+		rule_expect_free(&rs->expects[i]);
 	free(rs->expects);
 	free(rs->locals);
 	for (i = 0; i < rs->nfiles; i++)
 		free(rs->files[i]);
 	free(rs->files);
-	for (i = 0; i < PORT_PROTOS; i++) {
-		free(rs->fast_d[i]);
-		free(rs->fast_s[i]);
-		index_free(&rs->rdport[i]);
-		index_free(&rs->rsport[i]);
-		index_free(&rs->xdport[i]);
-		free(rs->xresid[i].v);
-	}
-	for (i = 0; i < PROTO_COUNT; i++) {
-		free(rs->rresid[i].v);
-		free(rs->rresid_fam[0][i].v);
-		free(rs->rresid_fam[1][i].v);
-	}
+	rindex_free(&rs->ix);
 	free(rs);
 }
 
@@ -285,384 +168,7 @@ static struct ruleset *ruleset_new(void)
 	return rs;
 }
 
-/* ---- building the port indices ----------------------------------------- */
-
-struct ix_entry {
-	uint32_t idx;
-	const struct port_range *r;
-	uint32_t n;
-};
-
-struct ix_event {
-	uint32_t pos; /* 0..65535 */
-	uint32_t idx;
-	int add;
-};
-
-static int event_cmp(const void *a, const void *b)
-{
-	const struct ix_event *x = a, *y = b;
-
-	if (x->pos != y->pos)
-		return x->pos < y->pos ? -1 : 1;
-	return x->add - y->add; /* removals first; order is not significant */
-}
-
-static int range_cmp(const void *a, const void *b)
-{
-	const struct port_range *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return (int)x->hi - (int)y->hi;
-}
-
-/* Sorts and merges overlapping or adjacent ranges, so a rule contributes
- * one add and one remove event per maximal run of ports. */
-static void ports_normalize(struct endpoint *e)
-{
-	uint32_t i, o = 0;
-
-	if (e->nports < 2)
-		return;
-	qsort(e->ports, e->nports, sizeof(e->ports[0]), range_cmp);
-	for (i = 1; i < e->nports; i++) {
-		struct port_range *last = &e->ports[o];
-
-		if ((uint32_t)e->ports[i].lo <= (uint32_t)last->hi + 1) {
-			if (e->ports[i].hi > last->hi)
-				last->hi = e->ports[i].hi;
-		} else {
-			e->ports[++o] = e->ports[i];
-		}
-	}
-	e->nports = o + 1;
-}
-
-/* Sweeps the port space once: events at each range start/end update the
- * ascending set of active rules, and a new interval is opened only when
- * the set changes.  The lists take at most *budget entries (shared by all
- * indices of a ruleset): many wide, staggered, overlapping ranges could
- * otherwise need rules x intervals entries.  Returns 0, 1 when the budget
- * ran out (ix left empty: the caller falls back to ordered matching), or
- * -1 with errno ENOMEM. */
-static int index_build(struct port_index *ix, const struct ix_entry *e,
-		       size_t ne, size_t *budget)
-{
-	struct ix_event *ev = NULL;
-	uint32_t *active = NULL, nactive = 0;
-	size_t nev = 0, i, j, capoff = 0, capitems = 0, nitems = 0;
-	uint32_t nint = 0, x, k;
-
-	if (ne == 0)
-		return 0;
-	for (i = 0; i < ne; i++)
-		nev += 2 * (size_t)e[i].n;
-	ev = calloc(nev, sizeof(*ev));
-	active = calloc(ne, sizeof(*active));
-	ix->map = malloc(65536 * sizeof(*ix->map));
-	if (!ev || !active || !ix->map)
-		goto oom;
-	nev = 0;
-	for (i = 0; i < ne; i++) {
-		for (j = 0; j < e[i].n; j++) {
-			ev[nev++] = (struct ix_event){ e[i].r[j].lo,
-						       e[i].idx, 1 };
-			if (e[i].r[j].hi < 65535)
-				ev[nev++] = (struct ix_event){
-					(uint32_t)e[i].r[j].hi + 1, e[i].idx,
-					0 };
-		}
-	}
-	qsort(ev, nev, sizeof(*ev), event_cmp);
-
-	i = 0;
-	x = 0;
-	for (;;) {
-		uint32_t next;
-		int same;
-
-		for (; i < nev && ev[i].pos == x; i++) {
-			uint32_t lo = 0, hi = nactive;
-
-			while (lo < hi) { /* lower bound of idx */
-				uint32_t mid = (lo + hi) / 2;
-
-				if (active[mid] < ev[i].idx)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			if (ev[i].add) {
-				memmove(active + lo + 1, active + lo,
-					(nactive - lo) * sizeof(*active));
-				active[lo] = ev[i].idx;
-				nactive++;
-			} else if (lo < nactive && active[lo] == ev[i].idx) {
-				memmove(active + lo, active + lo + 1,
-					(nactive - lo - 1) * sizeof(*active));
-				nactive--;
-			}
-		}
-		same = nint > 0 &&
-		       ix->off[nint] - ix->off[nint - 1] == nactive &&
-		       memcmp(ix->items + ix->off[nint - 1], active,
-			      nactive * sizeof(*active)) == 0;
-		if (!same) {
-			if (nitems + nactive > *budget) {
-				free(ev);
-				free(active);
-				index_free(ix);
-				return 1;
-			}
-			if (vec_grow(&ix->off, &capoff, (size_t)nint + 2,
-				 sizeof(*ix->off)) < 0 ||
-			    vec_grow(&ix->items, &capitems, nitems + nactive + 1,
-				 sizeof(*ix->items)) < 0)
-				goto oom;
-			if (nint == 0)
-				ix->off[0] = 0;
-			memcpy(ix->items + nitems, active,
-			       nactive * sizeof(*active));
-			nitems += nactive;
-			ix->off[nint + 1] = (uint32_t)nitems;
-			nint++;
-		}
-		next = i < nev ? ev[i].pos : 65536;
-		for (k = x; k < next; k++)
-			ix->map[k] = (uint16_t)(nint - 1);
-		if (next == 65536)
-			break;
-		x = next;
-	}
-	ix->ivl = malloc((size_t)nint * sizeof(*ix->ivl));
-	if (!ix->ivl)
-		goto oom;
-	for (k = 0; k < nint; k++) {
-		ix->ivl[k].n = ix->off[k + 1] - ix->off[k];
-		ix->ivl[k].v = ix->ivl[k].n == 1 ? ix->items[ix->off[k]]
-						 : ix->off[k];
-	}
-	free(ix->off);
-	ix->off = NULL;
-	free(ev);
-	free(active);
-	*budget -= nitems;
-	return 0;
-oom:
-	free(ev);
-	free(active);
-	index_free(ix);
-	errno = ENOMEM;
-	return -1;
-}
-
-static int list_push(struct idx_list *l, size_t *cap, uint32_t v)
-{
-	if (vec_grow(&l->v, cap, (size_t)l->n + 1, sizeof(*l->v)) < 0)
-		return -1;
-	l->v[l->n++] = v;
-	return 0;
-}
-
-/* How a filter-only rule relates to plain packets of one family and
- * protocol (the shapes bpfscope.h describes). */
-enum { SCOPE_ALL = 0, SCOPE_NEVER, SCOPE_SOME };
-
-struct scope {
-	uint8_t cls[2][PROTO_COUNT]; /* [0] IPv4, [1] IPv6 */
-	struct port_range *r[PORT_PROTOS]; /* dports of the SOME families */
-	uint32_t n[PORT_PROTOS];
-};
-
-static int is_filter_only(const struct rule *r)
-{
-	return r->has_filter && !r->dst.nports && !r->src.nports;
-}
-
-static int ipproto_of(int proto)
-{
-	switch (proto) {
-	case PROTO_TCP: return 6;
-	case PROTO_UDP: return 17;
-	case PROTO_UDPLITE: return 136;
-	case PROTO_SCTP: return 132;
-	case PROTO_DCCP: return 33;
-	case PROTO_ICMP: return 1;
-	case PROTO_ICMP6: return 58;
-	default: return -1;
-	}
-}
-
-/* Bitmap to ranges: 0, 1 when more than 256 runs (not worth a table
- * entry), -1 out of memory. */
-static int set_to_ranges(const struct port_set *set, struct port_range **out,
-			 uint32_t *n)
-{
-	uint32_t port = 0, cnt = 0;
-	struct port_range tmp[256];
-
-	while (port <= 65535) {
-		uint32_t lo;
-
-		if (!port_set_has(set, (uint16_t)port)) {
-			port++;
-			continue;
-		}
-		lo = port;
-		while (port <= 65535 && port_set_has(set, (uint16_t)port))
-			port++;
-		if (cnt == 256)
-			return 1;
-		tmp[cnt++] = (struct port_range){ (uint16_t)lo,
-						  (uint16_t)(port - 1) };
-	}
-	*out = malloc(cnt * sizeof(**out) + 1);
-	if (!*out)
-		return -1;
-	memcpy(*out, tmp, cnt * sizeof(**out));
-	*n = cnt;
-	return 0;
-}
-
-static int set_full(const struct port_set *set)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(set->bits) / sizeof(set->bits[0]); i++)
-		if (set->bits[i] != UINT64_MAX)
-			return 0;
-	return 1;
-}
-
-/* set, uni: scratch bitmaps. */
-static int scope_rule(const struct rule *r, struct scope *sc,
-		      struct port_set *set, struct port_set *uni)
-{
-	int proto, fam, rc, some;
-
-	for (proto = 0; proto < PROTO_COUNT; proto++) {
-		int ported = proto >= PROTO_TCP && proto <= PROTO_DCCP;
-		unsigned pp = (unsigned)proto - PROTO_TCP;
-
-		if (!(r->protos & (1u << proto)) || proto == PROTO_NON_IP)
-			continue;
-		some = 0;
-		if (ported)
-			memset(uni, 0, sizeof(*uni));
-		for (fam = 0; fam < 2; fam++) {
-			uint8_t *cls = &sc->cls[fam][proto];
-
-			if ((proto == PROTO_ICMP && fam == 1) ||
-			    (proto == PROTO_ICMP6 && fam == 0))
-				continue; /* no such packet */
-			rc = bpfscope_scan(r->prog.bf_insns, r->prog.bf_len,
-					   fam ? 6 : 4, ipproto_of(proto),
-					   ported ? set : NULL);
-			if (rc == 0) {
-				*cls = SCOPE_NEVER;
-			} else if (rc == 1 && ported && !set_full(set)) {
-				size_t w;
-
-				*cls = SCOPE_SOME;
-				some = 1;
-				for (w = 0; w < sizeof(set->bits) /
-						    sizeof(set->bits[0]);
-				     w++)
-					uni->bits[w] |= set->bits[w];
-			}
-		}
-		if (!some)
-			continue;
-		rc = set_to_ranges(uni, &sc->r[pp], &sc->n[pp]);
-		if (rc < 0)
-			return -1;
-		if (rc == 1) { /* too fragmented: run it on every port */
-			for (fam = 0; fam < 2; fam++)
-				if (sc->cls[fam][proto] == SCOPE_SOME)
-					sc->cls[fam][proto] = SCOPE_ALL;
-		}
-	}
-	return 0;
-}
-
-/*
- * Fast answers.  For a port-carrying packet the first matching rule is the
- * least index among the first candidates of three ascending lists: the
- * destination-port interval, the source-port interval and the residual
- * list.  When that least candidate is a rule that matches every packet
- * reaching it through its list ("pure": no `new`, no addresses, no
- * filter, no port check left to do), it is the answer whatever the
- * packet's addresses, family or state; otherwise the ordered merge runs.
- * Each first candidate is precomputed per port as 2 * index + impure, so
- * one min() over at most two table entries gives either the rule, "no
- * rule" (FAST_NONE), or "ask the slow path" (odd).  Entries are 16 bits
- * so that the tables of a TCP+UDP policy stay within a core's L2 cache;
- * rules past the first 32766 are always left to the slow path, which is
- * still exact (a smaller index found by the other table still wins).
- */
-#define FAST_NONE 0xffffu
-#define FAST_IDX_MAX 32766u
-
-/* kind as in rule_test: 0 found by dport, 1 by sport, 2 residual. */
-static uint16_t fast_code(const struct rule *r, uint32_t idx, int kind)
-{
-	int impure = r->is_new || r->has_filter || r->src.naddrs ||
-		     r->dst.naddrs || (kind != 1 && r->src.nports) ||
-		     (kind == 2 && r->dst.nports);
-
-	if (idx > FAST_IDX_MAX)
-		return 2 * FAST_IDX_MAX + 1;
-	return (uint16_t)(2 * idx + (uint32_t)impure);
-}
-
-static uint16_t fast_first(const struct ruleset *rs,
-			   const struct port_index *ix, uint32_t iv, int kind)
-{
-	const struct interval *x = &ix->ivl[iv];
-	uint32_t v;
-
-	if (x->n == 0)
-		return FAST_NONE;
-	v = x->n == 1 ? x->v : ix->items[x->v];
-	return fast_code(&rs->rules[v], v, kind);
-}
-
-static int fast_build(struct ruleset *rs)
-{
-	int pp;
-
-	for (pp = 0; pp < PORT_PROTOS; pp++) {
-		const struct idx_list *res = &rs->rresid[PROTO_TCP + pp];
-		const struct port_index *d = &rs->rdport[pp];
-		const struct port_index *sp = &rs->rsport[pp];
-		uint16_t r = res->n ? fast_code(&rs->rules[res->v[0]],
-						res->v[0], 2)
-				    : FAST_NONE;
-		uint32_t port;
-
-		rs->fast_dc[pp] = r;
-		if (d->map) {
-			rs->fast_d[pp] = malloc(65536 * sizeof(uint16_t));
-			if (!rs->fast_d[pp])
-				return -1;
-			for (port = 0; port < 65536; port++) {
-				uint16_t c = fast_first(rs, d, d->map[port], 0);
-
-				rs->fast_d[pp][port] = c < r ? c : r;
-			}
-		}
-		if (sp->map) {
-			rs->fast_s[pp] = malloc(65536 * sizeof(uint16_t));
-			if (!rs->fast_s[pp])
-				return -1;
-			for (port = 0; port < 65536; port++)
-				rs->fast_s[pp][port] =
-					fast_first(rs, sp, sp->map[port], 1);
-		}
-	}
-	return 0;
-}
+/* ---- compiling ---------------------------------------------------------- */
 
 static void summary_update(struct ruleset *rs)
 {
@@ -676,151 +182,14 @@ static void summary_update(struct ruleset *rs)
 	rs->sum.inv_log = rs->inv_log;
 }
 
-/* Entries of all port indices of one ruleset together: 4 Mi rule indices
- * (16 MiB).  A policy that needs more is still exact, only slower: the
- * rules of an index over budget are tried in order with the residual ones. */
-#define INDEX_BUDGET ((size_t)4 << 20)
-
+/* Files the rules into the index and fills the summary; -1 ENOMEM. */
 static int ruleset_compile(struct ruleset *rs)
 {
-	struct ix_entry *ent = NULL;
-	struct scope *sc = NULL;
-	struct port_set *set = NULL, *uni = NULL;
-	size_t cap = rs->nrules > rs->nexpects ? rs->nrules : rs->nexpects;
-	size_t i, ne, budget = INDEX_BUDGET;
-	int pp, proto, rc, nfilt = 0;
-	uint8_t demote_d[PROTO_COUNT] = { 0 }, demote_s[PROTO_COUNT] = { 0 };
-
-	if (cap) {
-		ent = calloc(cap * 2, sizeof(*ent));
-		if (!ent)
-			goto oom;
-	}
-	for (i = 0; i < rs->nrules; i++)
-		nfilt += is_filter_only(&rs->rules[i]);
-	if (nfilt) {
-		sc = calloc(rs->nrules, sizeof(*sc));
-		set = malloc(sizeof(*set));
-		uni = malloc(sizeof(*uni));
-		if (!sc || !set || !uni)
-			goto oom;
-		for (i = 0; i < rs->nrules; i++)
-			if (is_filter_only(&rs->rules[i]) &&
-			    scope_rule(&rs->rules[i], &sc[i], set, uni) < 0)
-				goto oom;
-	}
-	for (pp = 0; pp < PORT_PROTOS; pp++) {
-		uint32_t bit = 1u << (PROTO_TCP + pp);
-
-		ne = 0;
-		for (i = 0; i < rs->nrules; i++) {
-			const struct rule *r = &rs->rules[i];
-
-			if ((r->protos & bit) && r->dst.nports)
-				ent[ne++] = (struct ix_entry){
-					(uint32_t)i, r->dst.ports,
-					r->dst.nports };
-			else if (sc && sc[i].n[pp])
-				ent[ne++] = (struct ix_entry){
-					(uint32_t)i, sc[i].r[pp], sc[i].n[pp] };
-		}
-		rc = index_build(&rs->rdport[pp], ent, ne, &budget);
-		if (rc < 0)
-			goto oom;
-		demote_d[PROTO_TCP + pp] = rc == 1;
-		ne = 0;
-		for (i = 0; i < rs->nrules; i++) {
-			const struct rule *r = &rs->rules[i];
-
-			if ((r->protos & bit) && !r->dst.nports &&
-			    r->src.nports)
-				ent[ne++] = (struct ix_entry){
-					(uint32_t)i, r->src.ports,
-					r->src.nports };
-		}
-		rc = index_build(&rs->rsport[pp], ent, ne, &budget);
-		if (rc < 0)
-			goto oom;
-		demote_s[PROTO_TCP + pp] = rc == 1;
-		ne = 0;
-		for (i = 0; i < rs->nexpects; i++) {
-			const struct expect_rule *x = &rs->expects[i];
-
-			if ((x->protos & bit) && x->dst.nports)
-				ent[ne++] = (struct ix_entry){
-					(uint32_t)i, x->dst.ports,
-					x->dst.nports };
-		}
-		rc = index_build(&rs->xdport[pp], ent, ne, &budget);
-		if (rc < 0)
-			goto oom;
-		cap = 0;
-		for (i = 0; i < rs->nexpects; i++) {
-			const struct expect_rule *x = &rs->expects[i];
-
-			if ((x->protos & bit) && (rc == 1 || !x->dst.nports) &&
-			    list_push(&rs->xresid[pp], &cap, (uint32_t)i) < 0)
-				goto oom;
-		}
-	}
-	for (proto = 0; proto < PROTO_COUNT; proto++) {
-		size_t capf[2] = { 0, 0 };
-		int fam;
-
-		cap = 0;
-		for (i = 0; i < rs->nrules; i++) {
-			const struct rule *r = &rs->rules[i];
-			int resid = !r->dst.nports && !r->src.nports;
-			int in;
-
-			if (!(r->protos & (1u << proto)))
-				continue;
-			if (r->dst.nports && demote_d[proto])
-				resid = 1;
-			if (!r->dst.nports && r->src.nports && demote_s[proto])
-				resid = 1;
-			if (!resid)
-				continue;
-			if (list_push(&rs->rresid[proto], &cap, (uint32_t)i) <
-			    0)
-				goto oom;
-			for (fam = 0; fam < 2; fam++) {
-				in = 1;
-				/* A scoped filter is found in the dport map,
-				 * unless that map is over budget. */
-				if (sc && is_filter_only(r)) {
-					uint8_t c = sc[i].cls[fam][proto];
-
-					if (c == SCOPE_NEVER)
-						in = 0;
-					else if (c == SCOPE_SOME)
-						in = demote_d[proto];
-				}
-				if (in && list_push(&rs->rresid_fam[fam][proto],
-						    &capf[fam],
-						    (uint32_t)i) < 0)
-					goto oom;
-			}
-		}
-	}
-	if (fast_build(rs) < 0)
-		goto oom;
+	if (rindex_build(&rs->ix, rs->rules, rs->nrules, rs->expects,
+			 rs->nexpects) < 0)
+		return -1;
 	summary_update(rs);
-	rc = 0;
-	goto out;
-oom:
-	errno = ENOMEM;
-	rc = -1;
-out:
-	if (sc)
-		for (i = 0; i < rs->nrules; i++)
-			for (pp = 0; pp < PORT_PROTOS; pp++)
-				free(sc[i].r[pp]);
-	free(sc);
-	free(set);
-	free(uni);
-	free(ent);
-	return rc;
+	return 0;
 }
 
 /* ---- parser ------------------------------------------------------------ */
@@ -1249,8 +618,8 @@ static int add_rule(struct parser *ps, struct rule *r)
 		ps->oom = 1;
 		return -1;
 	}
-	ports_normalize(&r->src);
-	ports_normalize(&r->dst);
+	rule_ports_normalize(&r->src);
+	rule_ports_normalize(&r->dst);
 	rs->rules[rs->nrules++] = *r;
 	return 0;
 }
@@ -1487,11 +856,11 @@ static int parse_expect(struct parser *ps, struct pfile *f)
 		ps->oom = 1;
 		goto fail;
 	}
-	ports_normalize(&x.dst);
+	rule_ports_normalize(&x.dst);
 	rs->expects[rs->nexpects++] = x;
 	return 0;
 fail:
-	expect_free(&x);
+	rule_expect_free(&x);
 	return -1;
 }
 
@@ -2152,20 +1521,6 @@ enum verdict ruleset_invalid_verdict(const struct ruleset *rs, int *log)
 	return (enum verdict)rs->inv_verdict;
 }
 
-static inline const uint32_t *ix_lookup(const struct port_index *ix,
-					uint16_t port, uint32_t *n)
-{
-	const struct interval *iv;
-
-	if (!ix->map) {
-		*n = 0;
-		return NULL;
-	}
-	iv = &ix->ivl[ix->map[port]];
-	*n = iv->n;
-	return iv->n == 1 ? &iv->v : ix->items + iv->v;
-}
-
 static inline int ports_have(const struct endpoint *e, uint16_t port)
 {
 	uint32_t i;
@@ -2219,7 +1574,7 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		  int is_new, int inbound, struct rule_ref *out)
 {
 	const uint32_t *a = NULL, *b = NULL;
-	const struct idx_list *c;
+	const struct rindex_list *c;
 	uint32_t na = 0, nb = 0, nc, ia = 0, ib = 0, ic = 0;
 	uint32_t last = UINT32_MAX;
 	int ported = p->proto >= PROTO_TCP && p->proto <= PROTO_DCCP;
@@ -2230,15 +1585,15 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		return 0;
 	if (p->has_ports && ported) {
 		unsigned pp = p->proto - PROTO_TCP;
-		uint32_t m = rs->fast_d[pp] ? rs->fast_d[pp][p->dport]
-					    : rs->fast_dc[pp];
+		uint32_t m = rs->ix.fast_d[pp] ? rs->ix.fast_d[pp][p->dport]
+					    : rs->ix.fast_dc[pp];
 
-		if (rs->fast_s[pp]) {
-			uint32_t sv = rs->fast_s[pp][p->sport];
+		if (rs->ix.fast_s[pp]) {
+			uint32_t sv = rs->ix.fast_s[pp][p->sport];
 
 			m = sv < m ? sv : m;
 		}
-		if (m == FAST_NONE)
+		if (m == RINDEX_FAST_NONE)
 			return 0;
 		if (!(m & 1)) {
 			const struct rule *r = &rs->rules[m >> 1];
@@ -2251,18 +1606,18 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 			}
 			return 1;
 		}
-		a = ix_lookup(&rs->rdport[pp], p->dport, &na);
-		b = ix_lookup(&rs->rsport[pp], p->sport, &nb);
+		a = rindex_lookup(&rs->ix.rdport[pp], p->dport, &na);
+		b = rindex_lookup(&rs->ix.rsport[pp], p->sport, &nb);
 	}
 	/* The packet shapes bpfscope reasoned about, or everything. */
-	c = &rs->rresid[p->proto];
+	c = &rs->ix.rresid[p->proto];
 	if (p->has_ports || !ported) {
 		if (p->family == 4 &&
 		    packet_get_u8(p->data, p->caplen, 0, &b0) == 0 &&
 		    b0 == 0x45)
-			c = &rs->rresid_fam[0][p->proto];
+			c = &rs->ix.rresid_fam[0][p->proto];
 		else if (p->family == 6 && p->l4_off == 40)
-			c = &rs->rresid_fam[1][p->proto];
+			c = &rs->ix.rresid_fam[1][p->proto];
 	}
 	nc = c->n;
 	while (ia < na || ib < nb || ic < nc) {
@@ -2374,9 +1729,9 @@ enum expect_result ruleset_expect(const struct ruleset *rs,
 	if (!p->has_ports || p->proto < PROTO_TCP || p->proto > PROTO_DCCP)
 		return EXPECT_NONE;
 	pp = p->proto - PROTO_TCP;
-	a = ix_lookup(&rs->xdport[pp], p->dport, &na);
-	c = rs->xresid[pp].v;
-	nc = rs->xresid[pp].n;
+	a = rindex_lookup(&rs->ix.xdport[pp], p->dport, &na);
+	c = rs->ix.xresid[pp].v;
+	nc = rs->ix.xresid[pp].n;
 	while (ia < na || ic < nc) {
 		uint32_t va = ia < na ? a[ia] : UINT32_MAX;
 		uint32_t vc = ic < nc ? c[ic] : UINT32_MAX;
