@@ -1,0 +1,284 @@
+/*
+ * match: what the compiled ruleset says about one packet - the first
+ * explicit rule that matches it (ruleset_match), and whether an `expect`
+ * rule covers a connection attempt (ruleset_expect), both declared in
+ * ruleset.h.  Candidates come from the index (rindex.h) in rule order;
+ * each is then tested in full.  No internal interface of its own.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rindex.h"
+#include "rule.h"
+#include "ruleset.h"
+#include "ruleset_int.h"
+
+static inline int ports_have(const struct endpoint *e, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->nports; i++) {
+		if (port < e->ports[i].lo)
+			return 0;
+		if (port <= e->ports[i].hi)
+			return 1;
+	}
+	return 0;
+}
+
+static inline int addrs_have(const struct endpoint *e, uint8_t family,
+			     const uint8_t addr[16])
+{
+	uint32_t i;
+
+	for (i = 0; i < e->naddrs; i++)
+		if (addr_prefix_contains(&e->addrs[i], family, addr))
+			return 1;
+	return 0;
+}
+
+/* kind 0: found through the destination-port map (dport known to match),
+ * 1: through the source-port map (the rule has no dport), 2: residual
+ * (normally no port constraint; ports are checked for rules an index over
+ * budget left there). */
+static inline int rule_test(const struct rule *r, const struct packet *p,
+			    int is_new, int kind)
+{
+	if (r->is_new && !is_new)
+		return 0;
+	if (kind != 1 && r->src.nports &&
+	    (!p->has_ports || !ports_have(&r->src, p->sport)))
+		return 0;
+	if (kind == 2 && r->dst.nports &&
+	    (!p->has_ports || !ports_have(&r->dst, p->dport)))
+		return 0;
+	if (r->src.naddrs && !addrs_have(&r->src, p->family, p->src))
+		return 0;
+	if (r->dst.naddrs && !addrs_have(&r->dst, p->family, p->dst))
+		return 0;
+	if (r->has_filter &&
+	    bpf_filter(r->prog.bf_insns, p->data, p->wirelen, p->caplen) == 0)
+		return 0;
+	return 1;
+}
+
+int ruleset_match(const struct ruleset *rs, const struct packet *p,
+		  int is_new, int inbound, struct rule_ref *out)
+{
+	const uint32_t *a = NULL, *b = NULL;
+	const struct rindex_list *c;
+	uint32_t na = 0, nb = 0, nc, ia = 0, ib = 0, ic = 0;
+	uint32_t last = UINT32_MAX;
+	int ported = p->proto >= PROTO_TCP && p->proto <= PROTO_DCCP;
+	uint8_t b0 = 0;
+
+	(void)inbound; /* rules apply in every direction */
+	if (p->proto >= PROTO_COUNT)
+		return 0;
+	if (p->has_ports && ported) {
+		unsigned pp = p->proto - PROTO_TCP;
+		uint32_t m = rs->ix.fast_d[pp] ? rs->ix.fast_d[pp][p->dport]
+					    : rs->ix.fast_dc[pp];
+
+		if (rs->ix.fast_s[pp]) {
+			uint32_t sv = rs->ix.fast_s[pp][p->sport];
+
+			m = sv < m ? sv : m;
+		}
+		if (m == RINDEX_FAST_NONE)
+			return 0;
+		if (!(m & 1)) {
+			const struct rule *r = &rs->rules[m >> 1];
+
+			if (out) {
+				out->verdict = (enum verdict)r->verdict;
+				out->log = r->log;
+				out->file = r->file;
+				out->line = r->line;
+			}
+			return 1;
+		}
+		a = rindex_lookup(&rs->ix.rdport[pp], p->dport, &na);
+		b = rindex_lookup(&rs->ix.rsport[pp], p->sport, &nb);
+	}
+	/* The packet shapes bpfscope reasoned about, or everything. */
+	c = &rs->ix.rresid[p->proto];
+	if (p->has_ports || !ported) {
+		if (p->family == 4 &&
+		    packet_get_u8(p->data, p->caplen, 0, &b0) == 0 &&
+		    b0 == 0x45)
+			c = &rs->ix.rresid_fam[0][p->proto];
+		else if (p->family == 6 && p->l4_off == 40)
+			c = &rs->ix.rresid_fam[1][p->proto];
+	}
+	nc = c->n;
+	while (ia < na || ib < nb || ic < nc) {
+		uint32_t va = ia < na ? a[ia] : UINT32_MAX;
+		uint32_t vb = ib < nb ? b[ib] : UINT32_MAX;
+		uint32_t vc = ic < nc ? c->v[ic] : UINT32_MAX;
+		uint32_t v;
+		int kind;
+
+		if (va <= vb && va <= vc) {
+			v = va;
+			kind = 0;
+			ia++;
+		} else if (vb <= vc) {
+			v = vb;
+			kind = 1;
+			ib++;
+		} else {
+			v = vc;
+			kind = 2;
+			ic++;
+		}
+		/* A scoped filter can come from the dport map and from the
+		 * residual list of a packet it was not scoped for. */
+		if (v == last)
+			continue;
+		last = v;
+		if (rule_test(&rs->rules[v], p, is_new, kind)) {
+			const struct rule *r = &rs->rules[v];
+
+			if (out) {
+				out->verdict = (enum verdict)r->verdict;
+				out->log = r->log;
+				out->file = r->file;
+				out->line = r->line;
+			}
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* comm is cut to 15 bytes by the kernel, so a longer NAME matches a comm
+ * that is its first 15 bytes; the executable's basename is tried too. */
+static int program_matches(const struct listener_owner *o, const char *name)
+{
+	const char *base;
+	size_t cl = strlen(o->program);
+
+	if (cl && strcmp(o->program, name) == 0)
+		return 1;
+	if (cl == 15 && strlen(name) > 15 && strncmp(o->program, name, 15) == 0)
+		return 1;
+	if (o->exe[0]) {
+		base = strrchr(o->exe, '/');
+		base = base ? base + 1 : o->exe;
+		if (strcmp(base, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int user_matches(const struct listener_owner *o, const char *name)
+{
+	char *end;
+	unsigned long v;
+
+	if (o->user[0] && strcmp(o->user, name) == 0)
+		return 1;
+	if (o->has_uid && name[0] >= '0' && name[0] <= '9') {
+		errno = 0;
+		v = strtoul(name, &end, 10);
+		if (!*end && errno == 0 && v == o->uid)
+			return 1;
+	}
+	return 0;
+}
+
+/* -1: the owner does not say (a field that is needed is empty). */
+static int owner_matches(const struct expect_rule *x,
+			 const struct listener_owner *o)
+{
+	if (x->program) {
+		if (!o->program[0] && !o->exe[0])
+			return -1;
+		if (!program_matches(o, x->program))
+			return 0;
+	}
+	if (x->user) {
+		if (!o->user[0] && !o->has_uid)
+			return -1;
+		if (!user_matches(o, x->user))
+			return 0;
+	}
+	return 1;
+}
+
+enum expect_result ruleset_expect(const struct ruleset *rs,
+				  const struct packet *p,
+				  struct listener_table *listeners,
+				  const char **file, unsigned *line)
+{
+	const uint32_t *a, *c;
+	uint32_t na, nc, ia = 0, ic = 0;
+	const struct listener_owner *owner = NULL;
+	int looked = 0, no_listener = 0, undetermined = 0;
+	unsigned pp;
+
+	if (!p->has_ports || p->proto < PROTO_TCP || p->proto > PROTO_DCCP)
+		return EXPECT_NONE;
+	pp = p->proto - PROTO_TCP;
+	a = rindex_lookup(&rs->ix.xdport[pp], p->dport, &na);
+	c = rs->ix.xresid[pp].v;
+	nc = rs->ix.xresid[pp].n;
+	while (ia < na || ic < nc) {
+		uint32_t va = ia < na ? a[ia] : UINT32_MAX;
+		uint32_t vc = ic < nc ? c[ic] : UINT32_MAX;
+		const struct expect_rule *x;
+		int m;
+
+		if (va <= vc) {
+			x = &rs->expects[a[ia++]];
+		} else {
+			x = &rs->expects[c[ic++]];
+			if (x->dst.nports && !ports_have(&x->dst, p->dport))
+				continue; /* an index over budget */
+		}
+		if (x->src.naddrs && !addrs_have(&x->src, p->family, p->src))
+			continue;
+		if (x->dst.naddrs && !addrs_have(&x->dst, p->family, p->dst))
+			continue;
+		if (x->program || x->user) {
+			if (!looked) {
+				looked = 1;
+				if (listeners) {
+					struct listener *l =
+						listener_table_find(
+							listeners, p->proto,
+							p->family, p->dst,
+							p->dport);
+					if (l)
+						owner = listener_owner(
+							listeners, l);
+					else
+						no_listener = 1;
+				}
+			}
+			/* Nothing listens: no program can be the one
+			 * expected, whoever it is. */
+			if (no_listener)
+				continue;
+			if (!owner) {
+				undetermined = 1;
+				continue;
+			}
+			m = owner_matches(x, owner);
+			if (m < 0) {
+				undetermined = 1;
+				continue;
+			}
+			if (m == 0)
+				continue;
+		}
+		if (file)
+			*file = x->file;
+		if (line)
+			*line = x->line;
+		return EXPECT_YES;
+	}
+	return undetermined ? EXPECT_UNDETERMINED : EXPECT_NONE;
+}
