@@ -35,4 +35,14 @@ struct ruleset {
 	struct ruleset_summary sum;
 };
 
+/* A ruleset with nothing parsed yet and the language's defaults (dynamic
+ * range iana, unexpected drop log, default pass, invalid drop log); NULL
+ * with errno ENOMEM. */
+struct ruleset *ruleset_new(void);
+
+/* Builds the index (rindex.h) over what was parsed and fills the summary,
+ * once, after a parse without errors.  Returns 0, or -1 with errno
+ * ENOMEM (ruleset_free still frees everything). */
+int ruleset_compile(struct ruleset *rs);
+
 #endif
