@@ -10,20 +10,11 @@ struct diag_loc diag_loc_of(const struct lexer_token *t)
 	return (struct diag_loc){ t->line, t->col, t->line_off };
 }
 
-/* Closes the message stream m writes into *buf and reports it. */
-static int emit(struct diag *d, FILE *m, char **buf)
-{
-	if (fclose(m) != 0 || !*buf) {
-		free(*buf);
-		return -1;
-	}
-	d->report(d->ctx, *buf);
-	free(*buf);
-	return 0;
-}
-
-int diag_vat(struct diag *d, const char *file, const struct lexer *lx,
-	     struct diag_loc l, const char *fmt, va_list ap)
+/* One error record: counted, and when there is a report function,
+ * formatted and reported.  l NULL: about the whole file (no location,
+ * no source line). */
+static int record(struct diag *d, const char *file, const struct lexer *lx,
+		  const struct diag_loc *l, const char *fmt, va_list ap)
 {
 	char *buf = NULL;
 	size_t sz = 0, llen, i;
@@ -36,45 +27,55 @@ int diag_vat(struct diag *d, const char *file, const struct lexer *lx,
 	m = open_memstream(&buf, &sz);
 	if (!m)
 		return -1;
-	fprintf(m, "%s:%u:%u: error: ", file, l.line, l.col);
+	if (l)
+		fprintf(m, "%s:%u:%u: error: ", file, l->line, l->col);
+	else
+		fprintf(m, "%s: error: ", file);
 	vfprintf(m, fmt, ap);
-	line = lexer_line(lx, l.line_off, &llen);
-	fputc('\n', m);
-	/* The line is shown one byte per column so the caret lines up, but
-	 * a NUL would cut the message short and a lone CR or an escape
-	 * would redraw the terminal: control bytes other than tab show
-	 * as '?'. */
-	for (i = 0; i < llen; i++) {
-		unsigned char c = (unsigned char)line[i];
+	if (l) {
+		line = lexer_line(lx, l->line_off, &llen);
+		fputc('\n', m);
+		/* The line is shown one byte per column so the caret lines
+		 * up, but a NUL would cut the message short and a lone CR or
+		 * an escape would redraw the terminal: control bytes other
+		 * than tab show as '?'. */
+		for (i = 0; i < llen; i++) {
+			unsigned char c = (unsigned char)line[i];
 
-		fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, m);
+			fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c,
+			      m);
+		}
+		fputc('\n', m);
+		/* Tabs are copied so the caret lines up however the line
+		 * is shown. */
+		for (i = 0; i + 1 < l->col; i++)
+			fputc(i < llen && line[i] == '\t' ? '\t' : ' ', m);
+		fputc('^', m);
 	}
-	fputc('\n', m);
-	/* Tabs are copied so the caret lines up however the line is shown. */
-	for (i = 0; i + 1 < l.col; i++)
-		fputc(i < llen && line[i] == '\t' ? '\t' : ' ', m);
-	fputc('^', m);
-	return emit(d, m, &buf);
+	if (fclose(m) != 0 || !buf) {
+		free(buf);
+		return -1;
+	}
+	d->report(d->ctx, buf);
+	free(buf);
+	return 0;
+}
+
+int diag_vat(struct diag *d, const char *file, const struct lexer *lx,
+	     struct diag_loc l, const char *fmt, va_list ap)
+{
+	return record(d, file, lx, &l, fmt, ap);
 }
 
 int diag_file(struct diag *d, const char *name, const char *fmt, ...)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *m;
 	va_list ap;
+	int rc;
 
-	d->nerrors++;
-	if (!d->report)
-		return 0;
-	m = open_memstream(&buf, &sz);
-	if (!m)
-		return -1;
-	fprintf(m, "%s: error: ", name);
 	va_start(ap, fmt);
-	vfprintf(m, fmt, ap);
+	rc = record(d, name, NULL, NULL, fmt, ap);
 	va_end(ap);
-	return emit(d, m, &buf);
+	return rc;
 }
 
 /* Edit distance (bounded) for "did you mean" hints. */

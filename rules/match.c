@@ -63,6 +63,17 @@ static inline int rule_test(const struct rule *r, const struct packet *p,
 	return 1;
 }
 
+/* What the matching rule r says, into *out when there is one. */
+static inline void answer(const struct rule *r, struct rule_ref *out)
+{
+	if (out) {
+		out->verdict = (enum verdict)r->verdict;
+		out->log = r->log;
+		out->file = r->file;
+		out->line = r->line;
+	}
+}
+
 int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		  int is_new, int inbound, struct rule_ref *out)
 {
@@ -89,14 +100,7 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		if (m == RINDEX_FAST_NONE)
 			return 0;
 		if (!(m & 1)) {
-			const struct rule *r = &rs->rules[m >> 1];
-
-			if (out) {
-				out->verdict = (enum verdict)r->verdict;
-				out->log = r->log;
-				out->file = r->file;
-				out->line = r->line;
-			}
+			answer(&rs->rules[m >> 1], out);
 			return 1;
 		}
 		a = rindex_lookup(&rs->ix.rdport[pp], p->dport, &na);
@@ -139,14 +143,7 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 			continue;
 		last = v;
 		if (rule_test(&rs->rules[v], p, is_new, kind)) {
-			const struct rule *r = &rs->rules[v];
-
-			if (out) {
-				out->verdict = (enum verdict)r->verdict;
-				out->log = r->log;
-				out->file = r->file;
-				out->line = r->line;
-			}
+			answer(&rs->rules[v], out);
 			return 1;
 		}
 	}

@@ -164,6 +164,18 @@ static const char *describe(const struct pfile *f, char *buf, size_t n)
 	return lexer_describe(&f->tok, buf, n);
 }
 
+/* Room for need elements in the array at *pp (vec.h); running out of
+ * memory stops the load. */
+static int room(struct parser *ps, void *pp, size_t *cap, size_t need,
+		size_t elsz)
+{
+	if (vec_grow(pp, cap, need, elsz) < 0) {
+		ps->oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* "expected X, got Y" with a hint when Y is a near miss of one of cands. */
 static void error_expected(struct parser *ps, struct pfile *f,
 			  const char *what, const char *const *cands,
@@ -329,11 +341,9 @@ static int addr_item(struct parser *ps, struct pfile *f, void *arg)
 
 	if (prefix_tok(ps, f, &pfx) < 0)
 		return -1;
-	if (vec_grow(&va->e->addrs, &va->cap, (size_t)va->e->naddrs + 1,
-		 sizeof(pfx)) < 0) {
-		ps->oom = 1;
+	if (room(ps, &va->e->addrs, &va->cap, (size_t)va->e->naddrs + 1,
+		 sizeof(pfx)) < 0)
 		return -1;
-	}
 	va->e->addrs[va->e->naddrs++] = pfx;
 	return next(ps, f);
 }
@@ -367,11 +377,9 @@ static int port_item(struct parser *ps, struct pfile *f, void *arg)
 		diag(ps, f, "%s", err[0] ? err : "bad port");
 		return -1;
 	}
-	if (vec_grow(&va->e->ports, &va->cap, (size_t)va->e->nports + 1,
-		 sizeof(r)) < 0) {
-		ps->oom = 1;
+	if (room(ps, &va->e->ports, &va->cap, (size_t)va->e->nports + 1,
+		 sizeof(r)) < 0)
 		return -1;
-	}
 	va->e->ports[va->e->nports++] = r;
 	return next(ps, f);
 }
@@ -512,11 +520,9 @@ static int add_rule(struct parser *ps, struct rule *r)
 {
 	struct ruleset *rs = ps->rs;
 
-	if (vec_grow(&rs->rules, &rs->caprules, rs->nrules + 1,
-		 sizeof(*rs->rules)) < 0) {
-		ps->oom = 1;
+	if (room(ps, &rs->rules, &rs->caprules, rs->nrules + 1,
+		 sizeof(*rs->rules)) < 0)
 		return -1;
-	}
 	rule_ports_normalize(&r->src);
 	rule_ports_normalize(&r->dst);
 	rs->rules[rs->nrules++] = *r;
@@ -750,11 +756,9 @@ static int parse_expect(struct parser *ps, struct pfile *f)
 	if (expect_eol(ps, f, "port, from, to, program, user or end of line",
 		       words, 5) < 0)
 		goto fail;
-	if (vec_grow(&rs->expects, &rs->capexpects, rs->nexpects + 1,
-		 sizeof(*rs->expects)) < 0) {
-		ps->oom = 1;
+	if (room(ps, &rs->expects, &rs->capexpects, rs->nexpects + 1,
+		 sizeof(*rs->expects)) < 0)
 		goto fail;
-	}
 	rule_ports_normalize(&x.dst);
 	rs->expects[rs->nexpects++] = x;
 	return 0;
@@ -771,11 +775,9 @@ static int local_item(struct parser *ps, struct pfile *f, void *arg)
 	(void)arg;
 	if (prefix_tok(ps, f, &pfx) < 0)
 		return -1;
-	if (vec_grow(&rs->locals, &rs->caplocals, rs->nlocals + 1,
-		 sizeof(pfx)) < 0) {
-		ps->oom = 1;
+	if (room(ps, &rs->locals, &rs->caplocals, rs->nlocals + 1,
+		 sizeof(pfx)) < 0)
 		return -1;
-	}
 	rs->locals[rs->nlocals++] = pfx;
 	return next(ps, f);
 }
