@@ -1,6 +1,10 @@
 /*
  * portclass-replay: evaluates a portclass policy offline against pcap and
  * pcapng captures, with the same engine the NFQUEUE daemon runs.
+ *
+ * One file over 800 lines on purpose: it is the command line (options,
+ * inputs, loading the policy and the listener snapshot) and main(); each
+ * helper runs once per run for main() and has no other caller.
  */
 #include "main.h"
 

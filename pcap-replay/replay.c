@@ -2,6 +2,11 @@
  * replay: see replay.h.  The loop is the hot path of a multi-million
  * packet run: no allocation per packet, counters bumped in place, JSON
  * formatted only for lines that are printed.
+ *
+ * One file over 800 lines on purpose: the read-ahead ring, the kernel's
+ * view in front of the queue and the dump writers all work on struct
+ * replay's per-run state inside the one loop; private here, the state has
+ * one owner and the per-frame steps stay static to it.
  */
 #include "replay.h"
 

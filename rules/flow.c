@@ -41,6 +41,11 @@
  * nobody can tell from exact within a second (memcached bumps items once a
  * minute for the same reason).  New flows and restarted attempts always go
  * to the head.
+ *
+ * One file over 800 lines on purpose: the table (hashing, probing, LRU,
+ * growth, expiry) and the two trackers on it (NEW detection, conntrack's
+ * view) share the entry layout and its inline helpers, private here so
+ * that the per-packet path is inlined and the layout has one owner.
  */
 #include <errno.h>
 #include <stdint.h>
