@@ -1,6 +1,6 @@
 /*
  * lexer: splits rules-file text (portclass.rules(5)) into tokens with
- * line and column, for the parser in ruleset.c.  Internal to the engine.
+ * line and column, for the parser in parse.c.  Internal to the engine.
  *
  * Tokens: bare words (anything up to whitespace, `{ } , " #`), double
  * quoted strings with \" and \\ escapes, `{`, `}`, `,`, and end of line.
