@@ -30,7 +30,9 @@ timeout 60 ip netns exec "$NS" sh -c "i=0; while [ \$i -lt 100 ]; do
 	$PY $PCPY udp-flood 127.0.0.1 61000 2000 >/dev/null || exit 1; i=\$((i + 1)); done" &
 FLOOD=$!
 PIDS="$PIDS $FLOOD"
-timeout 60 ip netns exec "$NS" $PY $HUP clients 127.0.0.1 8080 8 >"$TMP/web.tally" &
+# (30 s: each reload waits for its file to settle, 50 ms, so 200 paced
+# reloads take 10 s and more)
+timeout 60 ip netns exec "$NS" $PY $HUP clients 127.0.0.1 8080 30 >"$TMP/web.tally" &
 WEB=$!
 PIDS="$PIDS $WEB"
 
