@@ -57,8 +57,8 @@ t=$(now)
 pick tests/vm/t_vm_*.sh | xargs -r -n 1 sh tests/vm/run1.sh "$RES"
 say "t_vm_*: $(secs "$t" "$(now)") s"
 t=$(now)
-pick tests/t_nfq_*.sh | xargs -r -n 1 -P "${VM_JOBS:-2}" sh tests/vm/run1.sh "$RES"
-say "t_nfq_* (${VM_JOBS:-2} at a time): $(secs "$t" "$(now)") s"
+pick tests/t_nfq_*.sh | xargs -r -n 1 -P "${VM_JOBS:-1}" sh tests/vm/run1.sh "$RES"
+say "t_nfq_* (${VM_JOBS:-1} at a time): $(secs "$t" "$(now)") s"
 for r in "$RES"/*; do
 	[ -e "$r" ] || continue
 	case $(cat "$r") in
