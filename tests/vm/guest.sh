@@ -24,7 +24,7 @@ filter=$(cat vm-tests 2>/dev/null)
 # VM_JOBS and VM_TEST_TIMEOUT (a bound per test) from the host.
 VM_JOBS=$(sed -n 's/^VM_JOBS=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
 VM_TEST_TIMEOUT=$(sed -n 's/^VM_TEST_TIMEOUT=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
-export VM_TEST_TIMEOUT="${VM_TEST_TIMEOUT:-150}"
+export VM_TEST_TIMEOUT="${VM_TEST_TIMEOUT:-240}"
 
 t=$(now)
 deb=$(ls /srv/pc/portclass_*.deb)

@@ -24,7 +24,7 @@
 # env:   VM_CACHE (/var/cache/portclass-vm), VM_TIMEOUT (2400 s for the
 #        whole run), VM_BOOT_TIMEOUT (300 s to the guest's first line),
 #        VM_SMP (2), VM_MEM (1024), VM_JOBS (1: t_nfq_* tests at once),
-#        VM_TEST_TIMEOUT (150 s per guest test), VM_TESTS (a regex: only the tests whose file name
+#        VM_TEST_TIMEOUT (240 s per guest test), VM_TESTS (a regex: only the tests whose file name
 #        matches run in the guest; default all), VM_KEEP=1 (keep the work
 #        directory)
 set -u
@@ -38,7 +38,7 @@ DEB=${1:?usage: run.sh DEB BUILD | --check}
 : "${VM_MEM:=1024}"
 : "${VM_TESTS:=}"
 : "${VM_JOBS:=1}"
-: "${VM_TEST_TIMEOUT:=150}"
+: "${VM_TEST_TIMEOUT:=240}"
 
 skip() { echo "check-vm: skip: $*"; exit 77; }
 die() { echo "check-vm: FAIL: $*"; exit 1; }
