@@ -1,6 +1,8 @@
 /* snapshot: see snapshot.h. */
 #include "snapshot.h"
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +133,14 @@ void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
 		    const struct port_range *range,
 		    const struct snapshot_row *rows, size_t n)
 {
+	snapshot_write_hosts(w, host, time_s, range, NULL, 0, rows, n);
+}
+
+void snapshot_write_hosts(struct jsonw *w, const char *host, int64_t time_s,
+			  const struct port_range *range,
+			  const struct listener_host *addrs, size_t naddrs,
+			  const struct snapshot_row *rows, size_t n)
+{
 	time_t secs = (time_t)time_s;
 	struct tm tm;
 	char when[32];
@@ -151,6 +161,18 @@ void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
 		jsonw_object_end(w);
 	} else {
 		jsonw_null(w);
+	}
+	if (addrs) {
+		jsonw_key(w, "addresses");
+		jsonw_array_begin(w);
+		for (size_t i = 0; i < naddrs; i++) {
+			char a[INET6_ADDRSTRLEN];
+
+			if (inet_ntop(addrs[i].family == 6 ? AF_INET6 : AF_INET,
+				      addrs[i].addr, a, sizeof(a)))
+				jsonw_string(w, a);
+		}
+		jsonw_array_end(w);
 	}
 	jsonw_key(w, "listeners");
 	jsonw_array_begin(w);

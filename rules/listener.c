@@ -30,6 +30,8 @@ struct listener_table {
 	size_t nb;	  /* power of two, >= 2 * n */
 	listener_resolve_fn resolve;
 	void *resolve_ctx;
+	struct listener_host *hosts; /* the host's own addresses (snapshot) */
+	size_t nhosts, caphosts;
 };
 
 static inline size_t bucket_of(const struct listener_table *t, uint8_t proto,
@@ -76,13 +78,69 @@ void listener_table_free(struct listener_table *t)
 	free(t->v);
 	free(t->next);
 	free(t->bucket);
+	free(t->hosts);
 	free(t);
 }
 
 void listener_table_clear(struct listener_table *t)
 {
 	t->n = 0;
+	t->nhosts = 0;
 	memset(t->bucket, 0, t->nb * sizeof(*t->bucket));
+}
+
+int listener_table_add_host(struct listener_table *t, uint8_t family,
+			    const uint8_t addr[16])
+{
+	if (family != 4 && family != 6) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (listener_table_is_host(t, family, addr))
+		return 0;
+	if (t->nhosts >= LISTENER_MAX_HOSTS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (t->nhosts == t->caphosts) {
+		size_t nc = t->caphosts ? t->caphosts * 2 : 16;
+		struct listener_host *nh = realloc(t->hosts, nc * sizeof(*nh));
+
+		if (!nh) {
+			errno = ENOMEM;
+			return -1;
+		}
+		t->hosts = nh;
+		t->caphosts = nc;
+	}
+	memset(&t->hosts[t->nhosts], 0, sizeof(t->hosts[0]));
+	t->hosts[t->nhosts].family = family;
+	memcpy(t->hosts[t->nhosts].addr, addr, family == 4 ? 4 : 16);
+	t->nhosts++;
+	return 0;
+}
+
+size_t listener_table_host_count(const struct listener_table *t)
+{
+	return t->nhosts;
+}
+
+const struct listener_host *listener_table_host_at(const struct listener_table *t,
+						   size_t i)
+{
+	return i < t->nhosts ? &t->hosts[i] : NULL;
+}
+
+int listener_table_is_host(const struct listener_table *t, uint8_t family,
+			   const uint8_t addr[16])
+{
+	size_t n = family == 4 ? 4 : 16;
+
+	for (size_t i = 0; i < t->nhosts; i++)
+		if (t->hosts[i].family == family &&
+		    !memcmp(t->hosts[i].addr, addr, n))
+			return 1;
+	return 0;
 }
 
 void listener_table_set_resolver(struct listener_table *t,
@@ -904,6 +962,31 @@ static int parse_entry(struct jp *j, struct listener_table *t)
 	return 0;
 }
 
+/* One of the host's addresses: "10.0.0.1", "fe80::1" (a "%scope" suffix
+ * is ignored). */
+static int parse_host_addr(struct jp *j, struct listener_table *t)
+{
+	char a[80], *pct;
+	uint8_t bin[16] = { 0 };
+	size_t at = j->pos;
+	int fam;
+
+	if (jpeek(j) != '"')
+		return jexpect(j, "an address string");
+	if (jstring_field(j, "address", a, sizeof(a), 0) < 0)
+		return -1;
+	pct = strchr(a, '%');
+	if (pct)
+		*pct = '\0';
+	fam = strchr(a, ':') ? 6 : 4;
+	if (inet_pton(fam == 4 ? AF_INET : AF_INET6, a, bin) != 1)
+		return jfail(j, at, "bad address \"%s\"", a);
+	if (listener_table_add_host(t, (uint8_t)fam, bin) < 0)
+		return jfail(j, at, "%s", errno == ENOSPC ? "too many addresses"
+							 : "out of memory");
+	return 0;
+}
+
 struct snap_doc {
 	struct listener_table *t;
 	int has_version, has_listeners;
@@ -928,6 +1011,36 @@ static int doc_member(struct jp *j, const char *key, void *ctx)
 				     (long long)v);
 		d->has_version = 1;
 		return 0;
+	}
+	if (strcmp(key, "addresses") == 0) {
+		if (jpeek(j) == 'n')
+			return jskip(j); /* null: not recorded */
+		if (jpeek(j) != '[')
+			return jexpect(j, "'[' (the host's addresses)");
+		if (jenter(j) < 0)
+			return -1;
+		jws(j);
+		if (jpeek(j) == ']') {
+			j->pos++;
+			j->depth--;
+			return 0;
+		}
+		for (;;) {
+			jws(j);
+			if (parse_host_addr(j, d->t) < 0)
+				return -1;
+			jws(j);
+			if (jpeek(j) == ',') {
+				j->pos++;
+				continue;
+			}
+			if (jpeek(j) == ']') {
+				j->pos++;
+				j->depth--;
+				return 0;
+			}
+			return jexpect(j, "',' or ']'");
+		}
 	}
 	if (strcmp(key, "listeners") == 0) {
 		if (jpeek(j) != '[')
@@ -967,7 +1080,7 @@ int listener_snapshot_parse(struct listener_table *t, const char *text,
 	struct jp j = { .s = text, .len = text ? len : 0, .err = err,
 			.errlen = errlen };
 	struct snap_doc d = { .t = t };
-	size_t n0 = t->n;
+	size_t n0 = t->n, h0 = t->nhosts;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -998,6 +1111,7 @@ int listener_snapshot_parse(struct listener_table *t, const char *text,
 	return 0;
 fail:
 	/* All or nothing: drop what this document had added. */
+	t->nhosts = h0;
 	if (t->n != n0) {
 		t->n = n0;
 		rehash(t);

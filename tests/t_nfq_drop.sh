@@ -13,6 +13,7 @@ unexpected drop log
 default pass
 drop log tcp to port 8081
 reject tcp to port 8082
+loopback inbound
 RULES
 
 server tcp 0.0.0.0 60314 rogue
