@@ -120,6 +120,16 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 		out->reply = fr.reply;
 	} else if (ct_new >= 0) {
 		out->is_new = ct_new > 0;
+		/* The kernel says NEW for every copy of an attempt it has
+		 * not seen answered (a retransmitted SYN, a repeated
+		 * datagram): the flow table still remembers the attempts,
+		 * so that a repeat is folded into the first alert. */
+		if (flows && out->is_new) {
+			struct flow_result fr;
+
+			flow_observe(flows, p, now_ns, &fr);
+			out->retransmit = fr.retransmit;
+		}
 	} else {
 		/* No flow state: only handshakes can be told apart. */
 		out->is_new = p->conn_attempt &&

@@ -62,7 +62,9 @@ struct decision {
  * Decides one packet.  flows may be NULL (then only TCP SYN, SCTP INIT and
  * DCCP Request count as NEW); listeners may be NULL (owner unknown).
  * ct_new is the kernel's conntrack answer: 1 NEW, 0 not NEW, -1 unknown
- * (then the flow table decides).  now_ns feeds the flow table.
+ * (then the flow table decides).  With the kernel's NEW the flow table
+ * (when given) still records the attempt, only to mark a repeat of it as
+ * `retransmit`.  now_ns feeds the flow table.
  *
  * Direction: a packet the front end saw arriving for this host
  * (PACKET_ORIGIN_HOST) is inbound whatever `local` says; the host's

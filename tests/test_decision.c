@@ -552,9 +552,31 @@ static void test_ct_new_override(void **state)
 		      &d);
 	assert_int_equal(d.is_new, 0);
 	expect_decision(&d, VERDICT_PASS, 0, REASON_DEFAULT, 0);
-	/* With conntrack's answer the flow table is left alone. */
+	/* The kernel's "not NEW" leaves the flow table alone, and an ACK
+	 * is no attempt it would track. */
 	flow_get_stats(ft, &st);
 	assert_int_equal(st.created, 0);
+	/* The kernel says NEW for every copy of an unanswered SYN (and the
+	 * daemon with --assume-new does): the first is an alert, a repeat
+	 * is still decided (and rejected) but marked as a retransmit. */
+	decision_make(rs, ft, NULL, tcp(&r, OTHER, 7, HOST, 60001, SYN), 0, 1,
+		      &d);
+	expect_decision(&d, VERDICT_REJECT, 0, REASON_UNEXPECTED, 0);
+	assert_int_equal(d.retransmit, 0);
+	decision_make(rs, ft, NULL, tcp(&r, OTHER, 7, HOST, 60001, SYN), 1000,
+		      1, &d);
+	expect_decision(&d, VERDICT_REJECT, 0, REASON_UNEXPECTED, 0);
+	assert_int_equal(d.is_new, 1);
+	assert_int_equal(d.retransmit, 1);
+	/* Another source port: a new attempt. */
+	decision_make(rs, ft, NULL, tcp(&r, OTHER, 8, HOST, 60001, SYN), 2000,
+		      1, &d);
+	assert_int_equal(d.retransmit, 0);
+	/* UDP repeated on one flow, the kernel saying NEW each time. */
+	decision_make(rs, ft, NULL, udp(&r, OTHER, 9, HOST, 60002), 3000, 1, &d);
+	assert_int_equal(d.retransmit, 0);
+	decision_make(rs, ft, NULL, udp(&r, OTHER, 9, HOST, 60002), 4000, 1, &d);
+	assert_int_equal(d.retransmit, 1);
 	/* Without flows and without conntrack, a UDP datagram is not NEW. */
 	decision_make(rs, NULL, NULL, udp(&r, OTHER, 1, HOST, 60000), 0, -1,
 		      &d);
