@@ -285,6 +285,36 @@ static void note_listener(struct replay *r, const struct packet *p,
 
 static const struct packet non_ip_packet = { .proto = PROTO_NON_IP };
 
+static int multicast_or_broadcast(const struct packet *p)
+{
+	if (p->family == 4)
+		return (p->dst[0] & 0xf0) == 0xe0 ||
+		       !memcmp(p->dst, "\xff\xff\xff\xff", 4);
+	return p->family == 6 && p->dst[0] == 0xff;
+}
+
+/*
+ * Where the packet went, from the host addresses a listener snapshot
+ * records (none: unknown, and `local` decides, as before): to one of them,
+ * or to a multicast or broadcast address, from elsewhere, it was addressed
+ * to this host (as a packet the daemon sees at INPUT); from one of them to
+ * one of them it is the host talking to itself.
+ */
+static void set_origin(const struct replay *r, struct packet *p)
+{
+	const struct listener_table *t = r->o.listeners;
+	int from_host, to_host;
+
+	if (!t || !listener_table_host_count(t) || !p->family)
+		return;
+	from_host = listener_table_is_host(t, p->family, p->src);
+	to_host = listener_table_is_host(t, p->family, p->dst);
+	if (from_host && to_host)
+		p->origin = PACKET_ORIGIN_LOOPBACK;
+	else if (!from_host && (to_host || multicast_or_broadcast(p)))
+		p->origin = PACKET_ORIGIN_HOST;
+}
+
 /* Finds the IP packet in a frame's bytes, parses it, and starts loading
  * its flow entries. */
 static void frame_parse(struct replay *r, struct slot *s, int dlt,
@@ -296,6 +326,7 @@ static void frame_parse(struct replay *r, struct slot *s, int dlt,
 	if (s->lr != LINKTYPE_IP)
 		return;
 	packet_parse(&s->p, bytes + off, s->h.caplen - off);
+	set_origin(r, &s->p);
 	if (!s->p.fragment)
 		flow_prefetch(r->flows, &s->p);
 	if (r->flows2)

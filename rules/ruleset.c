@@ -61,6 +61,7 @@
 	X(INVALID, "invalid")                                                \
 	X(LOCAL, "local")                                                    \
 	X(LOG, "log")                                                        \
+	X(LOOPBACK, "loopback")                                              \
 	X(NEW, "new")                                                        \
 	X(PASS, "pass")                                                      \
 	X(PORT, "port")                                                      \
@@ -176,6 +177,7 @@ struct ruleset {
 	char dyn_name[24];
 	uint8_t unexp_verdict, unexp_log, def_verdict, def_log;
 	uint8_t inv_verdict, inv_log;
+	uint8_t loopback_in;
 
 	struct port_index rdport[PORT_PROTOS], rsport[PORT_PROTOS];
 	struct idx_list rresid[PROTO_COUNT];
@@ -698,6 +700,7 @@ static void summary_update(struct ruleset *rs)
 	rs->sum.def_log = rs->def_log;
 	rs->sum.inv_verdict = rs->inv_verdict;
 	rs->sum.inv_log = rs->inv_log;
+	rs->sum.loopback_in = rs->loopback_in;
 }
 
 /* Entries of all port indices of one ruleset together: 4 Mi rule indices
@@ -866,8 +869,8 @@ struct parser {
 	int nerrors;
 	int oom;
 	pcap_t *pcap;
-	const char *dyn_file, *unexp_file, *def_file, *inv_file;
-	unsigned dyn_line, unexp_line, def_line, inv_line;
+	const char *dyn_file, *unexp_file, *def_file, *inv_file, *lo_file;
+	unsigned dyn_line, unexp_line, def_line, inv_line, lo_line;
 };
 
 struct loc {
@@ -1814,6 +1817,38 @@ static int parse_policy(struct parser *ps, struct pfile *f,
 	return 0;
 }
 
+/* loopback inbound|local */
+static int parse_loopback(struct parser *ps, struct pfile *f)
+{
+	static const char *const words[] = { "inbound", "local" };
+	struct loc kwl = loc_of(&f->tok);
+	int in;
+
+	if (next(ps, f) < 0)
+		return -1;
+	/* The argument is matched as text, not as a keyword, so that
+	 * "inbound" stays free for names elsewhere. */
+	if (f->tok.type != LEXER_WORD ||
+	    (strcmp(f->tok.text, "inbound") && strcmp(f->tok.text, "local"))) {
+		diag_expected(ps, f, "inbound or local", words, 2);
+		return -1;
+	}
+	in = !strcmp(f->tok.text, "inbound");
+	if (next(ps, f) < 0)
+		return -1;
+	if (expect_eol(ps, f, "end of line", NULL, 0) < 0)
+		return -1;
+	if (ps->lo_file) {
+		diag_loc(ps, f, kwl, "duplicate \"loopback\" (first set at %s:%u)",
+			 ps->lo_file, ps->lo_line);
+		return 0;
+	}
+	ps->lo_file = f->name;
+	ps->lo_line = kwl.line;
+	ps->rs->loopback_in = (uint8_t)in;
+	return 0;
+}
+
 static int parse_file(struct parser *ps, struct pfile *f);
 
 /* Reads a whole regular file (bounded) into a NUL-terminated buffer, once. */
@@ -2058,7 +2093,8 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 					     "reject",	"expect",
 					     "local",	"include",
 					     "dynamic-range", "unexpected",
-					     "default",	"invalid" };
+					     "default",	"invalid",
+					     "loopback" };
 	char d[64];
 	const char *s;
 
@@ -2081,13 +2117,15 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 		return parse_policy(ps, f, POLICY_DEFAULT);
 	case KW_INVALID:
 		return parse_policy(ps, f, POLICY_INVALID);
+	case KW_LOOPBACK:
+		return parse_loopback(ps, f);
 	default:
 		break;
 	}
 	if (f->tok.type == LEXER_WORD && tok_kw(f) != KW_NONE) {
 		diag(ps, f, "\"%s\" cannot start a statement, expected pass, "
 			    "drop, reject, expect, local, include, "
-			    "dynamic-range, unexpected, default or invalid",
+			    "dynamic-range, unexpected, default, invalid or loopback",
 		     f->tok.text);
 	} else if (f->tok.type == LEXER_WORD) {
 		s = suggest(f->tok.text, stmts, sizeof(stmts) / sizeof(*stmts));
@@ -2098,12 +2136,12 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 		else
 			diag(ps, f, "unknown keyword \"%s\", expected pass, "
 				    "drop, reject, expect, local, include, "
-				    "dynamic-range, unexpected, default or invalid",
+				    "dynamic-range, unexpected, default, invalid or loopback",
 			     f->tok.text);
 	} else {
 		diag(ps, f, "unexpected %s, expected a statement (pass, drop, "
 			    "reject, expect, local, include, dynamic-range, "
-			    "unexpected, default or invalid)",
+			    "unexpected, default, invalid or loopback)",
 		     describe(f, d, sizeof(d)));
 	}
 	return -1;
@@ -2292,6 +2330,11 @@ enum verdict ruleset_default_verdict(const struct ruleset *rs, int *log)
 	if (log)
 		*log = rs->def_log;
 	return (enum verdict)rs->def_verdict;
+}
+
+int ruleset_loopback_inbound(const struct ruleset *rs)
+{
+	return rs->loopback_in;
 }
 
 enum verdict ruleset_invalid_verdict(const struct ruleset *rs, int *log)

@@ -39,7 +39,8 @@ nsx $PY "$TMP/srv.py" "$TMP/odd.pid" &
 PIDS="$PIDS $!"
 wait_for "$TMP/odd.pid" . 10 || fail "odd server did not start"
 WANT='\x1b[2J\nX"\\\xe9\x9b\x07'
-printf 'dynamic-range iana\nunexpected drop log\ndefault pass\n' >"$TMP/rules"
+# The capture is of loopback traffic: guarded with `loopback inbound`.
+printf 'dynamic-range iana\nunexpected drop log\ndefault pass\nloopback inbound\n' >"$TMP/rules"
 
 # check NAME FILE [WANT]: no raw control byte (but newlines) nor 8-bit
 # byte, and the escaped name present.
