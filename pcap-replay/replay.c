@@ -534,7 +534,7 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 	struct flow_result fr;
 	struct report_kernel k = { NULL, NULL, NULL };
 	enum queuesel_result qs = QS_QUEUED;
-	int attempt, alert, all = queuesel_is_all(r->o.sel);
+	int attempt, alert, kdrop = 0, all = queuesel_is_all(r->o.sel);
 
 	c->frames++;
 	c->bytes += h->len;
@@ -549,16 +549,18 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 					    NULL);
 		return;
 	}
-	/* nf_defrag runs before conntrack and before any queue rule: a
-	 * fragment is decided with its datagram, on the frame that
-	 * completes it. */
+	memset(&fr, 0, sizeof(fr));
 	dp = p;
 	if (!all && ipv4_kernel_drop(p)) {
 		kernel_decision(r, p, VERDICT_DROP, REASON_KERNEL_DROP, &d);
 		k.queue = "kernel-drop";
 		qs = QS_OUTSIDE;
+		kdrop = 1;
 		goto count;
 	}
+	/* nf_defrag runs before conntrack and before any queue rule: a
+	 * fragment is decided with its datagram, on the frame that
+	 * completes it. */
 	if (p->fragment) {
 		const uint8_t *dg;
 		size_t dglen;
@@ -647,6 +649,8 @@ count:
 		if (all)
 			decision_make(r->o.rs2, r->flows2, r->o.listeners, dp,
 				      ts, -1, &d2);
+		else if (kdrop)
+			d2 = d;
 		else
 			(void)kernel_view(r, r->o.rs2, dp, ts, &fr, &d2);
 		if (d2.verdict != d.verdict) {
