@@ -21,6 +21,15 @@ for f in bin/portclass bin/portclass-replay sbin/portclass-nfq \
 	[ -s "$P/$f" ] || fail "missing $f"
 done
 [ -x "$P/sbin/portclass-nfq" ] || fail "portclass-nfq not executable"
+# Each program links only what it uses: netfilter_queue and seccomp are
+# the daemon's alone.
+if command -v ldd >/dev/null 2>&1; then
+	for p in bin/portclass bin/portclass-replay; do
+		ldd "$P/$p" | grep -Eq 'libnetfilter_queue|libseccomp|libnfnetlink' &&
+			fail "$p links $(ldd "$P/$p" | grep -Eo 'lib(netfilter_queue|seccomp|nfnetlink)[^ ]*' | tr '\n' ' ')"
+	done
+	ldd "$P/sbin/portclass-nfq" | grep -q libnetfilter_queue || fail "portclass-nfq without libnetfilter_queue?"
+fi
 ls "$P"/share/portclass/examples/*.rules >/dev/null || fail "examples"
 unit=$P/lib/systemd/system/portclass-nfq.service
 grep -q "@[A-Z]*DIR@" "$unit" && fail "placeholder left in the unit"
