@@ -39,8 +39,9 @@ PIDS="$PIDS $BLASTPID"
 
 # packets counted by the daemon so far (SIGUSR1 counters), 0 if none.
 packets() {
-	kill -USR1 "$DAEMON"
+	# Counted before the signal: the line may be out before grep runs.
 	n0=$(grep -c '"type":"counters"' "$LOG")
+	kill -USR1 "$DAEMON"
 	i=0
 	while [ "$(grep -c '"type":"counters"' "$LOG")" -le "$n0" ] && [ $i -lt 50 ]; do
 		sleep 0.1
