@@ -264,7 +264,7 @@ static void test_host_addresses(void **state)
 	assert_non_null(strstr(jsonw_str(&w),
 			       "\"addresses\":[\"10.99.0.1\",\"10.99.0.255\","
 			       "\"fe80::1\",\"::1\"]"));
-	assert_int_equal(listener_snapshot_parse(t, jsonw_str(&w), w.len, err,
+	assert_int_equal(snapshot_parse(t, jsonw_str(&w), w.len, err,
 						 sizeof(err)), 0);
 	assert_int_equal(listener_table_host_count(t), 4);
 	for (int i = 0; i < 4; i++)
@@ -281,11 +281,11 @@ static void test_host_addresses(void **state)
 	assert_null(strstr(jsonw_str(&w), "addresses"));
 	jsonw_free(&w);
 
-	assert_int_equal(listener_snapshot_parse(t, bad, strlen(bad), err,
+	assert_int_equal(snapshot_parse(t, bad, strlen(bad), err,
 						 sizeof(err)), -1);
 	assert_non_null(strstr(err, "bad address"));
 	assert_int_equal(listener_table_host_count(t), 4);
-	assert_int_equal(listener_snapshot_parse(t, scoped, strlen(scoped), err,
+	assert_int_equal(snapshot_parse(t, scoped, strlen(scoped), err,
 						 sizeof(err)), 0);
 	inet_pton(AF_INET6, "fe80::2", a);
 	assert_true(listener_table_is_host(t, 6, a));
