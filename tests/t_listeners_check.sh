@@ -73,7 +73,9 @@ unexpected reject log
 default pass
 pass tcp to port 60500
 expect udp port 60001
+loopback inbound
 EOR
+# (loopback inbound: the capture below is the host talking to itself)
 
 # ---- 4. listeners as a check ------------------------------------------------
 L() { nsx "$PC" listeners -c "$P" "$@" >"$TMP/out" 2>"$TMP/err"; }
