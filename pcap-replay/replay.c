@@ -477,7 +477,10 @@ static enum queuesel_result kernel_view(struct replay *r,
 					struct decision *d)
 {
 	const struct ruleset_summary *sum = ruleset_summary(rs);
-	int inbound = !r->has_local || ruleset_is_local(rs, p->family, p->dst);
+	/* what reaches this host's INPUT hook: from the network, or from
+	 * the host itself over loopback */
+	enum decision_dir dir = decision_direction(rs, p);
+	int inbound = dir == DIR_IN || dir == DIR_LOOPBACK;
 	enum queuesel_result qs;
 
 	qs = queuesel_match(r->o.sel, p, fr->ct, inbound);

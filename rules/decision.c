@@ -81,6 +81,12 @@ static inline enum decision_dir direction(const struct ruleset *rs,
 	return DIR_TRANSIT;
 }
 
+enum decision_dir decision_direction(const struct ruleset *rs,
+				     const struct packet *p)
+{
+	return direction(rs, ruleset_summary(rs), p);
+}
+
 static inline void set_default(const struct ruleset_summary *sum,
 			       struct decision *out, enum decision_reason why)
 {

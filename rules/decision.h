@@ -49,6 +49,15 @@ enum decision_reason {
 
 /* "in", "out", "transit", "loopback". */
 const char *decision_dir_name(enum decision_dir d);
+
+/*
+ * Where p goes as decision_make sees it: its origin when the front end
+ * knows it (queued from INPUT, or a snapshot's host addresses), else the
+ * loopback addresses and the policy's `local`.  The replay's model of the
+ * queue asks it too, so both agree on what reaches this host.
+ */
+enum decision_dir decision_direction(const struct ruleset *rs,
+				     const struct packet *p);
 /* "default", "rule", "unexpected", "expected", "undetermined", "invalid",
  * "not-queued", "conntrack-invalid", "undecided", "fragment",
  * "kernel-drop". */

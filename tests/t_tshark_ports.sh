@@ -25,7 +25,7 @@ for f in "$CORPUS"/*.pcap "$CORPUS"/*.pcapng; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
 	out=$tmp/$n.jsonl
-	if timeout 10 "$REPLAY" -r contrib/default.rules \
+	if timeout 10 "$REPLAY" -c contrib/default.rules \
 		--format jsonl --events packets "$f" >"$out" 2>/dev/null </dev/null; then
 		printf '%s\t%s\n' "$f" "$out" >>"$tmp/list"
 	else
