@@ -207,6 +207,8 @@ uninstall:
 	rm -f $(DESTDIR)$(DATADIR)/default.rules \
 		$(DESTDIR)$(DATADIR)/iptables-setup.sh \
 		$(DESTDIR)$(DATADIR)/iptables-teardown.sh \
+		$(DESTDIR)$(DATADIR)/nft-setup.sh \
+		$(DESTDIR)$(DATADIR)/queue.conf \
 		$(DESTDIR)$(DATADIR)/portclass.nft
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/examples/,$(notdir $(wildcard contrib/examples/*.rules)))
 	# Only the files installed above; the folders go only when empty, and

@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,18 +86,101 @@ static void report(void *ctx, const char *diag)
 	fprintf(stderr, "%s\n", diag);
 }
 
+/*
+ * The host's own addresses: every interface address and IPv4 broadcast
+ * address (the replay treats packets to them as addressed to this host).
+ * NULL with *n 0 when they cannot be listed.
+ */
+static struct listener_host *host_addrs(size_t *n)
+{
+	struct ifaddrs *ifa, *i;
+	struct listener_host *v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (getifaddrs(&ifa) < 0)
+		return NULL;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr *sa[3] = { i->ifa_addr, NULL, NULL };
+		struct sockaddr_in subnet_bcast;
+
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    (i->ifa_flags & IFF_BROADCAST)) {
+			sa[1] = i->ifa_broadaddr;
+			/* The subnet's broadcast address from the prefix,
+			 * also when none was configured (the stack still
+			 * takes it). */
+			if (i->ifa_netmask &&
+			    i->ifa_netmask->sa_family == AF_INET) {
+				const struct sockaddr_in *a = (const void *)i->ifa_addr;
+				const struct sockaddr_in *m = (const void *)i->ifa_netmask;
+
+				memset(&subnet_bcast, 0, sizeof(subnet_bcast));
+				subnet_bcast.sin_family = AF_INET;
+				subnet_bcast.sin_addr.s_addr =
+					a->sin_addr.s_addr | ~m->sin_addr.s_addr;
+				if (m->sin_addr.s_addr != 0xffffffffu)
+					sa[2] = (const struct sockaddr *)(const void *)&subnet_bcast;
+			}
+		}
+		for (int k = 0; k < 3; k++) {
+			struct listener_host h;
+
+			if (!sa[k])
+				continue;
+			memset(&h, 0, sizeof(h));
+			if (sa[k]->sa_family == AF_INET) {
+				h.family = 4;
+				memcpy(h.addr, &((const struct sockaddr_in *)
+						 (const void *)sa[k])->sin_addr, 4);
+			} else if (sa[k]->sa_family == AF_INET6) {
+				h.family = 6;
+				memcpy(h.addr, &((const struct sockaddr_in6 *)
+						 (const void *)sa[k])->sin6_addr, 16);
+			} else {
+				continue;
+			}
+			if (*n == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				struct listener_host *nv =
+					realloc(v, nc * sizeof(*nv));
+
+				if (!nv)
+					goto out;
+				v = nv;
+				cap = nc;
+			}
+			for (size_t d = 0; d < *n; d++)
+				if (v[d].family == h.family &&
+				    !memcmp(v[d].addr, h.addr, 16))
+					goto next;
+			v[(*n)++] = h;
+next:
+			;
+		}
+	}
+out:
+	freeifaddrs(ifa);
+	return v;
+}
+
 static int print_json(const struct snapshot_row *rows, size_t n,
 		      const struct port_range *range)
 {
 	struct jsonw w;
 	char host[256];
+	struct listener_host *addrs;
+	size_t naddrs;
 	int rc = 0;
 
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
+	addrs = host_addrs(&naddrs);
 	jsonw_init(&w);
-	snapshot_write(&w, host, (int64_t)time(NULL), range, rows, n);
+	snapshot_write_hosts(&w, host, (int64_t)time(NULL), range, addrs,
+			     naddrs, rows, n);
+	free(addrs);
 	if (w.failed) {
 		fprintf(stderr, "portclass: listeners: out of memory\n");
 		rc = 1;

@@ -136,6 +136,14 @@ void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
 		    const struct port_range *range,
 		    const struct snapshot_row *rows, size_t n)
 {
+	snapshot_write_hosts(w, host, time_s, range, NULL, 0, rows, n);
+}
+
+void snapshot_write_hosts(struct jsonw *w, const char *host, int64_t time_s,
+			  const struct port_range *range,
+			  const struct listener_host *addrs, size_t naddrs,
+			  const struct snapshot_row *rows, size_t n)
+{
 	time_t secs = (time_t)time_s;
 	struct tm tm;
 	char when[32];
@@ -156,6 +164,18 @@ void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
 		jsonw_object_end(w);
 	} else {
 		jsonw_null(w);
+	}
+	if (addrs) {
+		jsonw_key(w, "addresses");
+		jsonw_array_begin(w);
+		for (size_t i = 0; i < naddrs; i++) {
+			char a[64];
+
+			jsonw_string(w, addr_format(addrs[i].family,
+						    addrs[i].addr, a,
+						    sizeof(a)));
+		}
+		jsonw_array_end(w);
 	}
 	jsonw_key(w, "listeners");
 	jsonw_array_begin(w);
@@ -326,6 +346,32 @@ static int entry_element(struct jsonr *j, void *ctx)
 	return parse_entry(j, ctx);
 }
 
+/* One of the host's addresses: "10.0.0.1", "fe80::1" (a "%scope" suffix
+ * is ignored). */
+static int host_element(struct jsonr *j, void *ctx)
+{
+	struct listener_table *t = ctx;
+	char a[80], *pct;
+	uint8_t bin[16] = { 0 };
+	size_t at = j->pos;
+	int fam;
+
+	if (jsonr_peek(j) != '"')
+		return jsonr_expect(j, "an address string");
+	if (jsonr_string_field(j, "address", a, sizeof(a), 0) < 0)
+		return -1;
+	pct = strchr(a, '%');
+	if (pct)
+		*pct = '\0';
+	fam = strchr(a, ':') ? 6 : 4;
+	if (inet_pton(fam == 4 ? AF_INET : AF_INET6, a, bin) != 1)
+		return jsonr_fail(j, at, "bad address \"%s\"", a);
+	if (listener_table_add_host(t, (uint8_t)fam, bin) < 0)
+		return jsonr_fail(j, at, "%s", errno == ENOSPC ?
+				  "too many addresses" : "out of memory");
+	return 0;
+}
+
 struct snap_doc {
 	struct listener_table *t;
 	int has_version, has_listeners;
@@ -351,6 +397,13 @@ static int doc_member(struct jsonr *j, const char *key, void *ctx)
 		d->has_version = 1;
 		return 0;
 	}
+	if (strcmp(key, "addresses") == 0) {
+		if (jsonr_is_null(j) == 1)
+			return 0; /* not recorded */
+		if (jsonr_peek(j) != '[')
+			return jsonr_expect(j, "'[' (the host's addresses)");
+		return jsonr_array(j, host_element, d->t);
+	}
 	if (strcmp(key, "listeners") == 0) {
 		d->has_listeners = 1;
 		if (jsonr_peek(j) != '[')
@@ -366,6 +419,7 @@ int snapshot_parse(struct listener_table *t, const char *text, size_t len,
 	struct jsonr j;
 	struct snap_doc d = { .t = t };
 	size_t n0 = listener_table_count(t);
+	size_t h0 = listener_table_host_count(t);
 
 	jsonr_init(&j, text, len, err, errlen);
 	jsonr_ws(&j);
@@ -396,6 +450,7 @@ int snapshot_parse(struct listener_table *t, const char *text, size_t len,
 fail:
 	/* All or nothing: drop what this document had added. */
 	listener_table_truncate(t, n0);
+	listener_table_truncate_hosts(t, h0);
 	errno = EINVAL;
 	return -1;
 }

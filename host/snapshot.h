@@ -93,4 +93,16 @@ void snapshot_write(struct jsonw *w, const char *host, int64_t time_s,
 int snapshot_parse(struct listener_table *t, const char *text, size_t len,
 		   char *err, size_t errlen);
 
+/*
+ * snapshot_write with the host's own addresses, written after "range" as
+ *   "addresses":["127.0.0.1","10.0.0.1","10.0.0.255","::1","fe80::1"]
+ * (so that the replay can tell packets addressed to this host); addrs NULL
+ * leaves the member out, as snapshot_write does.  snapshot_parse reads
+ * them into the table (listener_table_add_host).
+ */
+void snapshot_write_hosts(struct jsonw *w, const char *host, int64_t time_s,
+			  const struct port_range *range,
+			  const struct listener_host *addrs, size_t naddrs,
+			  const struct snapshot_row *rows, size_t n);
+
 #endif

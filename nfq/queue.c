@@ -106,6 +106,9 @@ static int parse_packet(const struct nlmsghdr *nlh, struct queue_packet *p,
 	    mnl_attr_get_payload_len(attr[NFQA_CT_INFO]) >= 4)
 		p->ct_new = ntohl(mnl_attr_get_u32(attr[NFQA_CT_INFO])) ==
 			    CT_INFO_NEW;
+	if (attr[NFQA_IFINDEX_INDEV] &&
+	    mnl_attr_get_payload_len(attr[NFQA_IFINDEX_INDEV]) >= 4)
+		p->indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
 	if (attr[NFQA_MARK] && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4) {
 		p->has_mark = 1;
 		p->mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));

@@ -31,7 +31,8 @@ struct queue_packet {
 	int has_mark;
 	uint32_t mark;
 	uint16_t hw_protocol;	/* host order, from the packet header */
-	uint8_t hook;
+	uint8_t hook;		/* NF_INET_LOCAL_IN, NF_INET_FORWARD, ... */
+	uint32_t indev;		/* input interface index, 0 when absent */
 };
 
 struct queue_stats {

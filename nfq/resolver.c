@@ -1,6 +1,7 @@
 /* resolver: see resolver.h. */
 #include "resolver.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -287,22 +288,53 @@ static void answer(struct child *ch, int fd, const struct resolver_request *rq)
 	(void)send(fd, buf, n, MSG_NOSIGNAL);
 }
 
+static int kept(const int *keep, unsigned n, int fd)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (keep[i] == fd)
+			return 1;
+	return fd <= 2;
+}
+
+/* Closes every descriptor but stdio and keep[]: the ones open, read from
+ * /proc/self/fd (a loop over every possible number costs a second under
+ * the sanitizers); that loop only when /proc cannot be read. */
 static void close_other_fds(const int *keep, unsigned n)
 {
-	long max = sysconf(_SC_OPEN_MAX);
+	int fds[1024];
+	size_t nfds = 0, i;
+	DIR *d = opendir("/proc/self/fd");
+	long max;
 	int fd;
 
+	if (d) {
+		struct dirent *e;
+		int self = dirfd(d);
+
+		while ((e = readdir(d)) && nfds < sizeof(fds) / sizeof(fds[0])) {
+			char *end;
+			long v = strtol(e->d_name, &end, 10);
+
+			if (*end || end == e->d_name || v == self ||
+			    kept(keep, n, (int)v))
+				continue;
+			fds[nfds++] = (int)v;
+		}
+		closedir(d);
+		if (nfds < sizeof(fds) / sizeof(fds[0])) {
+			for (i = 0; i < nfds; i++)
+				(void)close(fds[i]);
+			return;
+		}
+	}
+	max = sysconf(_SC_OPEN_MAX);
 	if (max < 0 || max > 65536)
 		max = 65536;
-	for (fd = 3; fd < max; fd++) {
-		unsigned i;
-		int kept = 0;
-
-		for (i = 0; i < n; i++)
-			kept |= keep[i] == fd;
-		if (!kept)
+	for (fd = 3; fd < max; fd++)
+		if (!kept(keep, n, fd))
 			(void)close(fd);
-	}
 }
 
 static void child_main(const struct resolver_opts *o, int *fds, pid_t parent)

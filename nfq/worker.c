@@ -270,7 +270,10 @@ static void maybe_refresh(struct worker *w, const struct ruleset *rs,
 	dyn = ruleset_dynamic_range(rs);
 	if (!range_contains(&dyn, p->dport))
 		return;
-	if (ruleset_has_local(rs) && !ruleset_is_local(rs, p->family, p->dst))
+	if (p->origin == PACKET_ORIGIN_LOOPBACK && !ruleset_loopback_inbound(rs))
+		return;
+	if (p->origin != PACKET_ORIGIN_HOST && p->origin != PACKET_ORIGIN_LOOPBACK &&
+	    ruleset_has_local(rs) && !ruleset_is_local(rs, p->family, p->dst))
 		return;
 	if (!w->have_table ||
 	    age >= (uint64_t)w->cfg->listener_max_age_ms * 1000000u) {
@@ -511,6 +514,28 @@ static void pick_up_policy(struct worker *w)
 	}
 }
 
+/* The loopback device has this index in every network namespace
+ * (LOOPBACK_IFINDEX in the kernel). */
+#define LOOPBACK_IFINDEX 1
+
+/*
+ * Where the packet was queued from says where it goes: from INPUT it is
+ * addressed to this host, whatever its destination address (link-local,
+ * multicast, broadcast) and whatever `local` lists; arriving on lo it is
+ * the host talking to itself.  `local` is left for FORWARD and hooks that
+ * do not say.
+ */
+static enum packet_origin origin_of(const struct queue_packet *qp)
+{
+	if (qp->indev == LOOPBACK_IFINDEX)
+		return PACKET_ORIGIN_LOOPBACK;
+	if (qp->hook == NF_INET_LOCAL_IN)
+		return PACKET_ORIGIN_HOST;
+	if (qp->hook == NF_INET_FORWARD)
+		return PACKET_ORIGIN_FORWARD;
+	return PACKET_ORIGIN_UNKNOWN;
+}
+
 static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
 {
 	struct worker *w = ctx;
@@ -546,6 +571,7 @@ static void on_packet(void *ctx, struct queue *q, const struct queue_packet *qp)
 	if (ct_new < 0 && w->cfg->assume_new)
 		ct_new = 1;
 	(void)packet_parse(&p, qp->data, qp->caplen);
+	p.origin = (uint8_t)origin_of(qp);
 	if (p.status != PACKET_OK)
 		STATS_INC(w->c.invalid);
 	maybe_refresh(w, rs, &p, ct_new, now);

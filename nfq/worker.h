@@ -2,7 +2,11 @@
  * worker: one thread per queue.  Receives packets, asks the engine for a
  * decision, gives the verdict, logs alerts and drops with the listener's
  * owner, and keeps its own counters and its own flow and listener tables
- * (so the packet path takes no lock).
+ * (so the packet path takes no lock).  Owners come from the resolver
+ * process (resolver.h), asked without blocking: a log line waits for its
+ * owner at most a quarter of a second, a verdict never.  The thread
+ * forbids itself file opens (sandbox_restrict_thread) before its first
+ * packet.
  */
 #ifndef PORTCLASS_WORKER_H
 #define PORTCLASS_WORKER_H

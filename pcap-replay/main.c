@@ -21,6 +21,7 @@
 #include "capfile.h"
 #include "filekind.h"
 #include "listener.h"
+#include "merge.h"
 #include "policyfile.h"
 #include "queuesel.h"
 #include "num.h"
@@ -62,6 +63,7 @@ enum {
 	OPT_MMAP_WINDOW,
 	OPT_QUEUE,
 	OPT_TCP_LOOSE,
+	OPT_MERGE,
 };
 
 static const struct option long_opts[] = {
@@ -85,6 +87,7 @@ static const struct option long_opts[] = {
 	{ "mmap-window", required_argument, NULL, OPT_MMAP_WINDOW },
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "tcp-loose", required_argument, NULL, OPT_TCP_LOOSE },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -103,6 +106,8 @@ struct cmdline {
 	const char *listeners;
 	const char *write_passed, *write_dropped;
 	int jsonl, events_packets;
+	int json;		/* --format json: the summary alone */
+	int merge;		/* --merge SUMMARY...: add them up */
 	int fail_drop, fail_alert;
 	unsigned long max_list;
 	unsigned long max_flows;
@@ -129,8 +134,12 @@ static void usage(FILE *f)
 "  -r, --read CAPTURE       a capture to read; repeatable\n"
 "  -f, --filter EXPR        only frames matching this pcap-filter expression\n"
 "      --local CIDR,...     protected hosts, added to the policy's `local`\n"
-"      --format human|jsonl|eve  output form (default human); eve: alerts\n"
-"                           as Suricata EVE JSON lines\n"
+"      --format human|jsonl|json|eve  output form (default human); json:\n"
+"                           the summary alone, one JSON object that\n"
+"                           --merge adds up; eve: alerts as Suricata EVE\n"
+"                           JSON lines\n"
+"      --merge SUMMARY...   add up summaries of runs over parts of an\n"
+"                           archive (--format json) into the whole's\n"
 "      --events alerts|packets  jsonl: alert lines (default) or every frame\n"
 "      --write-passed FILE  write passed packets as pcap\n"
 "      --write-dropped FILE write dropped and rejected packets as pcap\n"
@@ -226,16 +235,18 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			cl->locals[cl->nlocals++] = optarg;
 			break;
 		case OPT_FORMAT:
-			cl->eve = 0;
+			cl->eve = cl->json = 0;
 			if (!strcmp(optarg, "jsonl"))
 				cl->jsonl = 1;
+			else if (!strcmp(optarg, "json"))
+				cl->jsonl = cl->json = 1;
 			else if (!strcmp(optarg, "eve"))
 				cl->jsonl = cl->eve = 1;
 			else if (!strcmp(optarg, "human"))
 				cl->jsonl = 0;
 			else {
 				fprintf(stderr, PROG ": --format: '%s' is "
-					"not human, jsonl or eve\n", optarg);
+					"not human, jsonl, json or eve\n", optarg);
 				return -1;
 			}
 			break;
@@ -298,6 +309,9 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		case OPT_QUEUE:
 			cl->queue = optarg;
 			break;
+		case OPT_MERGE:
+			cl->merge = 1;
+			break;
 		case OPT_TCP_LOOSE:
 			if (!strcmp(optarg, "0"))
 				cl->tcp_strict = 1;
@@ -319,7 +333,7 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			return -1;
 		}
 	}
-	if (cl->events_packets && (!cl->jsonl || cl->eve)) {
+	if (cl->events_packets && (!cl->jsonl || cl->eve || cl->json)) {
 		fprintf(stderr, PROG ": --events needs --format jsonl\n");
 		return -1;
 	}
@@ -617,6 +631,82 @@ static void print_suggest(struct report *rep, const struct ruleset *rs)
 	free(v);
 }
 
+/* --merge: reads each summary whole (a file, or - for standard input),
+ * adds them up, writes the sum. */
+static int merge_files(int n, char **paths)
+{
+	struct merge *m;
+	char err[512];
+	int i, status = MAIN_EXIT_ERROR;
+
+	if (n < 1) {
+		fprintf(stderr, PROG ": --merge: no summary given\n");
+		return MAIN_EXIT_ERROR;
+	}
+	m = merge_new();
+	if (!m)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		FILE *f = strcmp(paths[i], "-") ? fopen(paths[i], "rb") : stdin;
+		char *text = NULL;
+		size_t len = 0, cap = 0, got;
+
+		if (!f) {
+			fprintf(stderr, PROG ": %s: %s\n", paths[i],
+				strerror(errno));
+			goto out;
+		}
+		do {
+			if (cap - len < 65536) {
+				char *nt;
+
+				cap = cap ? cap * 2 : 1 << 20;
+				nt = realloc(text, cap);
+				if (!nt) {
+					free(text);
+					if (f != stdin)
+						fclose(f);
+					goto oom;
+				}
+				text = nt;
+			}
+			got = fread(text + len, 1, cap - len, f);
+			len += got;
+		} while (got > 0);
+		if (ferror(f)) {
+			fprintf(stderr, PROG ": %s: %s\n", paths[i],
+				strerror(errno));
+			free(text);
+			if (f != stdin)
+				fclose(f);
+			goto out;
+		}
+		if (f != stdin)
+			fclose(f);
+		if (merge_add(m, paths[i], text, len, err, sizeof(err)) < 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			free(text);
+			goto out;
+		}
+		free(text);
+	}
+	if (merge_write(m, stdout, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, PROG ": standard output: %s\n", strerror(errno));
+		goto out;
+	}
+	status = MAIN_EXIT_OK;
+	goto out;
+oom:
+	fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
+out:
+	merge_free(m);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl;
@@ -636,6 +726,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try '" PROG " --help'.\n");
 		free(cl.reads);
 		return MAIN_EXIT_ERROR;
+	}
+	if (cl.merge) {
+		free(cl.reads);
+		return merge_files(argc - optind, argv + optind);
 	}
 	if (cl.nreads > 0) {
 		for (i = 0; i < cl.nreads; i++)
@@ -719,7 +813,9 @@ int main(int argc, char **argv)
 	ro.filter = cl.filter;
 	ro.write_passed = cl.write_passed;
 	ro.write_dropped = cl.write_dropped;
-	ro.jsonl = cl.jsonl && !cl.suggest;
+	/* --format json keeps the alerts in the report, as the human form
+	 * does, and writes the summary alone */
+	ro.jsonl = cl.jsonl && !cl.json && !cl.suggest;
 	ro.events_packets = cl.events_packets;
 	ro.progress = isatty(STDERR_FILENO);
 	ro.no_mmap = cl.no_mmap;

@@ -290,6 +290,36 @@ static void note_listener(struct replay *r, const struct packet *p,
 
 static const struct packet non_ip_packet = { .proto = PROTO_NON_IP };
 
+static int multicast_or_broadcast(const struct packet *p)
+{
+	if (p->family == 4)
+		return (p->dst[0] & 0xf0) == 0xe0 ||
+		       !memcmp(p->dst, "\xff\xff\xff\xff", 4);
+	return p->family == 6 && p->dst[0] == 0xff;
+}
+
+/*
+ * Where the packet went, from the host addresses a listener snapshot
+ * records (none: unknown, and `local` decides, as before): to one of them,
+ * or to a multicast or broadcast address, from elsewhere, it was addressed
+ * to this host (as a packet the daemon sees at INPUT); from one of them to
+ * one of them it is the host talking to itself.
+ */
+static void set_origin(const struct replay *r, struct packet *p)
+{
+	const struct listener_table *t = r->o.listeners;
+	int from_host, to_host;
+
+	if (!t || !listener_table_host_count(t) || !p->family)
+		return;
+	from_host = listener_table_is_host(t, p->family, p->src);
+	to_host = listener_table_is_host(t, p->family, p->dst);
+	if (from_host && to_host)
+		p->origin = PACKET_ORIGIN_LOOPBACK;
+	else if (!from_host && (to_host || multicast_or_broadcast(p)))
+		p->origin = PACKET_ORIGIN_HOST;
+}
+
 /* Finds the IP packet in a frame's bytes, parses it, and starts loading
  * its flow entries. */
 static void frame_parse(struct replay *r, struct slot *s, int dlt,
@@ -301,6 +331,7 @@ static void frame_parse(struct replay *r, struct slot *s, int dlt,
 	if (s->lr != LINKTYPE_IP)
 		return;
 	packet_parse(&s->p, bytes + off, s->h.caplen - off);
+	set_origin(r, &s->p);
 	if (!s->p.fragment)
 		flow_prefetch(r->flows, &s->p);
 	if (r->flows2)
@@ -451,7 +482,10 @@ static enum queuesel_result kernel_view(struct replay *r,
 					struct decision *d)
 {
 	const struct ruleset_summary *sum = ruleset_summary(rs);
-	int inbound = !r->has_local || ruleset_is_local(rs, p->family, p->dst);
+	/* what reaches this host's INPUT hook: from the network, or from
+	 * the host itself over loopback */
+	enum decision_dir dir = decision_direction(rs, p);
+	int inbound = dir == DIR_IN || dir == DIR_LOOPBACK;
 	enum queuesel_result qs;
 
 	qs = queuesel_match(r->o.sel, p, fr->ct, inbound);
@@ -508,7 +542,7 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 	struct flow_result fr;
 	struct report_kernel k = { NULL, NULL, NULL };
 	enum queuesel_result qs = QS_QUEUED;
-	int attempt, alert, all = queuesel_is_all(r->o.sel);
+	int attempt, alert, kdrop = 0, all = queuesel_is_all(r->o.sel);
 
 	c->frames++;
 	c->bytes += h->len;
@@ -523,16 +557,18 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 					    NULL);
 		return;
 	}
-	/* nf_defrag runs before conntrack and before any queue rule: a
-	 * fragment is decided with its datagram, on the frame that
-	 * completes it. */
+	memset(&fr, 0, sizeof(fr));
 	dp = p;
 	if (!all && ipv4_kernel_drop(p)) {
 		kernel_decision(r, p, VERDICT_DROP, REASON_KERNEL_DROP, &d);
 		k.queue = "kernel-drop";
 		qs = QS_OUTSIDE;
+		kdrop = 1;
 		goto count;
 	}
+	/* nf_defrag runs before conntrack and before any queue rule: a
+	 * fragment is decided with its datagram, on the frame that
+	 * completes it. */
 	if (p->fragment) {
 		const uint8_t *dg;
 		size_t dglen;
@@ -621,6 +657,8 @@ count:
 		if (all)
 			decision_make(r->o.rs2, r->flows2, r->o.listeners, dp,
 				      ts, -1, &d2);
+		else if (kdrop)
+			d2 = d;
 		else
 			(void)kernel_view(r, r->o.rs2, dp, ts, &fr, &d2);
 		if (d2.verdict != d.verdict) {

@@ -420,13 +420,7 @@ static void print_diffs(struct report *r, FILE *out,
 /* What the policy says about a listener, over all the answers seen. */
 const char *report_seen_policy(const struct seen_entry *e)
 {
-	if (e->expected == e->answers)
-		return "expected";
-	if (e->undetermined == e->answers)
-		return "undetermined";
-	if (e->expected == 0 && e->undetermined == 0)
-		return "unexpected";
-	return "mixed";
+	return seen_policy_name(e->answers, e->expected, e->undetermined);
 }
 
 static void print_seen(struct report *r, FILE *out,

@@ -184,3 +184,15 @@ struct seen_entry **seen_sorted(struct seen_set *s, size_t *n)
 	*n = k;
 	return v;
 }
+
+const char *seen_policy_name(uint64_t answers, uint64_t expected,
+			     uint64_t undetermined)
+{
+	if (expected == answers)
+		return "expected";
+	if (undetermined == answers)
+		return "undetermined";
+	if (expected == 0 && undetermined == 0)
+		return "unexpected";
+	return "mixed";
+}

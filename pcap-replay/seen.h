@@ -49,4 +49,10 @@ size_t seen_count(const struct seen_set *s);
  */
 struct seen_entry **seen_sorted(struct seen_set *s, size_t *n);
 
+/* How the policy saw a listener from its answered attempts: "expected"
+ * (all expected), "undetermined" (all undetermined), "unexpected" (none
+ * either), else "mixed". */
+const char *seen_policy_name(uint64_t answers, uint64_t expected,
+			     uint64_t undetermined);
+
 #endif

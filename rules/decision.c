@@ -17,6 +17,8 @@ const char *decision_dir_name(enum decision_dir d)
 		return "out";
 	case DIR_TRANSIT:
 		return "transit";
+	case DIR_LOOPBACK:
+		return "loopback";
 	}
 	return "in";
 }
@@ -42,15 +44,47 @@ const char *decision_reason_name(enum decision_reason r)
 	return "default";
 }
 
+/* 127.0.0.0/8 or ::1: only this host's own traffic carries these. */
+static inline int loopback_addr(uint8_t family, const uint8_t a[16])
+{
+	static const uint8_t v6[16] = { [15] = 1 };
+
+	if (family == 4)
+		return a[0] == 127;
+	return family == 6 && memcmp(a, v6, 16) == 0;
+}
+
 static inline enum decision_dir direction(const struct ruleset *rs,
 					  const struct ruleset_summary *sum,
 					  const struct packet *p)
 {
+	switch (p->origin) {
+	case PACKET_ORIGIN_HOST:
+		/* Queued from INPUT: addressed to this host, whatever the
+		 * address (link-local, multicast, a subnet broadcast) and
+		 * whatever `local` lists. */
+		return DIR_IN;
+	case PACKET_ORIGIN_LOOPBACK:
+		return sum->loopback_in ? DIR_IN : DIR_LOOPBACK;
+	case PACKET_ORIGIN_UNKNOWN:
+		if (loopback_addr(p->family, p->src) &&
+		    loopback_addr(p->family, p->dst))
+			return sum->loopback_in ? DIR_IN : DIR_LOOPBACK;
+		break;
+	default:
+		break;
+	}
 	if (!sum->has_local || ruleset_is_local(rs, p->family, p->dst))
 		return DIR_IN;
 	if (ruleset_is_local(rs, p->family, p->src))
 		return DIR_OUT;
 	return DIR_TRANSIT;
+}
+
+enum decision_dir decision_direction(const struct ruleset *rs,
+				     const struct packet *p)
+{
+	return direction(rs, ruleset_summary(rs), p);
 }
 
 static inline void set_default(const struct ruleset_summary *sum,
@@ -97,6 +131,16 @@ void decision_make(const struct ruleset *rs, struct flow_table *flows,
 		out->reply = fr.reply;
 	} else if (ct_new >= 0) {
 		out->is_new = ct_new > 0;
+		/* The kernel says NEW for every copy of an attempt it has
+		 * not seen answered (a retransmitted SYN, a repeated
+		 * datagram): the flow table still remembers the attempts,
+		 * so that a repeat is folded into the first alert. */
+		if (flows && out->is_new) {
+			struct flow_result fr;
+
+			flow_observe(flows, p, now_ns, &fr);
+			out->retransmit = fr.retransmit;
+		}
 	} else {
 		/* No flow state: only handshakes can be told apart. */
 		out->is_new = p->conn_attempt &&

@@ -15,9 +15,12 @@
 #include "ruleset.h"
 
 enum decision_dir {
-	DIR_IN = 0,	/* to a protected host (or: no `local` given) */
+	DIR_IN = 0,	/* to this host from the network (the packet's origin
+			 * says so), or to a protected host (or: no `local`
+			 * given) */
 	DIR_OUT,	/* from a protected host to elsewhere */
 	DIR_TRANSIT,	/* neither end is a protected host */
+	DIR_LOOPBACK,	/* this host to itself, without `loopback inbound` */
 };
 
 enum decision_reason {
@@ -44,8 +47,17 @@ enum decision_reason {
 	REASON_COUNT
 };
 
-/* "in", "out", "transit". */
+/* "in", "out", "transit", "loopback". */
 const char *decision_dir_name(enum decision_dir d);
+
+/*
+ * Where p goes as decision_make sees it: its origin when the front end
+ * knows it (queued from INPUT, or a snapshot's host addresses), else the
+ * loopback addresses and the policy's `local`.  The replay's model of the
+ * queue asks it too, so both agree on what reaches this host.
+ */
+enum decision_dir decision_direction(const struct ruleset *rs,
+				     const struct packet *p);
 /* "default", "rule", "unexpected", "expected", "undetermined", "invalid",
  * "not-queued", "conntrack-invalid", "undecided", "fragment",
  * "kernel-drop". */
@@ -73,7 +85,16 @@ struct decision {
  * Decides one packet.  flows may be NULL (then only TCP SYN, SCTP INIT and
  * DCCP Request count as NEW); listeners may be NULL (owner unknown).
  * ct_new is the kernel's conntrack answer: 1 NEW, 0 not NEW, -1 unknown
- * (then the flow table decides).  now_ns feeds the flow table.
+ * (then the flow table decides).  With the kernel's NEW the flow table
+ * (when given) still records the attempt, only to mark a repeat of it as
+ * `retransmit`.  now_ns feeds the flow table.
+ *
+ * Direction: a packet the front end saw arriving for this host
+ * (PACKET_ORIGIN_HOST) is inbound whatever `local` says; the host's
+ * traffic to itself (PACKET_ORIGIN_LOOPBACK, or both addresses in
+ * 127.0.0.0/8 or ::1 when the origin is unknown) is DIR_LOOPBACK, not
+ * inbound, unless the policy says `loopback inbound`; otherwise `local`
+ * decides (no `local`: inbound).
  *
  * Order: invalid packets get `invalid` (REASON_INVALID); explicit rules in
  * file order; then a NEW inbound packet to a destination port in the

@@ -24,6 +24,8 @@ struct listener_table {
 	size_t nb;	  /* power of two, >= 2 * n */
 	listener_resolve_fn resolve;
 	void *resolve_ctx;
+	struct listener_host *hosts; /* the host's own addresses (snapshot) */
+	size_t nhosts, caphosts;
 };
 
 static inline size_t bucket_of(const struct listener_table *t, uint8_t proto,
@@ -70,13 +72,75 @@ void listener_table_free(struct listener_table *t)
 	free(t->v);
 	free(t->next);
 	free(t->bucket);
+	free(t->hosts);
 	free(t);
 }
 
 void listener_table_clear(struct listener_table *t)
 {
 	t->n = 0;
+	t->nhosts = 0;
 	memset(t->bucket, 0, t->nb * sizeof(*t->bucket));
+}
+
+int listener_table_add_host(struct listener_table *t, uint8_t family,
+			    const uint8_t addr[16])
+{
+	if (family != 4 && family != 6) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (listener_table_is_host(t, family, addr))
+		return 0;
+	if (t->nhosts >= LISTENER_MAX_HOSTS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (t->nhosts == t->caphosts) {
+		size_t nc = t->caphosts ? t->caphosts * 2 : 16;
+		struct listener_host *nh = realloc(t->hosts, nc * sizeof(*nh));
+
+		if (!nh) {
+			errno = ENOMEM;
+			return -1;
+		}
+		t->hosts = nh;
+		t->caphosts = nc;
+	}
+	memset(&t->hosts[t->nhosts], 0, sizeof(t->hosts[0]));
+	t->hosts[t->nhosts].family = family;
+	memcpy(t->hosts[t->nhosts].addr, addr, family == 4 ? 4 : 16);
+	t->nhosts++;
+	return 0;
+}
+
+void listener_table_truncate_hosts(struct listener_table *t, size_t n)
+{
+	if (n < t->nhosts)
+		t->nhosts = n;
+}
+
+size_t listener_table_host_count(const struct listener_table *t)
+{
+	return t->nhosts;
+}
+
+const struct listener_host *listener_table_host_at(const struct listener_table *t,
+						   size_t i)
+{
+	return i < t->nhosts ? &t->hosts[i] : NULL;
+}
+
+int listener_table_is_host(const struct listener_table *t, uint8_t family,
+			   const uint8_t addr[16])
+{
+	size_t n = family == 4 ? 4 : 16;
+
+	for (size_t i = 0; i < t->nhosts; i++)
+		if (t->hosts[i].family == family &&
+		    !memcmp(t->hosts[i].addr, addr, n))
+			return 1;
+	return 0;
 }
 
 void listener_table_set_resolver(struct listener_table *t,

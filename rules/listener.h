@@ -96,4 +96,29 @@ int listener_owner_pending(const struct listener *l);
 /* Drops the entries past the first n (n >= count: nothing). */
 void listener_table_truncate(struct listener_table *t, size_t n);
 
+/* One of the host's own addresses (IPv4 in the first 4 bytes). */
+struct listener_host {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+#define LISTENER_MAX_HOSTS 65536
+
+/*
+ * The host's own addresses, as a snapshot records them (its interfaces'
+ * addresses and broadcast addresses): the replay treats packets to them as
+ * addressed to this host.  add_host returns 0 (also for a duplicate) or -1
+ * with errno (EINVAL family, ENOSPC over LISTENER_MAX_HOSTS, ENOMEM).
+ * listener_table_clear forgets them too.
+ */
+int listener_table_add_host(struct listener_table *t, uint8_t family,
+			    const uint8_t addr[16]);
+size_t listener_table_host_count(const struct listener_table *t);
+const struct listener_host *listener_table_host_at(const struct listener_table *t,
+						   size_t i);
+int listener_table_is_host(const struct listener_table *t, uint8_t family,
+			   const uint8_t addr[16]);
+/* Forgets the host addresses added after the first n. */
+void listener_table_truncate_hosts(struct listener_table *t, size_t n);
+
 #endif

@@ -117,6 +117,22 @@ const char *packet_reason_name(enum packet_reason r);
 /* PACKET_TRUNCATED or PACKET_MALFORMED for a reason (PACKET_OK for PR_NONE). */
 enum packet_status packet_reason_status(enum packet_reason r);
 
+/*
+ * Where the front end saw the packet, when it knows: packet_parse sets
+ * PACKET_ORIGIN_UNKNOWN and a front end may set the field afterwards (the
+ * daemon from the netfilter hook and input interface, the replay from the
+ * host addresses a listener snapshot records).  The decision's direction
+ * comes from it before any `local` prefix.
+ */
+enum packet_origin {
+	PACKET_ORIGIN_UNKNOWN = 0, /* offline, or a hook that does not say */
+	PACKET_ORIGIN_HOST,	   /* addressed to this host from the network
+				    * (INPUT), whatever the address: link-local,
+				    * multicast, broadcast included */
+	PACKET_ORIGIN_LOOPBACK,	   /* this host to itself (arrived on lo) */
+	PACKET_ORIGIN_FORWARD,	   /* routed through this host */
+};
+
 /* TCP flag bits as on the wire. */
 #define PACKET_TCP_FIN 0x01
 #define PACKET_TCP_SYN 0x02
@@ -152,6 +168,7 @@ struct packet {
 	uint8_t src[16], dst[16];
 	uint8_t status;		/* enum packet_status */
 	uint8_t reason;		/* enum packet_reason */
+	uint8_t origin;		/* enum packet_origin, set by the front end */
 };
 
 /*

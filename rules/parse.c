@@ -51,6 +51,7 @@
 	X(INVALID, "invalid")                                                \
 	X(LOCAL, "local")                                                    \
 	X(LOG, "log")                                                        \
+	X(LOOPBACK, "loopback")                                              \
 	X(NEW, "new")                                                        \
 	X(PASS, "pass")                                                      \
 	X(PORT, "port")                                                      \
@@ -110,8 +111,8 @@ struct parser {
 	struct diag dg;
 	int oom;
 	pcap_t *pcap;
-	const char *dyn_file, *unexp_file, *def_file, *inv_file;
-	unsigned dyn_line, unexp_line, def_line, inv_line;
+	const char *dyn_file, *unexp_file, *def_file, *inv_file, *lo_file;
+	unsigned dyn_line, unexp_line, def_line, inv_line, lo_line;
 };
 
 /* Counts and reports an error at l of f (diag.h); memory running out
@@ -931,6 +932,38 @@ static int parse_policy(struct parser *ps, struct pfile *f,
 	return 0;
 }
 
+/* loopback inbound|local */
+static int parse_loopback(struct parser *ps, struct pfile *f)
+{
+	static const char *const words[] = { "inbound", "local" };
+	struct diag_loc kwl = diag_loc_of(&f->tok);
+	int in;
+
+	if (next(ps, f) < 0)
+		return -1;
+	/* The argument is matched as text, not as a keyword, so that
+	 * "inbound" stays free for names elsewhere. */
+	if (f->tok.type != LEXER_WORD ||
+	    (strcmp(f->tok.text, "inbound") && strcmp(f->tok.text, "local"))) {
+		error_expected(ps, f, "inbound or local", words, 2);
+		return -1;
+	}
+	in = !strcmp(f->tok.text, "inbound");
+	if (next(ps, f) < 0)
+		return -1;
+	if (expect_eol(ps, f, "end of line", NULL, 0) < 0)
+		return -1;
+	if (ps->lo_file) {
+		error_at(ps, f, kwl, "duplicate \"loopback\" (first set at %s:%u)",
+			 ps->lo_file, ps->lo_line);
+		return 0;
+	}
+	ps->lo_file = f->name;
+	ps->lo_line = kwl.line;
+	ps->rs->loopback_in = (uint8_t)in;
+	return 0;
+}
+
 static int parse_file(struct parser *ps, struct pfile *f);
 
 static int parse_text(struct parser *ps, const char *name, const char *text,
@@ -1039,7 +1072,8 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 					     "reject",	"expect",
 					     "local",	"include",
 					     "dynamic-range", "unexpected",
-					     "default",	"invalid" };
+					     "default",	"invalid",
+					     "loopback" };
 	char d[64];
 	const char *s;
 
@@ -1062,13 +1096,15 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 		return parse_policy(ps, f, POLICY_DEFAULT);
 	case KW_INVALID:
 		return parse_policy(ps, f, POLICY_INVALID);
+	case KW_LOOPBACK:
+		return parse_loopback(ps, f);
 	default:
 		break;
 	}
 	if (f->tok.type == LEXER_WORD && tok_kw(f) != KW_NONE) {
 		diag(ps, f, "\"%s\" cannot start a statement, expected pass, "
 			    "drop, reject, expect, local, include, "
-			    "dynamic-range, unexpected, default or invalid",
+			    "dynamic-range, unexpected, default, invalid or loopback",
 		     f->tok.text);
 	} else if (f->tok.type == LEXER_WORD) {
 		s = diag_suggest(f->tok.text, stmts, sizeof(stmts) / sizeof(*stmts));
@@ -1079,12 +1115,12 @@ static int parse_statement(struct parser *ps, struct pfile *f)
 		else
 			diag(ps, f, "unknown keyword \"%s\", expected pass, "
 				    "drop, reject, expect, local, include, "
-				    "dynamic-range, unexpected, default or invalid",
+				    "dynamic-range, unexpected, default, invalid or loopback",
 			     f->tok.text);
 	} else {
 		diag(ps, f, "unexpected %s, expected a statement (pass, drop, "
 			    "reject, expect, local, include, dynamic-range, "
-			    "unexpected, default or invalid)",
+			    "unexpected, default, invalid or loopback)",
 		     describe(f, d, sizeof(d)));
 	}
 	return -1;

@@ -85,6 +85,7 @@ static void summary_update(struct ruleset *rs)
 	rs->sum.def_log = rs->def_log;
 	rs->sum.inv_verdict = rs->inv_verdict;
 	rs->sum.inv_log = rs->inv_log;
+	rs->sum.loopback_in = rs->loopback_in;
 }
 
 int ruleset_compile(struct ruleset *rs)
@@ -169,6 +170,11 @@ enum verdict ruleset_default_verdict(const struct ruleset *rs, int *log)
 	if (log)
 		*log = rs->def_log;
 	return (enum verdict)rs->def_verdict;
+}
+
+int ruleset_loopback_inbound(const struct ruleset *rs)
+{
+	return rs->loopback_in;
 }
 
 enum verdict ruleset_invalid_verdict(const struct ruleset *rs, int *log)

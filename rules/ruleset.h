@@ -75,6 +75,10 @@ int ruleset_has_local(const struct ruleset *rs);
 int ruleset_is_local(const struct ruleset *rs, uint8_t family,
 		     const uint8_t addr[16]);
 
+/* 1 when the policy says `loopback inbound`: the host's traffic to itself
+ * counts as inbound (by default it does not). */
+int ruleset_loopback_inbound(const struct ruleset *rs);
+
 /* Adds a `local` prefix from outside the file (replay's --local). */
 int ruleset_add_local(struct ruleset *rs, const char *cidr, char *err,
 		      size_t errlen);
@@ -101,6 +105,7 @@ struct ruleset_summary {
 	uint8_t def_log;
 	uint8_t inv_verdict;	/* enum verdict of `invalid` */
 	uint8_t inv_log;
+	uint8_t loopback_in;	/* `loopback inbound` */
 };
 
 const struct ruleset_summary *ruleset_summary(const struct ruleset *rs);

@@ -30,6 +30,7 @@ struct ruleset {
 	char dyn_name[24];
 	uint8_t unexp_verdict, unexp_log, def_verdict, def_log;
 	uint8_t inv_verdict, inv_log;
+	uint8_t loopback_in;	/* `loopback inbound` */
 
 	struct rindex ix;
 	struct ruleset_summary sum;

@@ -12,7 +12,7 @@ BLAST=$BUILD/tools/udpblast
 [ -x "$BLAST" ] || fail "$BLAST not built"
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\nexpect udp port 55000\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\nexpect udp port 55000\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server tcp 0.0.0.0 8080 web
 ip netns exec "$NS" "$BLAST" sink -p 55000 --ready "$TMP/sink.ready" &
@@ -39,8 +39,9 @@ PIDS="$PIDS $BLASTPID"
 
 # packets counted by the daemon so far (SIGUSR1 counters), 0 if none.
 packets() {
-	kill -USR1 "$DAEMON"
+	# Counted before the signal: the line may be out before grep runs.
 	n0=$(grep -c '"type":"counters"' "$LOG")
+	kill -USR1 "$DAEMON"
 	i=0
 	while [ "$(grep -c '"type":"counters"' "$LOG")" -le "$n0" ] && [ $i -lt 50 ]; do
 		sleep 0.1

@@ -18,7 +18,7 @@ BLAST=$BUILD/tools/udpblast
 [ -x "$BLAST" ] || fail "$BLAST not built"
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\nexpect udp port 55000\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\nexpect udp port 55000\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server tcp 0.0.0.0 8080 web
 ip netns exec "$NS" "$BLAST" sink -p 55000 --ready "$TMP/sink.ready" &

@@ -27,6 +27,18 @@ for c in portclass portclass-replay portclass-nfq; do
 	grep -q "complete -F _[a-z_]* $c\$" "$P/share/bash-completion/completions/$c" ||
 		fail "completion file for $c does not complete it"
 done
+# Each program links only what it uses: netfilter_queue and seccomp are
+# the daemon's alone.  (Read from the link commands: a linker that drops
+# unused libraries would hide it from ldd.)
+# shellcheck disable=SC2086
+links=$(make -s -n -B V=1 $san "$BUILD/portclass" "$BUILD/portclass-replay" "$BUILD/portclass-nfq" |
+	grep -E -- "-o $BUILD/portclass(-replay|-nfq)? ")
+for p in portclass portclass-replay; do
+	printf '%s\n' "$links" | grep -E -- "-o $BUILD/$p " | grep -Eq 'netfilter_queue|seccomp|nfnetlink' &&
+		fail "$p is linked with $(printf '%s\n' "$links" | grep -E -- "-o $BUILD/$p ")"
+done
+printf '%s\n' "$links" | grep -E -- "-o $BUILD/portclass-nfq " | grep -q netfilter_queue ||
+	fail "no link command for portclass-nfq with netfilter_queue: $links"
 ls "$P"/share/portclass/examples/*.rules >/dev/null || fail "examples"
 unit=$P/lib/systemd/system/portclass-nfq.service
 grep -q "@[A-Z]*DIR@" "$unit" && fail "placeholder left in the unit"

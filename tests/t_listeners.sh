@@ -67,7 +67,9 @@ while [ ! -e "$TMP/tcp.ready" ] || [ ! -e "$TMP/udp.ready" ]; do
 	sleep 0.1
 done
 
-printf '# the UDP service is expected; anything else dynamic is not\nexpect udp port 60001\n' \
+# The capture below is of loopback traffic: guarded only with `loopback
+# inbound`.
+printf '# the UDP service is expected; anything else dynamic is not\nexpect udp port 60001\nloopback inbound\n' \
 	>"$TMP/test.rules"
 
 # exit 1: an unexpected listener (60314) is present

@@ -23,6 +23,8 @@ PIDS= DUMP_PID=
 cleanup() {
 	[ -n "$DUMP_PID" ] && kill "$DUMP_PID" 2>/dev/null
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	# whatever still runs in the namespace goes too
+	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns delete "$NS" 2>/dev/null
 	rm -rf "$TMP"
@@ -71,7 +73,9 @@ unexpected reject log
 default pass
 pass tcp to port 60500
 expect udp port 60001
+loopback inbound
 EOR
+# (loopback inbound: the capture below is the host talking to itself)
 
 # ---- 4. listeners as a check ------------------------------------------------
 L() { nsx "$PC" listeners -c "$P" "$@" >"$TMP/out" 2>"$TMP/err"; }
@@ -153,7 +157,8 @@ grep -q " 60315 " "$TMP/out" || fail "60315: $(cat "$TMP/out")"
 # in a capture by answering: the TCP one does, the silent UDP ones not)
 if [ -x "$REPLAY" ] && command -v tcpdump >/dev/null 2>&1; then
 	nsx "$PC" listeners --json -c "$P" >"$TMP/snap.json" 2>/dev/null
-	nsx tcpdump -i lo -n -U --immediate-mode -w "$TMP/cap.pcap" \
+	# (ip execs tcpdump: $! is tcpdump itself)
+	ip netns exec "$NS" tcpdump -i lo -n -U --immediate-mode -w "$TMP/cap.pcap" \
 		'tcp port 60314 or udp port 60001' 2>"$TMP/tcpdump.err" &
 	DUMP_PID=$!
 	i=0

@@ -30,7 +30,7 @@ case "$BUILD" in
 esac
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'dynamic-range iana\nunexpected reject log\ndefault pass\nexpect tcp port 55001\n' >"$TMP/rules"
+printf 'dynamic-range iana\nloopback inbound\nunexpected reject log\ndefault pass\nexpect tcp port 55001\n' >"$TMP/rules"
 server tcp 0.0.0.0 55001 expected 120
 server tcp 0.0.0.0 8080 web 120
 nfq_start -c "$TMP/rules" -q 0 --log-rate $RATE --log-burst $BURST

@@ -10,7 +10,7 @@ set -u
 nfq_init logesc
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 # 15 bytes at most (TASK_COMM_LEN 16): a " b \ c TAB d 0x01 e 0x1b f 0x7f
 cat >"$TMP/srv.py" <<'PY'
 import ctypes, os, socket, sys, time

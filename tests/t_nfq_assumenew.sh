@@ -12,7 +12,7 @@ set -u
 nfq_init assumenew
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\nexpect udp port 55000\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\nexpect udp port 55000\n' >"$TMP/rules"
 server udp 0.0.0.0 60315 rogue
 server udp 0.0.0.0 55000 expected
 server tcp 0.0.0.0 8080 web

@@ -17,6 +17,7 @@ nfq_init basic
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
 cat >"$TMP/rules" <<RULES
+loopback inbound
 dynamic-range iana
 unexpected reject log
 default pass

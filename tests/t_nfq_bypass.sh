@@ -8,7 +8,7 @@ set -u
 nfq_init bypass
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server tcp 0.0.0.0 8080 web
 nfq_start -c "$TMP/rules" -q 0

@@ -15,7 +15,7 @@ set -u
 nfq_init copyrange
 
 nsx contrib/iptables-setup.sh -6 -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass log\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass log\n' >"$TMP/rules"
 server udp ::1 60315 rogue
 
 nfq_start -c "$TMP/rules" -q 0

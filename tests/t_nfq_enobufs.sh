@@ -10,7 +10,7 @@ set -u
 nfq_init enobufs
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server udp 0.0.0.0 5000 sink 120
 nfq_start -c "$TMP/rules" -q 0 --rcvbuf 4096 --log-rate 5 \

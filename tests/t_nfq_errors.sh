@@ -7,7 +7,7 @@ set -u
 . tests/nfq/lib.sh
 nfq_init errors
 
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 chmod 644 "$TMP/rules"
 nfq_start -c "$TMP/rules" -q 0
 

@@ -31,6 +31,7 @@ i=0
 while ! nsx ss -ltn | grep -q ':60321 ' && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 
 cat >"$TMP/rules" <<RULES
+loopback inbound
 unexpected reject log
 default pass
 expect tcp port 60320 program "$py_comm"

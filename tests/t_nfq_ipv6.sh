@@ -10,6 +10,7 @@ nsx contrib/iptables-setup.sh -6 -q 0 || fail "iptables-setup.sh -6"
 nsx ip6tables -w -S PORTCLASS | grep -q 'icmp6-port-unreachable' ||
 	fail "no ICMPv6 reject rule"
 cat >"$TMP/rules" <<RULES
+loopback inbound
 unexpected reject log
 default pass
 expect udp port 55000

@@ -8,7 +8,7 @@
 set -u
 . tests/nfq/lib.sh
 nfq_init loud
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 
 # ---- --syslog without a socket: a private /dev with only null ---------------
 if command -v unshare >/dev/null 2>&1; then

@@ -8,6 +8,7 @@ nfq_init monitor
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
 cat >"$TMP/rules" <<RULES
+loopback inbound
 unexpected reject log
 default pass
 drop tcp to port 8081

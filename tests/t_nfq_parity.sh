@@ -28,6 +28,7 @@ server tcp 0.0.0.0 60318 pyother
 comm=$(cat "/proc/$(cat "$TMP/pyexp.pid")/comm")
 R=$TMP/rules
 cat >"$R" <<RULES
+loopback inbound
 dynamic-range iana
 unexpected reject log
 default pass

@@ -59,8 +59,9 @@ unexpected reject log
 default pass
 pass filter "udp and dst port 60600 and greater 2000"
 RULES
-nsx "$PORTCLASS" listeners --json -r "$R" >"$TMP/snap.json" ||
-	fail "portclass listeners --json"
+# (exit 1: an unexpected listener is a finding)
+nsx "$PORTCLASS" listeners --json -c "$R" >"$TMP/snap.json"
+[ $? -le 1 ] || fail "portclass listeners --json"
 
 ip netns exec "$NS" tcpdump -i "$VS" -U --immediate-mode -n -s 4000 \
 	-w "$TMP/cap.pcap" >/dev/null 2>"$TMP/tcpdump.err" &
@@ -91,12 +92,12 @@ kill -9 "$TCPDUMP" 2>/dev/null
 wait "$TCPDUMP" 2>/dev/null
 
 rc=0
-timeout 60 "$REPLAY" -r "$R" --queue "$Q" --listeners "$TMP/snap.json" \
+timeout 60 "$REPLAY" -c "$R" --queue "$Q" --listeners "$TMP/snap.json" \
 	--format jsonl --events packets "$TMP/cap.pcap" >"$TMP/packets.jsonl" \
 	2>"$TMP/replay.err" || rc=$?
 [ $rc -eq 0 ] || fail "replay --events packets: exit $rc: $(cat "$TMP/replay.err")"
 rc=0
-timeout 60 "$REPLAY" -r "$R" --queue "$Q" --listeners "$TMP/snap.json" \
+timeout 60 "$REPLAY" -c "$R" --queue "$Q" --listeners "$TMP/snap.json" \
 	--format jsonl --events alerts "$TMP/cap.pcap" >"$TMP/alerts.jsonl" \
 	2>"$TMP/replay.err" || rc=$?
 [ $rc -eq 0 ] || fail "replay --events alerts: exit $rc: $(cat "$TMP/replay.err")"

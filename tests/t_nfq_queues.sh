@@ -9,7 +9,7 @@ nfq_init queues
 nsx contrib/iptables-setup.sh -q 0:1 || fail "iptables-setup.sh -q 0:1"
 nsx iptables -w -S PORTCLASS | grep -q -- '--queue-balance 0:1' ||
 	fail "no --queue-balance rule"
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server tcp 0.0.0.0 8080 web
 nfq_start -c "$TMP/rules" -q 0:1

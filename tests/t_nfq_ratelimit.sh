@@ -7,7 +7,7 @@ set -u
 nfq_init ratelimit
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 nfq_start -c "$TMP/rules" -q 0 --log-rate 2 --log-burst 3
 
 got=$(timeout 30 ip netns exec "$NS" $PY "$PCPY" tcp-burst 127.0.0.1 61000 20 2)

@@ -8,7 +8,7 @@ nfq_init reload
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
 R=$TMP/rules
-printf 'unexpected reject log\ndefault pass\n' >"$R"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$R"
 server tcp 0.0.0.0 60314 rogue
 nfq_start -c "$R" -q 0 --user nobody
 expect_client refused tcp 127.0.0.1 60314 3
@@ -25,12 +25,12 @@ grep -q "keeping the old rules" "$ERR" || fail "no 'keeping the old rules'"
 expect_client refused tcp 127.0.0.1 60314 3
 
 # A good file: the listener is now expected.
-printf 'unexpected reject log\ndefault pass\nexpect tcp port 60314\n' >"$R"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\nexpect tcp port 60314\n' >"$R"
 kill -HUP "$DAEMON"
 wait_for "$LOG" '"type":"reload".*"ok":true' 5 || fail "good reload not logged"
 expect_client ok tcp 127.0.0.1 60314 3
 # And back again, to show the swap is not one-way.
-printf 'unexpected drop log\ndefault pass\n' >"$R"
+printf 'loopback inbound\nunexpected drop log\ndefault pass\n' >"$R"
 kill -HUP "$DAEMON"
 i=0
 while [ "$(json_lines '"type":"reload"' '"ok":true' | grep -c .)" -lt 2 ] && [ $i -lt 50 ]; do
@@ -47,9 +47,9 @@ PIDS="$PIDS $flood"
 i=0
 while [ $i -lt 40 ]; do
 	if [ $((i % 2)) -eq 0 ]; then
-		printf 'unexpected reject log\ndefault pass\nexpect udp port 61000\n' >"$R.new"
+		printf 'loopback inbound\nunexpected reject log\ndefault pass\nexpect udp port 61000\n' >"$R.new"
 	else
-		printf 'unexpected drop\ndefault pass\n' >"$R.new"
+		printf 'loopback inbound\nunexpected drop\ndefault pass\n' >"$R.new"
 	fi
 	mv "$R.new" "$R"
 	kill -HUP "$DAEMON"
@@ -57,7 +57,7 @@ while [ $i -lt 40 ]; do
 	i=$((i + 1))
 done
 wait "$flood"
-printf 'unexpected reject log\ndefault pass\n' >"$R"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$R"
 kill -HUP "$DAEMON"
 sleep 0.5
 kill -0 "$DAEMON" || fail "daemon died during reloads under load"

@@ -10,7 +10,7 @@ command -v strace >/dev/null 2>&1 || skip "strace not installed"
 nfq_init shutdown
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 : >"$LOG"
 # (LeakSanitizer cannot run under ptrace.)

@@ -9,7 +9,7 @@ command -v unshare >/dev/null 2>&1 || skip "unshare not installed"
 nfq_init syslog
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\n' >"$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 mkdir "$TMP/dev"
 : >"$TMP/dev/null"

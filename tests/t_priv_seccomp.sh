@@ -19,7 +19,7 @@ set -u
 nfq_init seccomp
 
 nsx contrib/iptables-setup.sh -q 0 || fail "iptables-setup.sh"
-printf 'unexpected reject log\ndefault pass\nexpect udp port 55000 program python3\n' >"$TMP/rules"
+printf 'loopback inbound\nunexpected reject log\ndefault pass\nexpect udp port 55000 program python3\n' >"$TMP/rules"
 chmod 644 "$TMP/rules"
 server tcp 0.0.0.0 60314 rogue
 server udp 0.0.0.0 55000 expected

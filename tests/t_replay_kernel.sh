@@ -35,7 +35,7 @@ run() {
 	n=$1 c=$2
 	shift 2
 	rc=0
-	"$REPLAY" -r "$R" --format jsonl --events packets "$@" "$tmp/$c" \
+	"$REPLAY" -c "$R" --format jsonl --events packets "$@" "$tmp/$c" \
 		>"$tmp/$n.jsonl" 2>"$tmp/$n.err" || rc=$?
 }
 
@@ -165,7 +165,7 @@ expect cut40 3 error truncated-udp
 expect cut40 3 dport 60323
 expect cut40 3 reason unexpected
 [ "$(summary cut40 undecided)" = 2 ] || fail "cut40: undecided $(summary cut40 undecided)"
-"$REPLAY" -r "$R" --fail-on drop "$tmp/cut40.pcap" >/dev/null 2>&1
+"$REPLAY" -c "$R" --fail-on drop "$tmp/cut40.pcap" >/dev/null 2>&1
 [ $? = 1 ] || fail "cut40: --fail-on drop passed a capture it could not read"
 run cut68 cut68.pcap
 expect cut68 1 error null

@@ -165,6 +165,7 @@ static void test_names(void **state)
 	assert_string_equal(decision_dir_name(DIR_IN), "in");
 	assert_string_equal(decision_dir_name(DIR_OUT), "out");
 	assert_string_equal(decision_dir_name(DIR_TRANSIT), "transit");
+	assert_string_equal(decision_dir_name(DIR_LOOPBACK), "loopback");
 	assert_string_equal(decision_reason_name(REASON_DEFAULT), "default");
 	assert_string_equal(decision_reason_name(REASON_RULE), "rule");
 	assert_string_equal(decision_reason_name(REASON_UNEXPECTED),
@@ -414,6 +415,76 @@ static void test_default_and_invalid(void **state)
 	ruleset_free(rs2);
 }
 
+/* W4: what the front end saw (the hook) decides before `local`; the
+ * host's traffic to itself is not inbound unless `loopback inbound`. */
+static void test_origin(void **state)
+{
+	struct ruleset *rs = policy("local 192.0.2.1/32, 2001:db8::1/128\n"
+				    "unexpected drop log\n");
+	struct ruleset *lo = policy("loopback inbound\nunexpected drop log\n");
+	struct raw r;
+	struct decision d;
+	struct packet p;
+	static const char *const to_host[] = {
+		"fe80::1", "ff02::1", "192.0.2.255", "255.255.255.255",
+		"224.0.0.1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(to_host) / sizeof(*to_host); i++) {
+		const char *src = strchr(to_host[i], ':') ? "2001:db9::7"
+							  : ATTACKER;
+
+		/* Unknown origin (offline without addresses): `local`
+		 * says transit, the default. */
+		p = *tcp(&r, src, 1, to_host[i], 60000, SYN);
+		decision_make(rs, NULL, NULL, &p, 0, -1, &d);
+		assert_int_equal(d.dir, DIR_TRANSIT);
+		expect_decision(&d, VERDICT_PASS, 0, REASON_DEFAULT, 0);
+		/* Queued from INPUT: addressed to this host. */
+		p.origin = PACKET_ORIGIN_HOST;
+		decision_make(rs, NULL, NULL, &p, 0, -1, &d);
+		assert_int_equal(d.dir, DIR_IN);
+		expect_decision(&d, VERDICT_DROP, 1, REASON_UNEXPECTED, 0);
+		/* FORWARD: `local` decides. */
+		p.origin = PACKET_ORIGIN_FORWARD;
+		decision_make(rs, NULL, NULL, &p, 0, -1, &d);
+		assert_int_equal(d.dir, DIR_TRANSIT);
+	}
+	/* Loopback: by origin, or 127/8 and ::1 at both ends. */
+	p = *tcp(&r, HOST, 1, HOST, 60000, SYN);
+	p.origin = PACKET_ORIGIN_LOOPBACK;
+	decision_make(rs, NULL, NULL, &p, 0, -1, &d);
+	assert_int_equal(d.dir, DIR_LOOPBACK);
+	expect_decision(&d, VERDICT_PASS, 0, REASON_DEFAULT, 0);
+	decision_make(lo, NULL, NULL, &p, 0, -1, &d);
+	assert_int_equal(d.dir, DIR_IN);
+	expect_decision(&d, VERDICT_DROP, 1, REASON_UNEXPECTED, 0);
+	decision_make(lo, NULL, NULL, tcp(&r, "127.0.0.1", 1, "127.0.0.2",
+					  60000, SYN), 0, -1, &d);
+	assert_int_equal(d.dir, DIR_IN);
+	decision_make(rs, NULL, NULL, tcp(&r, "127.0.0.1", 1, "127.0.0.2",
+					  60000, SYN), 0, -1, &d);
+	assert_int_equal(d.dir, DIR_LOOPBACK);
+	decision_make(rs, NULL, NULL, tcp(&r, "::1", 1, "::1", 60000, SYN), 0,
+		      -1, &d);
+	assert_int_equal(d.dir, DIR_LOOPBACK);
+	/* 127/8 at one end only is not loopback. */
+	decision_make(rs, NULL, NULL, tcp(&r, "127.0.0.1", 1, HOST, 60000, SYN),
+		      0, -1, &d);
+	assert_int_equal(d.dir, DIR_IN);
+	/* Explicit rules still apply to loopback traffic. */
+	ruleset_free(lo);
+	lo = policy("drop log tcp to port 60000\n");
+	p = *tcp(&r, "127.0.0.1", 1, "127.0.0.1", 60000, SYN);
+	p.origin = PACKET_ORIGIN_LOOPBACK;
+	decision_make(lo, NULL, NULL, &p, 0, -1, &d);
+	assert_int_equal(d.dir, DIR_LOOPBACK);
+	expect_decision(&d, VERDICT_DROP, 1, REASON_RULE, 1);
+	ruleset_free(lo);
+	ruleset_free(rs);
+}
+
 static void test_direction(void **state)
 {
 	struct ruleset *rs = policy("local 192.0.2.0/24, 2001:db8::/32\n"
@@ -481,9 +552,31 @@ static void test_ct_new_override(void **state)
 		      &d);
 	assert_int_equal(d.is_new, 0);
 	expect_decision(&d, VERDICT_PASS, 0, REASON_DEFAULT, 0);
-	/* With conntrack's answer the flow table is left alone. */
+	/* The kernel's "not NEW" leaves the flow table alone, and an ACK
+	 * is no attempt it would track. */
 	flow_get_stats(ft, &st);
 	assert_int_equal(st.created, 0);
+	/* The kernel says NEW for every copy of an unanswered SYN (and the
+	 * daemon with --assume-new does): the first is an alert, a repeat
+	 * is still decided (and rejected) but marked as a retransmit. */
+	decision_make(rs, ft, NULL, tcp(&r, OTHER, 7, HOST, 60001, SYN), 0, 1,
+		      &d);
+	expect_decision(&d, VERDICT_REJECT, 0, REASON_UNEXPECTED, 0);
+	assert_int_equal(d.retransmit, 0);
+	decision_make(rs, ft, NULL, tcp(&r, OTHER, 7, HOST, 60001, SYN), 1000,
+		      1, &d);
+	expect_decision(&d, VERDICT_REJECT, 0, REASON_UNEXPECTED, 0);
+	assert_int_equal(d.is_new, 1);
+	assert_int_equal(d.retransmit, 1);
+	/* Another source port: a new attempt. */
+	decision_make(rs, ft, NULL, tcp(&r, OTHER, 8, HOST, 60001, SYN), 2000,
+		      1, &d);
+	assert_int_equal(d.retransmit, 0);
+	/* UDP repeated on one flow, the kernel saying NEW each time. */
+	decision_make(rs, ft, NULL, udp(&r, OTHER, 9, HOST, 60002), 3000, 1, &d);
+	assert_int_equal(d.retransmit, 0);
+	decision_make(rs, ft, NULL, udp(&r, OTHER, 9, HOST, 60002), 4000, 1, &d);
+	assert_int_equal(d.retransmit, 1);
 	/* Without flows and without conntrack, a UDP datagram is not NEW. */
 	decision_make(rs, NULL, NULL, udp(&r, OTHER, 1, HOST, 60000), 0, -1,
 		      &d);
@@ -599,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_unexpected_expected),
 		cmocka_unit_test(test_undetermined),
 		cmocka_unit_test(test_default_and_invalid),
+		cmocka_unit_test(test_origin),
 		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_ct_new_override),
 		cmocka_unit_test(test_udp_flow_new),

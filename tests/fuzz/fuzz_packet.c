@@ -155,7 +155,7 @@ static void check_decision(const struct packet *p, const struct decision *d)
 {
 	FUZZ_CHECK(d->verdict < VERDICT_COUNT);
 	FUZZ_CHECK(d->reason < REASON_COUNT);
-	FUZZ_CHECK(d->dir <= DIR_TRANSIT);
+	FUZZ_CHECK(d->dir <= DIR_LOOPBACK);
 	FUZZ_CHECK(d->sclass < CLASS_COUNT && d->dclass < CLASS_COUNT);
 	FUZZ_CHECK(decision_reason_name(d->reason) != NULL);
 	FUZZ_CHECK(decision_dir_name(d->dir) != NULL);

@@ -21,8 +21,8 @@ import socket
 import sys
 import time
 
-GOOD_A = "unexpected reject log\ndefault pass\n"
-GOOD_B = "unexpected reject log\ndefault pass\nexpect tcp port 60314\n"
+GOOD_A = "loopback inbound\nunexpected reject log\ndefault pass\n"
+GOOD_B = "loopback inbound\nunexpected reject log\ndefault pass\nexpect tcp port 60314\n"
 # Broken in several ways: a bad port, an unknown word, binary bytes.
 BROKEN = [
     "unexpected reject log\ndefault pass\nexpect tcp port 70000\n",

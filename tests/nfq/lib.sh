@@ -116,9 +116,9 @@ nfq_peer() {
 		fail "cannot create a veth pair"
 	nsx ip link set pcs$$ name veth0
 	peerx ip link set pcc$$ name veth0
-	nsx ip addr add $SRV4/24 dev veth0
+	nsx ip addr add $SRV4/24 brd + dev veth0
 	nsx ip addr add $SRV6/64 dev veth0 nodad
-	peerx ip addr add $CLI4/24 dev veth0
+	peerx ip addr add $CLI4/24 brd + dev veth0
 	peerx ip addr add $CLI6/64 dev veth0 nodad
 	nsx ip link set veth0 up
 	peerx ip link set veth0 up

@@ -78,6 +78,15 @@ invalid pass\ninvalid drop;fail;duplicate "invalid" (first set at
 invalid drop tcp;fail;expected log or end of line
 invalids drop;fail;did you mean "invalid"
 
+# --- loopback
+loopback inbound;ok
+loopback local;ok
+loopback;fail;expected inbound or local
+loopback inbund;fail;did you mean "inbound"
+loopback inbound log;fail;expected end of line
+loopback inbound\nloopback local;fail;duplicate "loopback" (first set at
+expect tcp port 60000 program inbound;ok
+
 # --- explicit rules
 pass;ok
 drop log;ok

@@ -24,7 +24,7 @@ filter=$(cat vm-tests 2>/dev/null)
 # VM_JOBS and VM_TEST_TIMEOUT (a bound per test) from the host.
 VM_JOBS=$(sed -n 's/^VM_JOBS=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
 VM_TEST_TIMEOUT=$(sed -n 's/^VM_TEST_TIMEOUT=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
-export VM_TEST_TIMEOUT="${VM_TEST_TIMEOUT:-150}"
+export VM_TEST_TIMEOUT="${VM_TEST_TIMEOUT:-240}"
 
 t=$(now)
 deb=$(ls /srv/pc/portclass_*.deb)
@@ -57,8 +57,8 @@ t=$(now)
 pick tests/vm/t_vm_*.sh | xargs -r -n 1 sh tests/vm/run1.sh "$RES"
 say "t_vm_*: $(secs "$t" "$(now)") s"
 t=$(now)
-pick tests/t_nfq_*.sh | xargs -r -n 1 -P "${VM_JOBS:-2}" sh tests/vm/run1.sh "$RES"
-say "t_nfq_* (${VM_JOBS:-2} at a time): $(secs "$t" "$(now)") s"
+pick tests/t_nfq_*.sh | xargs -r -n 1 -P "${VM_JOBS:-1}" sh tests/vm/run1.sh "$RES"
+say "t_nfq_* (${VM_JOBS:-1} at a time): $(secs "$t" "$(now)") s"
 for r in "$RES"/*; do
 	[ -e "$r" ] || continue
 	case $(cat "$r") in

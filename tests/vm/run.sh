@@ -13,15 +13,18 @@
 #      and runs its tests/vm/guest.sh, which installs the package with
 #      `apt install ./portclass_*.deb` and runs tests/vm/t_vm_*.sh and
 #      every tests/t_nfq_*.sh.  Results come back over the serial console;
-#      the guest powers off.  The whole boot is under VM_TIMEOUT seconds,
-#      so a hung guest fails the run instead of hanging CI.
+#      the guest powers off.  A guest that makes no progress (no first
+#      line within VM_BOOT_TIMEOUT, then none within a test's bound and a
+#      minute) is killed and fails the run instead of hanging CI; so is
+#      one still running after VM_TIMEOUT.
 #
 # usage: tests/vm/run.sh DEB BUILD      (exit 0 ok, 1 failed, 77 skipped)
 #        tests/vm/run.sh --check         (0 when it can run, else 77 and why)
 #        tests/vm/run.sh --prepare       (only make the cached image)
-# env:   VM_CACHE (/var/cache/portclass-vm), VM_TIMEOUT (420), VM_SMP (2),
-#        VM_MEM (1024), VM_JOBS (2: t_nfq_* tests at once in the guest),
-#        VM_TEST_TIMEOUT (150 s per guest test), VM_TESTS (a regex: only the tests whose file name
+# env:   VM_CACHE (/var/cache/portclass-vm), VM_TIMEOUT (2400 s for the
+#        whole run), VM_BOOT_TIMEOUT (300 s to the guest's first line),
+#        VM_SMP (2), VM_MEM (1024), VM_JOBS (1: t_nfq_* tests at once),
+#        VM_TEST_TIMEOUT (240 s per guest test), VM_TESTS (a regex: only the tests whose file name
 #        matches run in the guest; default all), VM_KEEP=1 (keep the work
 #        directory)
 set -u
@@ -29,12 +32,13 @@ cd "$(dirname "$0")/../.." || exit 1
 
 DEB=${1:?usage: run.sh DEB BUILD | --check}
 : "${VM_CACHE:=/var/cache/portclass-vm}"
-: "${VM_TIMEOUT:=420}"
+: "${VM_TIMEOUT:=2400}"
+: "${VM_BOOT_TIMEOUT:=300}"
 : "${VM_SMP:=2}"
 : "${VM_MEM:=1024}"
 : "${VM_TESTS:=}"
-: "${VM_JOBS:=2}"
-: "${VM_TEST_TIMEOUT:=150}"
+: "${VM_JOBS:=1}"
+: "${VM_TEST_TIMEOUT:=240}"
 
 skip() { echo "check-vm: skip: $*"; exit 77; }
 die() { echo "check-vm: FAIL: $*"; exit 1; }
@@ -178,6 +182,7 @@ mkfs.ext4 -q -L pc-payload -d "$P" "$W/payload.img" || die "mkfs.ext4 -d payload
 echo "check-vm: payload image: $(secs "$t" "$(now)") s"
 
 t=$(now)
+: >"$W/serial.log"
 timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
 	-m "$VM_MEM" -smp "$VM_SMP" -display none -monitor none -no-reboot \
 	-serial "file:$W/serial.log" -nic none \
@@ -185,17 +190,39 @@ timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
 	-append "root=/dev/vda rw console=ttyS0 systemd.show_status=0 loglevel=3 panic=-1" \
 	-drive "file=$IMG,format=raw,if=virtio,snapshot=on" \
 	-drive "file=$W/payload.img,format=raw,if=virtio,readonly=on" \
-	>"$W/qemu.log" 2>&1
+	>"$W/qemu.log" 2>&1 &
+QEMU=$!
+# A guest that stops making progress fails early: no first line within
+# VM_BOOT_TIMEOUT, then no new line within a test's bound and a minute.
+# VM_TIMEOUT caps the whole run.
+seen=0 last=$(date +%s) limit=$VM_BOOT_TIMEOUT stalled=""
+printed=0
+while kill -0 "$QEMU" 2>/dev/null; do
+	sleep 2
+	n=$(grep -ac '^pcvm: ' "$W/serial.log")
+	if [ "$n" -gt "$seen" ]; then
+		# Progress as it comes (the guest's own lines start with "pcvm: ";
+		# the rest of the console is the kernel's and systemd's).
+		sed -n 's/\r$//; s/^pcvm: //p' "$W/serial.log" | tail -n +$((printed + 1))
+		printed=$(sed -n 's/\r$//; s/^pcvm: //p' "$W/serial.log" | wc -l)
+		seen=$n
+		last=$(date +%s)
+		limit=$((VM_TEST_TIMEOUT + 60))
+	elif [ $(($(date +%s) - last)) -gt "$limit" ]; then
+		stalled=1
+		kill "$QEMU" 2>/dev/null
+		break
+	fi
+done
+wait "$QEMU"
 qrc=$?
+sed -n 's/\r$//; s/^pcvm: //p' "$W/serial.log" | tail -n +$((printed + 1))
 boot=$(secs "$t" "$(now)")
-
-# The guest's own lines start with "pcvm: "; the rest of the console is
-# the kernel's and systemd's.
-sed -n 's/\r$//; s/^pcvm: //p' "$W/serial.log"
 echo "check-vm: guest run: $boot s (qemu exit $qrc), whole stage: $(secs "$T0" "$(now)") s"
-if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+if [ -n "$stalled" ] || [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	echo "--- last console lines"
 	tail -n 40 "$W/serial.log"
+	[ -n "$stalled" ] && die "the guest made no progress for $limit s"
 	die "the guest did not power off within $VM_TIMEOUT s"
 fi
 [ "$qrc" -eq 0 ] || { cat "$W/qemu.log"; die "qemu exited $qrc"; }

@@ -7,7 +7,7 @@
 set -u
 res=$1
 t=$2
-: "${VM_TEST_TIMEOUT:=150}"
+: "${VM_TEST_TIMEOUT:=240}"
 t0=$(date +%s.%N)
 out=$(BUILD=build timeout -k 5 "$VM_TEST_TIMEOUT" sh "$t" 2>&1)
 rc=$?
