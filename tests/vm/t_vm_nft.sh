@@ -37,27 +37,41 @@ grep -q '^Seccomp:[[:space:]]*2$' "$S" || fail "not under a seccomp filter: $(gr
 nf=$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' "$S")
 [ "${nf:-0}" -ge 2 ] || fail "Seccomp_filters '$nf': the daemon's own filter is missing"
 grep -q '^NoNewPrivs:[[:space:]]*1$' "$S" || fail "no_new_privs not set"
-for c in CapPrm CapEff CapBnd; do
+# The packet process keeps CAP_NET_ADMIN (12) alone; the owner resolver,
+# its child, CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19).  The bounding
+# set stays systemd's (dropping from it needs CAP_SETPCAP).
+for c in CapPrm CapEff; do
 	v=$(sed -n "s/^$c:[[:space:]]*//p" "$S")
-	# CAP_DAC_READ_SEARCH (2), CAP_NET_ADMIN (12), CAP_SYS_PTRACE (19)
-	[ "$v" = 0000000000081004 ] || fail "$c is $v, not 0000000000081004"
+	[ "$v" = 0000000000001000 ] || fail "$c is $v, not 0000000000001000"
 done
-v=$(sed -n 's/^CapAmb:[[:space:]]*//p' "$S")
-[ "$v" = 0000000000000000 ] || fail "CapAmb is $v: the ambient set must be cleared"
-# systemd's ambient capabilities must be inheritable too; without capset
-# the daemon cannot clear them there, but with no ambient set, no_new_privs
-# and no execve in its filter they can never pass to another program.
-v=$(sed -n 's/^CapInh:[[:space:]]*//p' "$S")
+v=$(sed -n 's/^CapBnd:[[:space:]]*//p' "$S")
 case $v in
-0000000000000000 | 0000000000081004) ;;
-*) fail "CapInh is $v" ;;
+0000000000081004 | 0000000000001000) ;;
+*) fail "CapBnd is $v" ;;
 esac
+# Nothing ambient, nothing inheritable (one capset clears what systemd put
+# there for the ambient set).
+for c in CapAmb CapInh; do
+	v=$(sed -n "s/^$c:[[:space:]]*//p" "$S")
+	[ "$v" = 0000000000000000 ] || fail "$c is $v: it must be empty"
+done
+RES=$(cat /proc/"$PID"/task/*/children 2>/dev/null | tr -s ' ' '\n' | head -n 1)
+[ -n "$RES" ] || fail "no owner resolver child"
+RS=/proc/$RES/status
+for c in CapPrm CapEff; do
+	v=$(sed -n "s/^$c:[[:space:]]*//p" "$RS")
+	[ "$v" = 0000000000080004 ] || fail "resolver $c is $v, not 0000000000080004"
+done
+grep -q '^Seccomp:[[:space:]]*2$' "$RS" || fail "the resolver is not under a seccomp filter"
 uid=$(awk '/^Uid:/ { print $2 }' "$S")
 [ "$uid" -ne 0 ] || fail "runs as root"
 [ "$(systemctl show -P DynamicUser $SVC)" = yes ] || fail "not a dynamic user"
 f=$(systemctl show -P SystemCallFilter $SVC)
 case " $f " in *" seccomp "*) ;; *) fail "the unit's filter lacks seccomp" ;; esac
-case " $f " in *" capset "*|*" setuid "*|*" mount "*) fail "the unit's filter allows a privileged call" ;; esac
+# capset is allowed (it can only lower capabilities); nothing else
+# privileged is
+case " $f " in *" capset "*) ;; *) fail "the unit's filter lacks capset" ;; esac
+case " $f " in *" setuid "*|*" mount "*|*" init_module "*) fail "the unit's filter allows a privileged call" ;; esac
 wait_jlog 10 'seccomp filter: [0-9]+ system calls allowed' || fail "the daemon's filter is not reported"
 jlog 'seccomp_init|capset|cannot drop' | grep -q . && fail "set-up errors: $(jlog 'seccomp_init|capset|cannot drop')"
 

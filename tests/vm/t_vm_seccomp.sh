@@ -23,6 +23,7 @@ cat >"$D/no-seccomp-call.conf" <<'CONF'
 SystemCallFilter=
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
+SystemCallFilter=capset
 CONF
 systemctl daemon-reload
 f=$(systemctl show -P SystemCallFilter $SVC)
