@@ -180,6 +180,7 @@ install: $(PROGS)
 	install -m 644 contrib/default.rules $(DESTDIR)$(DATADIR)/
 	install -m 644 contrib/examples/*.rules $(DESTDIR)$(DATADIR)/examples/
 	install -m 755 contrib/iptables-setup.sh contrib/iptables-teardown.sh contrib/nft-setup.sh $(DESTDIR)$(DATADIR)/
+	install -m 644 contrib/queue-conf.sh $(DESTDIR)$(DATADIR)/
 	install -m 644 contrib/queue.conf $(DESTDIR)$(DATADIR)/
 	install -m 755 contrib/portclass.nft $(DESTDIR)$(DATADIR)/
 	install -d $(DESTDIR)$(COMPLETIONDIR)
@@ -208,6 +209,7 @@ uninstall:
 		$(DESTDIR)$(DATADIR)/iptables-setup.sh \
 		$(DESTDIR)$(DATADIR)/iptables-teardown.sh \
 		$(DESTDIR)$(DATADIR)/nft-setup.sh \
+		$(DESTDIR)$(DATADIR)/queue-conf.sh \
 		$(DESTDIR)$(DATADIR)/queue.conf \
 		$(DESTDIR)$(DATADIR)/portclass.nft
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/examples/,$(notdir $(wildcard contrib/examples/*.rules)))

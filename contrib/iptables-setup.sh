@@ -53,24 +53,9 @@ for a in "$@"; do
 	prev=""
 	case "$a" in -C|--config) prev=cfg ;; esac
 done
-if [ -n "$given" ] && [ ! -r "$config" ]; then
-	echo "$0: $config: cannot read" >&2
-	exit 2
-fi
-if [ -r "$config" ]; then
-	while read -r key rest; do
-		rest=${rest%%#*}
-		case "$key" in
-		''|'#'*) continue ;;
-		protos) protos=$(echo $rest) ;;
-		ports) ports=$(echo $rest); [ "$ports" = all ] && ports="" ;;
-		interfaces) iface=$(echo $rest); [ "$iface" = all ] && iface="" ;;
-		invalid) invalid=$(echo $rest) ;;
-		queue) queue=$(echo $rest) ;;
-		*) echo "$0: $config: unknown setting $key" >&2; exit 2 ;;
-		esac
-	done <"$config"
-fi
+# shellcheck source=contrib/queue-conf.sh
+. "$(dirname "$0")/queue-conf.sh"
+queue_conf_read "$config" "$given"
 
 usage() {
 	cat <<USAGE

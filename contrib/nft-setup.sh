@@ -1,8 +1,8 @@
 #!/bin/sh
 # Prints the nftables form of iptables-setup.sh for a queue selector file
 # (default /etc/portclass/queue.conf when it exists, else the bundled
-# defaults: tcp and udp, all ports, all interfaces, INVALID dropped, queue
-# 0), to load with `nft-setup.sh | nft -f -`.  contrib/portclass.nft is its
+# defaults: tcp, udp, udplite, sctp and dccp, all ports, all interfaces,
+# INVALID dropped, queue 0), to load with `nft-setup.sh | nft -f -`.  contrib/portclass.nft is its
 # output for the defaults.  See portclass-nfq(8).
 #
 # usage: nft-setup.sh [-C QUEUE.CONF] [-m MARK] [--fail-closed]
@@ -27,24 +27,9 @@ while [ $# -gt 0 ]; do
 	*) echo "$0: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-if [ -n "$given" ] && [ ! -r "$config" ]; then
-	echo "$0: $config: cannot read" >&2
-	exit 2
-fi
-if [ -r "$config" ]; then
-	while read -r key rest; do
-		rest=${rest%%#*}
-		case "$key" in
-		''|'#'*) continue ;;
-		protos) protos=$(echo $rest) ;;
-		ports) ports=$(echo $rest); [ "$ports" = all ] && ports="" ;;
-		interfaces) iface=$(echo $rest); [ "$iface" = all ] && iface="" ;;
-		invalid) invalid=$(echo $rest) ;;
-		queue) queue=$(echo $rest) ;;
-		*) echo "$0: $config: unknown setting $key" >&2; exit 2 ;;
-		esac
-	done <"$config"
-fi
+# shellcheck source=contrib/queue-conf.sh
+. "$(dirname "$0")/queue-conf.sh"
+queue_conf_read "$config" "$given"
 
 set_of() { # "a b" -> "{ a, b }" ; one item stays bare
 	case "$1" in
