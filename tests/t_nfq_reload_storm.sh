@@ -30,21 +30,31 @@ case "$r" in refused*) ;; *) fail "before the storm: $r" ;; esac
 peerx $PY tests/nfq/hup.py clients $SRV4 60314 25 >"$TMP/clients" &
 clients=$!
 PIDS="$PIDS $clients"
-$PY - "$DAEMON" "$R" "$FULL" <<'PY' || fail "storm writer failed"
+# The writer measures how long each half-written file actually stood: the
+# daemon's promise is about files that change within its 50 ms settle
+# window, so a machine slow enough to stall the writer longer (qemu
+# without acceleration) cannot test it, and says so.
+cat >"$TMP/storm.py" <<'PY'
 import os, random, signal, sys, time
 pid, path, full = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 cut = len("dynamic-range 4")
 random.seed(9)
+worst = 0.0
 for i in range(300):
     with open(path, "w") as f:          # in place: O_TRUNC, same inode
         f.write(full[:cut])
         f.flush()
+        t0 = time.monotonic()
         os.kill(pid, signal.SIGHUP)     # mid-write
         time.sleep(random.uniform(0, 0.004))
         f.write(full[cut:])
+        f.flush()
+        worst = max(worst, time.monotonic() - t0)
     os.kill(pid, signal.SIGHUP)         # whole again
     time.sleep(random.uniform(0, 0.03))
+print("%d" % (worst * 1000))
 PY
+gap=$($PY "$TMP/storm.py" "$DAEMON" "$R" "$FULL") || fail "storm writer failed"
 # The last reload must have seen the whole file: wait for the reloads to
 # settle (the log quiet for a second).
 prev=-1
@@ -59,7 +69,13 @@ done
 wait $clients
 tally=$(cat "$TMP/clients")
 echo "clients during the storm: $tally; reloads: $(json_lines '"type":"reload"' '"ok":true' | grep -c .) applied, $(json_lines '"type":"reload"' '"ok":false' | grep -c .) refused"
-case "$tally" in *ok=*) fail "a half-written file was applied: clients $tally" ;; esac
+echo "longest half-written state: $gap ms"
+case "$tally" in
+*ok=*)
+	[ "$gap" -ge 45 ] &&
+		skip "the writer stalled $gap ms, beyond the 50 ms settle window: a half-written file that stands that long is settled by definition (replace rules files by rename)"
+	fail "a half-written file was applied: clients $tally (longest half-written state $gap ms)" ;;
+esac
 [ "$(json_lines '"type":"reload"' '"ok":true' | grep -c .)" -ge 1 ] || fail "no reload applied"
 # A refused reload says why.
 if json_lines '"type":"reload"' '"ok":false' | grep -q .; then
