@@ -117,9 +117,17 @@ int rfile_read(const char *path, char **text, size_t *len, dev_t *dev,
 		age = ns_since(&before.st_mtim);
 		if (ns_since(&before.st_ctim) < age)
 			age = ns_since(&before.st_ctim);
-		if (age >= 0 && age < READ_SETTLE_NS && tries < READ_TRIES) {
+		if (age >= 0 && age < READ_SETTLE_NS) {
 			struct timespec wait = { 0, READ_SETTLE_NS - age };
 
+			/* Never read a file that has not settled, however
+			 * long it keeps changing: refuse it instead. */
+			if (tries >= READ_TRIES) {
+				*why = "changed while being read (replace "
+				       "rules files by rename)";
+				errno = EAGAIN;
+				return -1;
+			}
 			nanosleep(&wait, NULL);
 			continue;
 		}
