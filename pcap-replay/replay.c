@@ -388,12 +388,7 @@ static void kernel_decision(const struct replay *r, const struct packet *p,
 		d->dclass = class_of(p->dport);
 		d->dyn_dport = range_contains(&r->dyn, p->dport);
 	}
-	if (!r->has_local || ruleset_is_local(r->o.rs, p->family, p->dst))
-		d->dir = DIR_IN;
-	else if (ruleset_is_local(r->o.rs, p->family, p->src))
-		d->dir = DIR_OUT;
-	else
-		d->dir = DIR_TRANSIT;
+	d->dir = decision_direction(r->o.rs, p);
 }
 
 /*
