@@ -8,42 +8,28 @@
 #include "addr.h"
 #include "class.h"
 #include "communityid.h"
+#include "fmt.h"
+
+/* Consecutive events mostly fall in the same second: fmt_ts keeps the
+ * calendar part of the last one, per thread. */
+static __thread struct fmt_ts ts_cache;
+
+char *event_put_ts(char *o, uint64_t ns)
+{
+	return fmt_ts(&ts_cache, o, ns);
+}
 
 const char *event_format_ts(uint64_t ns, char *buf, size_t buflen)
 {
-	/* Consecutive events mostly fall in the same second: the calendar
-	 * part is computed once per second (per thread) and the fraction
-	 * written by hand. */
-	static __thread time_t last = -1;
-	static __thread char day[24];
-	time_t secs = (time_t)(ns / 1000000000u);
-	unsigned usec = (unsigned)((ns % 1000000000u) / 1000u);
-	char frac[6];
-	size_t dl;
+	char t[FMT_TS_LEN];
+	size_t n;
 
-	if (secs != last) {
-		struct tm tm;
-
-		if (!gmtime_r(&secs, &tm) ||
-		    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-			last = -1;
-			snprintf(buf, buflen, "1970-01-01T00:00:00.000000Z");
-			return buf;
-		}
-		last = secs;
-	}
-	for (int i = 5; i >= 0; i--, usec /= 10)
-		frac[i] = (char)('0' + usec % 10);
-	dl = strlen(day);
-	if (buflen < dl + 9) {
-		snprintf(buf, buflen, "%s.%.6sZ", day, frac);
+	if (buflen == 0)
 		return buf;
-	}
-	memcpy(buf, day, dl);
-	buf[dl] = '.';
-	memcpy(buf + dl + 1, frac, 6);
-	buf[dl + 7] = 'Z';
-	buf[dl + 8] = '\0';
+	fmt_ts(&ts_cache, t, ns);
+	n = buflen - 1 < sizeof(t) ? buflen - 1 : sizeof(t);
+	memcpy(buf, t, n);
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -54,67 +40,152 @@ void event_write_ts(struct jsonw *w, const char *key, uint64_t ns)
 	jsonw_kv_string(w, key, event_format_ts(ns, buf, sizeof(buf)));
 }
 
-static void write_addr(struct jsonw *w, const char *key, uint8_t family,
-		       const uint8_t a[16])
-{
-	char buf[64];
+/* A literal member name or punctuation, copied without a strlen. */
+#define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
 
-	if (family != 4 && family != 6) {
-		jsonw_kv_null(w, key);
-		return;
+static char *put_addr(char *o, uint8_t family, const uint8_t a[16])
+{
+	if (family == 4) {
+		*o++ = '"';
+		o = fmt_ipv4(o, a);
+		*o++ = '"';
+	} else if (family == 6) {
+		*o++ = '"';
+		o = fmt_ipv6(o, a);
+		*o++ = '"';
+	} else {
+		o = PUT_LIT(o, "null");
 	}
-	jsonw_kv_string(w, key, addr_format(family, a, buf, sizeof(buf)));
+	return o;
 }
 
-static void write_port(struct jsonw *w, const char *key, int has, uint16_t port)
+static char *put_port(char *o, int has, uint16_t port)
 {
-	if (has)
-		jsonw_kv_uint(w, key, port);
-	else
-		jsonw_kv_null(w, key);
+	return has ? fmt_u64(o, port) : PUT_LIT(o, "null");
 }
 
+static char *put_bool(char *o, int v)
+{
+	return v ? PUT_LIT(o, "true") : PUT_LIT(o, "false");
+}
+
+/*
+ * The whole record is written into room taken once, sized for the worst
+ * case of this packet: the longest addresses and numbers, every name and
+ * the rule's file name escaped at their longest.  The engine's names are
+ * escaped once per thread (jsonw_name); the rule's file name on every
+ * line; addresses, numbers, booleans and the Community ID (base64) are
+ * characters JSON never escapes.
+ */
 void event_write_packet(struct jsonw *w, const struct packet *p,
 			const struct decision *d)
 {
 	int ports = p->has_ports;
 	char rule[320], cid[COMMUNITYID_LEN + 8];
+	const char *cidp = communityid_packet(p, cid, sizeof(cid));
+	const char *rfile = NULL;
+	struct jsonw_name proto, sclass, dclass, dir, verdict, reason, error;
+	size_t l_rule = 0, l_cid = 0, room;
+	char *o;
 
-	jsonw_kv_string(w, "proto", packet_proto_name((enum packet_proto)p->proto));
-	write_addr(w, "src", p->family, p->src);
-	write_port(w, "sport", ports, p->sport);
-	jsonw_kv_string(w, "sclass", class_name(ports ? class_of(p->sport) : CLASS_NONE));
-	write_addr(w, "dst", p->family, p->dst);
-	write_port(w, "dport", ports, p->dport);
-	jsonw_kv_string(w, "dclass", class_name(ports ? class_of(p->dport) : CLASS_NONE));
-	jsonw_kv_string_or_null(w, "community_id",
-				communityid_packet(p, cid, sizeof(cid)));
+	jsonw_name(&proto, packet_proto_name((enum packet_proto)p->proto));
+	jsonw_name(&sclass, class_name(ports ? class_of(p->sport) : CLASS_NONE));
+	jsonw_name(&dclass, class_name(ports ? class_of(p->dport) : CLASS_NONE));
+	room = 320 + 2 * (FMT_IPV6_MAX + 2) + 2 * FMT_U64_MAX +
+	       jsonw_name_room(&proto) + jsonw_name_room(&sclass) +
+	       jsonw_name_room(&dclass);
+	if (cidp) {
+		l_cid = strlen(cidp);
+		room += l_cid;
+	}
 	if (d) {
-		jsonw_kv_bool(w, "new", d->is_new);
-		jsonw_kv_string(w, "dir", decision_dir_name(d->dir));
-		jsonw_kv_string(w, "verdict", verdict_name(d->verdict));
-		jsonw_kv_bool(w, "log", d->log);
-		jsonw_kv_string(w, "reason", decision_reason_name(d->reason));
+		jsonw_name(&dir, decision_dir_name(d->dir));
+		jsonw_name(&verdict, verdict_name(d->verdict));
+		jsonw_name(&reason, decision_reason_name(d->reason));
+		room += jsonw_name_room(&dir) + jsonw_name_room(&verdict) +
+			2 * jsonw_name_room(&reason);
 		if (d->rule_file) {
-			snprintf(rule, sizeof(rule), "%s:%u", d->rule_file,
-				 d->rule_line);
-			jsonw_kv_string(w, "rule", rule);
+			rfile = d->rule_file;
+			l_rule = strlen(rfile);
+			/* "file:line" was cut to the buffer: the same cut */
+			if (l_rule + 1 + FMT_U64_MAX >= sizeof(rule)) {
+				snprintf(rule, sizeof(rule), "%s:%u", rfile,
+					 d->rule_line);
+				rfile = rule;
+				l_rule = strlen(rule);
+			}
+			room += JSONW_ESCAPED_MAX(l_rule) + FMT_U64_MAX;
+		}
+	}
+	if (p->status != PACKET_OK) {
+		jsonw_name(&error,
+			   packet_reason_name((enum packet_reason)p->reason));
+		room += jsonw_name_room(&error);
+	}
+	o = jsonw_room(w, room);
+	if (!o)
+		return;
+	if (w->need_comma)
+		*o++ = ',';
+	o = PUT_LIT(o, "\"proto\":");
+	o = jsonw_name_put(o, &proto);
+	o = PUT_LIT(o, ",\"src\":");
+	o = put_addr(o, p->family, p->src);
+	o = PUT_LIT(o, ",\"sport\":");
+	o = put_port(o, ports, p->sport);
+	o = PUT_LIT(o, ",\"sclass\":");
+	o = jsonw_name_put(o, &sclass);
+	o = PUT_LIT(o, ",\"dst\":");
+	o = put_addr(o, p->family, p->dst);
+	o = PUT_LIT(o, ",\"dport\":");
+	o = put_port(o, ports, p->dport);
+	o = PUT_LIT(o, ",\"dclass\":");
+	o = jsonw_name_put(o, &dclass);
+	o = PUT_LIT(o, ",\"community_id\":");
+	if (l_cid) {
+		/* "1:" and base64: nothing JSON escapes */
+		*o++ = '"';
+		memcpy(o, cidp, l_cid);
+		o += l_cid;
+		*o++ = '"';
+	} else {
+		o = PUT_LIT(o, "null");
+	}
+	o = PUT_LIT(o, ",\"new\":");
+	if (d) {
+		o = put_bool(o, d->is_new);
+		o = PUT_LIT(o, ",\"dir\":");
+		o = jsonw_name_put(o, &dir);
+		o = PUT_LIT(o, ",\"verdict\":");
+		o = jsonw_name_put(o, &verdict);
+		o = PUT_LIT(o, ",\"log\":");
+		o = put_bool(o, d->log);
+		o = PUT_LIT(o, ",\"reason\":");
+		o = jsonw_name_put(o, &reason);
+		o = PUT_LIT(o, ",\"rule\":");
+		if (rfile == rule) {
+			o = jsonw_escape(o, rule, l_rule);
+		} else if (rfile) {
+			/* the escape of "file:line" is the file's, then
+			 * ":line": ASCII never continues a UTF-8 sequence */
+			o = jsonw_escape(o, rfile, l_rule);
+			o[-1] = ':';
+			o = fmt_u64(o, d->rule_line);
+			*o++ = '"';
 		} else {
-			jsonw_kv_string(w, "rule", decision_reason_name(d->reason));
+			o = jsonw_name_put(o, &reason);
 		}
 	} else {
-		jsonw_kv_bool(w, "new", p->conn_attempt);
-		jsonw_kv_null(w, "dir");
-		jsonw_kv_null(w, "verdict");
-		jsonw_kv_null(w, "log");
-		jsonw_kv_null(w, "reason");
-		jsonw_kv_null(w, "rule");
+		o = put_bool(o, p->conn_attempt);
+		o = PUT_LIT(o, ",\"dir\":null,\"verdict\":null,\"log\":null,"
+			       "\"reason\":null,\"rule\":null");
 	}
+	o = PUT_LIT(o, ",\"error\":");
 	if (p->status != PACKET_OK)
-		jsonw_kv_string(w, "error",
-				packet_reason_name((enum packet_reason)p->reason));
+		o = jsonw_name_put(o, &error);
 	else
-		jsonw_kv_null(w, "error");
+		o = PUT_LIT(o, "null");
+	jsonw_commit(w, o);
 }
 
 void event_write_listener(struct jsonw *w, int listener,

@@ -49,6 +49,10 @@ void event_write_owner(struct jsonw *w, const struct listener_owner *o);
 /* "key":"2026-11-27T13:00:00.123456Z" from nanoseconds since the epoch. */
 void event_write_ts(struct jsonw *w, const char *key, uint64_t ns);
 
+/* The same text, FMT_TS_LEN bytes written at o (no quotes, no NUL);
+ * returns the end. */
+char *event_put_ts(char *o, uint64_t ns);
+
 /* Formats the RFC 3339 UTC timestamp with microseconds into buf (>= 32). */
 const char *event_format_ts(uint64_t ns, char *buf, size_t buflen);
 

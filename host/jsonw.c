@@ -146,35 +146,21 @@ static inline int plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/*
- * Room for the worst case (every byte as \u00XX, plus the quotes) is
- * taken once, so the common case - short plain ASCII - is a scan and one
- * copy into the buffer with no further checks.
- */
-static void escape_n(struct jsonw *w, const char *s, size_t n)
+char *jsonw_escape(char *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	char *o;
 
-	if (n > (SIZE_MAX - 8) / 6 || reserve(w, 6 * n + 2) < 0) {
-		w->failed = 1;
-		return;
-	}
-	o = w->buf + w->len;
 	*o++ = '"';
 	for (size_t i = 0; i < n;) {
 		unsigned char c = u[i];
-		size_t run = i, l;
+		size_t l;
 
-		/* Plain printable ASCII is nearly all there is: copy runs of
-		 * it at once rather than byte by byte. */
-		while (run < n && plain(u[run]))
-			run++;
-		if (run > i) {
-			memcpy(o, s + i, run - i);
-			o += run - i;
-			i = run;
+		/* Plain printable ASCII is nearly all there is: copied as it
+		 * is checked, with no further test per byte. */
+		if (plain(c)) {
+			*o++ = (char)c;
+			i++;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
@@ -204,8 +190,91 @@ static void escape_n(struct jsonw *w, const char *s, size_t n)
 		i += l;
 	}
 	*o++ = '"';
+	return o;
+}
+
+/* Room for the worst case is taken once, so the escape itself runs with
+ * no further checks. */
+static void escape_n(struct jsonw *w, const char *s, size_t n)
+{
+	char *o;
+
+	if (n > (SIZE_MAX - 8) / 6 || reserve(w, JSONW_ESCAPED_MAX(n)) < 0) {
+		w->failed = 1;
+		return;
+	}
+	o = jsonw_escape(w->buf + w->len, s, n);
 	*o = '\0';
 	w->len = (size_t)(o - w->buf);
+}
+
+/* A small direct-mapped memo.  A slot, once taken, is never given to
+ * another string, so the text a jsonw_name points to stays as it is for
+ * the thread's life; a name whose slot is taken is escaped each time. */
+#define NAME_SLOTS 64
+#define NAME_TEXT 46
+#define NAME_SCAN 64
+
+struct name_slot {
+	const char *key;
+	uint8_t len;
+	char text[NAME_TEXT];
+};
+
+static __thread struct name_slot name_memo[NAME_SLOTS];
+
+void jsonw_name(struct jsonw_name *q, const char *s)
+{
+	uintptr_t a = (uintptr_t)s;
+	struct name_slot *e = &name_memo[(a ^ a >> 6 ^ a >> 12) % NAME_SLOTS];
+	char tmp[JSONW_ESCAPED_MAX(NAME_SCAN)];
+	size_t n, t;
+
+	if (e->key == s) {
+		q->s = e->text;
+		q->n = e->len;
+		q->quoted = 1;
+		return;
+	}
+	n = strlen(s);
+	q->s = s;
+	q->n = n;
+	q->quoted = 0;
+	if (e->key || n > NAME_SCAN)
+		return;
+	t = (size_t)(jsonw_escape(tmp, s, n) - tmp);
+	if (t > NAME_TEXT)
+		return;
+	memcpy(e->text, tmp, t);
+	e->len = (uint8_t)t;
+	e->key = s;
+	q->s = e->text;
+	q->n = t;
+	q->quoted = 1;
+}
+
+char *jsonw_name_put(char *o, const struct jsonw_name *q)
+{
+	if (!q->quoted)
+		return jsonw_escape(o, q->s, q->n);
+	memcpy(o, q->s, q->n);
+	return o + q->n;
+}
+
+char *jsonw_room(struct jsonw *w, size_t n)
+{
+	if (reserve(w, n) < 0)
+		return NULL;
+	return w->buf + w->len;
+}
+
+void jsonw_commit(struct jsonw *w, char *end)
+{
+	if (w->failed || !end)
+		return;
+	w->len = (size_t)(end - w->buf);
+	w->buf[w->len] = '\0';
+	w->need_comma = 1;
 }
 
 void jsonw_key(struct jsonw *w, const char *key)

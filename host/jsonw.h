@@ -47,6 +47,51 @@ void jsonw_kv_null(struct jsonw *w, const char *key);
 /* The string, or null when s is NULL or empty (unknown owner fields). */
 void jsonw_kv_string_or_null(struct jsonw *w, const char *key, const char *s);
 
+/*
+ * Direct appending, for writers of fixed-shape records that build a whole
+ * line at once (event.c): jsonw_room gives where up to n bytes may be
+ * written at the end of the text, or NULL once an allocation has failed
+ * (then nothing may be written).  jsonw_commit takes what was written up
+ * to end (at most n bytes past the room) as one or more complete values
+ * or members, so the next one is preceded by a comma.  The writer adds
+ * its own commas (a value first at its level when w->need_comma is 0),
+ * and only its own constant JSON text, digits, and strings that went
+ * through jsonw_escape go in between: nothing else is checked.
+ */
+char *jsonw_room(struct jsonw *w, size_t n);
+void jsonw_commit(struct jsonw *w, char *end);
+
+/* Room jsonw_escape needs for n bytes: every byte as \u00XX, the quotes. */
+#define JSONW_ESCAPED_MAX(n) (6 * (n) + 2)
+
+/*
+ * Writes the n bytes at s as a quoted JSON string at o, escaped exactly as
+ * jsonw_string_n does; o has room for JSONW_ESCAPED_MAX(n).  Returns the
+ * end (no NUL).
+ */
+char *jsonw_escape(char *o, const char *s, size_t n);
+
+/*
+ * The quoted, escaped text of a string that never changes while the
+ * program runs (a string literal: the engine's protocol, class, verdict
+ * and reason names), memoized per thread by its address, so a writer of
+ * one line per packet neither measures nor escapes the same name twice.
+ * Never for a buffer whose contents may change.  jsonw_name fills n;
+ * jsonw_name_room is the most jsonw_name_put writes at o, and
+ * jsonw_name_put returns the end.
+ */
+struct jsonw_name {
+	const char *s;
+	size_t n;
+	int quoted;	/* s is the quoted text; else the string to escape */
+};
+void jsonw_name(struct jsonw_name *q, const char *s);
+static inline size_t jsonw_name_room(const struct jsonw_name *q)
+{
+	return q->quoted ? q->n : JSONW_ESCAPED_MAX(q->n);
+}
+char *jsonw_name_put(char *o, const struct jsonw_name *q);
+
 /* The text so far, NUL-terminated (an empty string after a failure). */
 const char *jsonw_str(const struct jsonw *w);
 

@@ -47,6 +47,7 @@ void report_free(struct report *r)
 		free(r->files[i].name);
 		free(r->files[i].dlt_name);
 		free(r->files[i].error);
+		free(r->files[i].json_name);
 	}
 	free(r->files);
 	free(r->alerts.v);

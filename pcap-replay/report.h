@@ -54,7 +54,9 @@ struct report_counts {
 
 /* The kernel's view of one packet for the jsonl "packet" line: conntrack
  * state, what the queue selector does, and reassembly ("held", "dropped",
- * "reassembled"); NULL members are left out. */
+ * "reassembled"); NULL members are left out.  Each is a string that
+ * never changes (a literal or a name function's result): the writer
+ * memoizes their JSON text by address. */
 struct report_kernel {
 	const char *ct;
 	const char *queue;

@@ -19,6 +19,9 @@ struct report_file {
 	char *dlt_name;
 	int unsupported;
 	char *error;		/* open/read error, or NULL */
+	char *json_name;	/* name quoted and escaped for JSON, made
+				 * by the first line that needs it */
+	size_t json_name_len;
 };
 
 struct event_list {

@@ -7,9 +7,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "event.h"
 #include "eve.h"
+#include "fmt.h"
 #include "report.h"
 #include "report_int.h"
 
@@ -20,19 +22,61 @@ static void emit(struct jsonw *w, FILE *out)
 		fputs("{\"type\":\"error\",\"message\":\"out of memory\"}\n", out);
 		return;
 	}
-	fwrite(w->buf, 1, w->len, out);
-	putc('\n', out);
+	/* the line and its newline in one call: the NUL's place (there is
+	 * always room for it) holds the newline for the time of the write */
+	w->buf[w->len] = '\n';
+	fwrite(w->buf, 1, w->len + 1, out);
+	w->buf[w->len] = '\0';
 }
+
+/* The file's name as a JSON string, escaped once per file; NULL when
+ * memory ran out. */
+static const char *json_name(struct report *r, unsigned file, size_t *len)
+{
+	struct report_file *f = &r->files[file];
+
+	if (!f->json_name) {
+		size_t n = strlen(f->name);
+		char *s = malloc(JSONW_ESCAPED_MAX(n));
+
+		if (!s)
+			return NULL;
+		f->json_name_len = (size_t)(jsonw_escape(s, f->name, n) - s);
+		f->json_name = s;
+	}
+	*len = f->json_name_len;
+	return f->json_name;
+}
+
+#define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
 
 static void head(struct report *r, struct jsonw *w, const char *type,
 		 unsigned file, uint64_t frame, uint64_t ts_ns)
 {
+	size_t nl, tl = strlen(type);
+	const char *name = json_name(r, file, &nl);
+	char *o;
+
 	jsonw_reset(w);
-	jsonw_object_begin(w);
-	jsonw_kv_string(w, "type", type);
-	jsonw_kv_string(w, "file", r->files[file].name);
-	jsonw_kv_uint(w, "frame", frame);
-	event_write_ts(w, "ts", ts_ns);
+	if (!name) {
+		w->failed = 1;
+		return;
+	}
+	o = jsonw_room(w, 64 + JSONW_ESCAPED_MAX(tl) + nl + FMT_U64_MAX +
+				  FMT_TS_LEN);
+	if (!o)
+		return;
+	o = PUT_LIT(o, "{\"type\":");
+	o = jsonw_escape(o, type, tl);
+	o = PUT_LIT(o, ",\"file\":");
+	memcpy(o, name, nl);
+	o += nl;
+	o = PUT_LIT(o, ",\"frame\":");
+	o = fmt_u64(o, frame);
+	o = PUT_LIT(o, ",\"ts\":\"");
+	o = event_put_ts(o, ts_ns);
+	*o++ = '"';
+	jsonw_commit(w, o);
 }
 
 void report_jsonl_packet(struct report *r, struct jsonw *w, FILE *out,
@@ -40,15 +84,43 @@ void report_jsonl_packet(struct report *r, struct jsonw *w, FILE *out,
 			 const struct packet *p, const struct decision *d,
 			 const struct report_kernel *k)
 {
+	/* the kernel's names are string literals: memoized */
+	struct jsonw_name ct, queue, frag;
+	size_t room = 2;
+	char *o;
+
 	head(r, w, "packet", file, frame, ts_ns);
 	event_write_packet(w, p, d);
-	if (k && k->ct)
-		jsonw_kv_string(w, "ct", k->ct);
-	if (k && k->queue)
-		jsonw_kv_string(w, "queue", k->queue);
-	if (k && k->fragment)
-		jsonw_kv_string(w, "fragment", k->fragment);
-	jsonw_object_end(w);
+	if (k && k->ct) {
+		jsonw_name(&ct, k->ct);
+		room += 6 + jsonw_name_room(&ct);
+	}
+	if (k && k->queue) {
+		jsonw_name(&queue, k->queue);
+		room += 9 + jsonw_name_room(&queue);
+	}
+	if (k && k->fragment) {
+		jsonw_name(&frag, k->fragment);
+		room += 12 + jsonw_name_room(&frag);
+	}
+	o = jsonw_room(w, room);
+	if (!o)
+		goto out;
+	if (k && k->ct) {
+		o = PUT_LIT(o, ",\"ct\":");
+		o = jsonw_name_put(o, &ct);
+	}
+	if (k && k->queue) {
+		o = PUT_LIT(o, ",\"queue\":");
+		o = jsonw_name_put(o, &queue);
+	}
+	if (k && k->fragment) {
+		o = PUT_LIT(o, ",\"fragment\":");
+		o = jsonw_name_put(o, &frag);
+	}
+	*o++ = '}';
+	jsonw_commit(w, o);
+out:
 	emit(w, out);
 }
 
