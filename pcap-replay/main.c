@@ -47,6 +47,8 @@
 #define MAX_LIST_DEFAULT 1000
 #define STDOUT_BUF (1u << 20)
 
+static char stdout_buf[STDOUT_BUF];
+
 enum {
 	OPT_LOCAL = 256,
 	OPT_FORMAT,
@@ -801,8 +803,9 @@ int main(int argc, char **argv)
 	}
 	report_set_eve(rep, cl.eve);
 
-	/* lines are written whole; a large buffer keeps write(2) calls rare */
-	setvbuf(stdout, NULL, _IOFBF, STDOUT_BUF);
+	/* lines are written whole; a large buffer keeps write(2) calls rare
+	 * (given by the caller: glibc ignores the size of one it allocates) */
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	memset(&ro, 0, sizeof(ro));
 	ro.rs = rs;
 	ro.rs2 = rs2;
