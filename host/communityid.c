@@ -84,8 +84,9 @@ char *communityid_v1(uint16_t seed, uint8_t family, const uint8_t *saddr,
 	const uint8_t *a1 = saddr, *a2 = daddr;
 	uint16_t p1 = sport, p2 = dport;
 	int one_way = 0;
-	uint8_t digest[SHA1_DIGEST_SIZE], m[40];
-	struct sha1_ctx s;
+	uint8_t digest[SHA1_DIGEST_SIZE], m[SHA1_BLOCK_SIZE];
+	uint32_t st[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
+			   0xc3d2e1f0 };
 	size_t n = 0;
 	char tmp[64];
 	int cmp;
@@ -113,7 +114,8 @@ char *communityid_v1(uint16_t seed, uint8_t family, const uint8_t *saddr,
 		p2 = tp;
 	}
 	/* seed, both addresses, protocol, a zero byte, both ports: at most
-	 * 40 bytes, hashed in one call */
+	 * 40 bytes, so the message and SHA-1's padding fill one block, hashed
+	 * with one call of the compression function (FIPS 180-4 5.1.1) */
 	m[n++] = (uint8_t)(seed >> 8);
 	m[n++] = (uint8_t)seed;
 	memcpy(m + n, a1, alen);
@@ -128,9 +130,17 @@ char *communityid_v1(uint16_t seed, uint8_t family, const uint8_t *saddr,
 		m[n++] = (uint8_t)(p2 >> 8);
 		m[n++] = (uint8_t)p2;
 	}
-	sha1_init(&s);
-	sha1_update(&s, n, m);
-	sha1_digest(&s, sizeof(digest), digest);
+	memset(m + n, 0, sizeof(m) - n);
+	m[n] = 0x80;
+	m[sizeof(m) - 2] = (uint8_t)((n * 8) >> 8);
+	m[sizeof(m) - 1] = (uint8_t)(n * 8);
+	nettle_sha1_compress(st, m);
+	for (size_t i = 0; i < 5; i++) {
+		digest[4 * i] = (uint8_t)(st[i] >> 24);
+		digest[4 * i + 1] = (uint8_t)(st[i] >> 16);
+		digest[4 * i + 2] = (uint8_t)(st[i] >> 8);
+		digest[4 * i + 3] = (uint8_t)st[i];
+	}
 	if (b64) {
 		base64(digest, sizeof(digest), tmp);
 	} else {
