@@ -148,7 +148,8 @@ void report_print(struct report *r, FILE *out, const struct report_info *info);
 /*
  * jsonl: one object per line.  w is a scratch writer reused from line to
  * line (no allocation once it has grown).  d may be NULL for frames that
- * carry no IP (no decision); lt may be NULL.
+ * carry no IP (no decision); lt may be NULL.  out is written without its
+ * stdio lock: one thread at a time writes it.
  */
 void report_jsonl_packet(struct report *r, struct jsonw *w, FILE *out,
 			 unsigned file, uint64_t frame, uint64_t ts_ns,
