@@ -141,6 +141,13 @@ char *communityid_v1(uint16_t seed, uint8_t family, const uint8_t *saddr,
 		digest[4 * i + 2] = (uint8_t)(st[i] >> 8);
 		digest[4 * i + 3] = (uint8_t)st[i];
 	}
+	if (b64 && outlen >= COMMUNITYID_LEN) {
+		/* the common case, straight into out: 2 + 28 + NUL */
+		out[0] = '1';
+		out[1] = ':';
+		base64(digest, sizeof(digest), out + 2);
+		return out;
+	}
 	if (b64) {
 		base64(digest, sizeof(digest), tmp);
 	} else {

@@ -73,12 +73,45 @@ static void test_icmp(void **state)
 	assert_string_equal(x, y);
 }
 
+/* The spec's first TCP vector (128.232.110.120:34855 -> 66.35.250.204:80),
+ * in every buffer size: cut like snprintf, never written past outlen. */
+static void test_outlen(void **state)
+{
+	static const uint8_t sa[4] = { 128, 232, 110, 120 };
+	static const uint8_t da[4] = { 66, 35, 250, 204 };
+	const char *want = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";
+	const char *want_hex = "1:2d053da9994af81e45dca0e67afea6e4f3226eb8";
+
+	(void)state;
+	for (size_t len = 0; len < 50; len++) {
+		char buf[64], exp[64];
+
+		memset(buf, 'Z', sizeof(buf));
+		communityid_v1(0, 4, sa, da, 6, 1, 34855, 80, 1, buf, len);
+		if (len) {
+			snprintf(exp, len, "%s", want);
+			assert_string_equal(buf, exp);
+		}
+		for (size_t i = len; i < sizeof(buf); i++)
+			assert_int_equal(buf[i], 'Z');
+		memset(buf, 'Z', sizeof(buf));
+		communityid_v1(0, 4, sa, da, 6, 1, 34855, 80, 0, buf, len);
+		if (len) {
+			snprintf(exp, len, "%s", want_hex);
+			assert_string_equal(buf, exp);
+		}
+		for (size_t i = len; i < sizeof(buf); i++)
+			assert_int_equal(buf[i], 'Z');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symmetric),
 		cmocka_unit_test(test_fields_matter),
 		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_outlen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
