@@ -8,19 +8,25 @@
 #include "addr.h"
 #include "communityid.h"
 #include "event.h"
+#include "fmt.h"
 
-/* Suricata's timestamp: local-time offset form, here always UTC. */
+/* Suricata's timestamp: local-time offset form, here always UTC.  No
+ * libc time function: strftime may load the time zone, a file the
+ * daemon can no longer open once its seccomp filter is on. */
 static void eve_ts(uint64_t ns, char *buf, size_t len)
 {
-	time_t secs = (time_t)(ns / 1000000000u);
-	unsigned usec = (unsigned)((ns % 1000000000u) / 1000u);
-	struct tm tm;
-	char day[24];
+	char t[FMT_TS_LEN + 8];
+	char *e = event_put_ts(t, ns) - 1; /* the 'Z' */
+	size_t n;
 
-	if (!gmtime_r(&secs, &tm) ||
-	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(day, sizeof(day), "1970-01-01T00:00:00");
-	snprintf(buf, len, "%s.%06u+0000", day, usec);
+	if (len == 0)
+		return;
+	memcpy(e, "+0000", 5);
+	n = (size_t)(e + 5 - t);
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
 }
 
 static const char *eve_proto(const struct packet *p, char *buf, size_t len)
