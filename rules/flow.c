@@ -3,13 +3,11 @@
  *
  * Layout, chosen for memory per flow, for few cache lines per packet and
  * for no work proportional to the table on the per-packet path:
- *  - set-associative buckets of FLOW_WAYS flows: a 64-byte line of
- *    metadata (an 8-bit tag of each way's hash, its flags, a coarse
- *    last-seen tick, the used ways, an overflow count) followed by the
- *    ways' 48-byte entries (the key and the exact last-seen time).  A
- *    lookup reads the metadata line, compares tags, and reads the one
- *    entry whose tag matches: about two lines, and the first is what
- *    flow_prefetch loads;
+ *  - set-associative buckets of FLOW_WAYS (4) flows in three cache lines:
+ *    four 48-byte entries (the key, the flags, the exact last-seen time).
+ *    flow_prefetch loads the three lines of a packet's home bucket, so a
+ *    lookup that stays there (nearly all) waits on no memory, and compares
+ *    at most four keys already in cache;
  *  - a flow lives in its home bucket, or when that is full in the next
  *    bucket with room (linear probing by buckets).  Each bucket counts the
  *    flows that passed it for a later one (F14's overflow count), so a
@@ -22,7 +20,7 @@
  *    No global list, so neither a packet nor an eviction touches another
  *    flow's lines;
  *  - at most 7/8 of the ways are used (FLOW_LOAD_*), which keeps overflow
- *    runs short: 640 bytes per 12 ways is 61 bytes per flow at the bound.
+ *    runs short: 192 bytes per 4 ways is 55 bytes per flow at the bound.
  *
  * The table grows with the flows actually seen: it starts small and grows
  * by half (rehashing every entry) each time it holds as many flows as its
@@ -41,9 +39,7 @@
  * and every FLOW_REAP_NS of packet time a hand sweeps on through the
  * buckets freeing expired flows, fast enough to pass every bucket once
  * per shortest timeout (at most an hour) of packet time, so an idle table
- * drains without a timer.  The coarse ticks (2^30 ns, about a second, as
- * 16 bits) let the sweep skip flows that cannot have expired without
- * reading their entry; the sweep also keeps ticks from wrapping.
+ * drains without a timer.
  *
  * One file over 800 lines on purpose: the table (hashing, probing, aging,
  * growth, expiry) and the two trackers on it (NEW detection, conntrack's
@@ -65,7 +61,9 @@
 #define FLOW_DEFAULT_UDP_S 30
 #define FLOW_DEFAULT_TCP_S 300
 #define FLOW_MAX_FLOWS ((size_t)1 << 30)
-#define FLOW_WAYS 12
+#define FLOW_WAYS 4
+/* Flows a rehash has in flight, their new buckets loading. */
+#define GROW_AHEAD 8
 /* At most 7/8 of the ways hold a flow. */
 #define FLOW_LOAD_NUM 7
 #define FLOW_LOAD_DEN 8
@@ -75,11 +73,6 @@
 #define FLOW_REAP_NS 10000000ull
 #define FLOW_REAP_MIN 4
 #define FLOW_SWEEP_MAX_NS (3600ull * 1000000000u)
-/* Coarse ticks: 2^30 ns, 16 bits. */
-#define FLOW_TICK_SHIFT 30
-/* A tick older than this is pulled up to it by the sweep (so that 16 bits
- * never wrap) and makes the sweep read the exact time. */
-#define FLOW_TICK_OLD 0x4000u
 /* Key hashes of flows the table let go before they ended: a 4-way set
  * associative cache, so a late packet of one is not taken for a new flow.
  * One slot per 16 flows (half a byte per flow), at least 65536 (512 KiB):
@@ -103,37 +96,26 @@ enum {
 	FL_CLOSED = 0x04,  /* TCP RST or FIN seen */
 	FL_PICKUP = 0x08,  /* TCP flow picked up from a lone ACK */
 	FL_SIDE_B = 0x10,  /* endpoint b opened the flow (else a) */
+	FL_USED = 0x80,	   /* the way holds a flow */
 };
 
 struct flow_entry {
 	struct flow_key key;
-	uint8_t pad[2];
+	uint8_t fl;	   /* FL_* */
+	uint8_t ovf;	   /* e[0] only: flows homed before this bucket that
+			    * live after it; 255 sticks */
 	uint64_t last_ns;
 };
 
-/* One line: what a lookup reads before it knows which way to look at. */
-struct flow_meta {
-	uint8_t tag[FLOW_WAYS];	   /* low 8 bits of the key hash */
-	uint8_t fl[FLOW_WAYS];	   /* FL_* */
-	uint16_t tick[FLOW_WAYS];  /* last seen >> FLOW_TICK_SHIFT, 16 bits */
-	uint16_t used;		   /* one bit per way */
-	uint8_t ovf;		   /* flows homed before this bucket that
-				    * live after it; 255 sticks */
-	uint8_t pad[64 - 4 * FLOW_WAYS - 3];
-};
-
 struct flow_bucket {
-	struct flow_meta m;
 	struct flow_entry e[FLOW_WAYS];
 };
 
 #define KEY_BYTES sizeof(struct flow_key)
-#define WAYS_ALL ((uint16_t)((1u << FLOW_WAYS) - 1))
+#define WAYS_ALL ((1u << FLOW_WAYS) - 1)
 _Static_assert(sizeof(struct flow_key) == 38, "38 key bytes");
 _Static_assert(sizeof(struct flow_entry) == 48, "an entry is 48 bytes");
-_Static_assert(sizeof(struct flow_meta) == 64, "metadata is one line");
-_Static_assert(sizeof(struct flow_bucket) % 64 == 0,
-	       "a bucket is whole lines");
+_Static_assert(sizeof(struct flow_bucket) == 192, "a bucket is 3 lines");
 
 /* A flow let go live: its key hash (| 1; 0 empty) and its last packet
  * time in 2^FLOW_GONE_SHIFT ns units (wraps in 2^32 of them, 20 hours). */
@@ -375,11 +357,6 @@ static inline uint32_t bucket_next(const struct flow_table *ft, uint32_t i)
 	return i + 1 == ft->nb ? 0 : i + 1;
 }
 
-static inline uint16_t tick_of(uint64_t now)
-{
-	return (uint16_t)(now >> FLOW_TICK_SHIFT);
-}
-
 static inline struct flow_entry *slot_entry(struct slot s)
 {
 	return &s.b->e[s.w];
@@ -387,12 +364,12 @@ static inline struct flow_entry *slot_entry(struct slot s)
 
 static inline uint8_t *slot_fl(struct slot s)
 {
-	return &s.b->m.fl[s.w];
+	return &s.b->e[s.w].fl;
 }
 
 static inline int slot_side(struct slot s)
 {
-	return (s.b->m.fl[s.w] & FL_SIDE_B) != 0;
+	return (s.b->e[s.w].fl & FL_SIDE_B) != 0;
 }
 
 static inline uint64_t timeout_of(const struct flow_table *ft, uint8_t proto)
@@ -491,21 +468,20 @@ static void entry_release(struct flow_table *ft, struct slot s, int evicted)
 	if (x->key.proto == PROTO_TCP ? !(*slot_fl(s) & FL_CLOSED) : evicted)
 		gone_add(ft, h, x->last_ns);
 	for (; i != at; i = bucket_next(ft, i))
-		if (ft->b[i].m.ovf != 255)
-			ft->b[i].m.ovf--;
-	s.b->m.used = (uint16_t)(s.b->m.used & ~(1u << s.w));
+		if (ft->b[i].e[0].ovf != 255)
+			ft->b[i].e[0].ovf--;
+	s.b->e[s.w].fl = 0;
 	ft->st.flows--;
 }
 
-/* Ways of m whose tag is t, among the used ones. */
-static inline unsigned tag_match(const struct flow_meta *m, uint8_t t)
+/* The used ways of b, one bit each. */
+static inline unsigned used_of(const struct flow_bucket *b)
 {
 	unsigned mask = 0;
 
-	/* compilers turn this into a vector compare and a movemask */
 	for (unsigned w = 0; w < FLOW_WAYS; w++)
-		mask |= (unsigned)(m->tag[w] == t) << w;
-	return mask & m->used;
+		mask |= (unsigned)(b->e[w].fl >> 7) << w;
+	return mask;
 }
 
 static inline int key_eq(const struct flow_key *x, const struct flow_key *k)
@@ -532,23 +508,18 @@ static inline int lookup(const struct flow_table *ft, const struct flow_key *k,
 			 uint64_t h, struct slot *s)
 {
 	uint32_t i = home_of(ft, h);
-	uint8_t t = (uint8_t)h;
 
 	for (uint32_t n = 0; n < ft->nb; n++) {
 		struct flow_bucket *b = &ft->b[i];
-		unsigned mask = tag_match(&b->m, t);
 
-		while (mask) {
-			unsigned w = (unsigned)__builtin_ctz(mask);
-
-			if (key_eq(&b->e[w].key, k)) {
+		for (unsigned w = 0; w < FLOW_WAYS; w++) {
+			if ((b->e[w].fl & FL_USED) && key_eq(&b->e[w].key, k)) {
 				s->b = b;
 				s->w = w;
 				return 1;
 			}
-			mask &= mask - 1;
 		}
-		if (!b->m.ovf)
+		if (!b->e[0].ovf)
 			return 0;
 		i = bucket_next(ft, i);
 	}
@@ -564,49 +535,31 @@ static struct slot place(struct flow_table *ft, uint64_t h)
 	uint64_t walked = 1;
 	struct slot s;
 
-	while (ft->b[i].m.used == WAYS_ALL) {
-		if (ft->b[i].m.ovf != 255)
-			ft->b[i].m.ovf++;
+	while (used_of(&ft->b[i]) == WAYS_ALL) {
+		if (ft->b[i].e[0].ovf != 255)
+			ft->b[i].e[0].ovf++;
 		i = bucket_next(ft, i);
 		walked++;
 	}
 	if (walked > ft->st.probe_max)
 		ft->st.probe_max = walked;
 	s.b = &ft->b[i];
-	s.w = (unsigned)__builtin_ctz((unsigned)(uint16_t)~s.b->m.used);
-	s.b->m.used = (uint16_t)(s.b->m.used | (1u << s.w));
-	s.b->m.tag[s.w] = (uint8_t)h;
+	s.w = (unsigned)__builtin_ctz(~used_of(s.b));
+	s.b->e[s.w].fl = FL_USED;
 	return s;
 }
 
-/*
- * Frees the flows of bucket b idle past their timeout.  The coarse tick
- * rules a flow out without reading its entry when it was seen within the
- * shortest timeout (exact: the tick is the time rounded down); exact
- * (after a jump of the clock the ticks may have wrapped) reads every one.
- * Ticks older than FLOW_TICK_OLD are pulled up to it, so 16 bits never
- * wrap between two sweeps.
- */
+/* Frees the flows of bucket b idle past their timeout. */
 static void bucket_reap(struct flow_table *ft, struct flow_bucket *b,
-			uint64_t now, int exact)
+			uint64_t now)
 {
-	uint16_t nt = tick_of(now);
-	unsigned mask = b->m.used;
-
-	while (mask) {
-		unsigned w = (unsigned)__builtin_ctz(mask);
-		uint16_t age = (uint16_t)(nt - b->m.tick[w]);
+	for (unsigned w = 0; w < FLOW_WAYS; w++) {
 		struct slot s = { b, w };
 
-		mask &= mask - 1;
-		if (!exact && age < FLOW_TICK_OLD &&
-		    ((uint64_t)age + 1) << FLOW_TICK_SHIFT <= ft->min_timeout_ns)
-			continue;
-		if (entry_expired(ft, &b->e[w], now)) {
+		if ((b->e[w].fl & FL_USED) &&
+		    entry_expired(ft, &b->e[w], now)) {
 			entry_release(ft, s, 0);
 			ft->st.expired++;
-		} else if (age >= FLOW_TICK_OLD) {
-			b->m.tick[w] = (uint16_t)(nt - FLOW_TICK_OLD);
 		}
 	}
 }
@@ -614,7 +567,6 @@ static void bucket_reap(struct flow_table *ft, struct flow_bucket *b,
 static void reap(struct flow_table *ft, uint64_t now)
 {
 	uint64_t el = now - ft->reap_ns, n;
-	int exact;
 
 	if (!ft->started) {
 		ft->started = 1;
@@ -630,7 +582,6 @@ static void reap(struct flow_table *ft, uint64_t now)
 	if (el < FLOW_REAP_NS)
 		return;
 	ft->reap_ns = now;
-	exact = el >= (uint64_t)FLOW_TICK_OLD << FLOW_TICK_SHIFT;
 	if (el >= ft->sweep_ns)
 		n = ft->nb;
 	else
@@ -639,7 +590,7 @@ static void reap(struct flow_table *ft, uint64_t now)
 	if (n > ft->nb)
 		n = ft->nb;
 	while (n--) {
-		bucket_reap(ft, &ft->b[ft->hand], now, exact);
+		bucket_reap(ft, &ft->b[ft->hand], now);
 		ft->hand = bucket_next(ft, ft->hand);
 	}
 }
@@ -653,7 +604,6 @@ static void reap(struct flow_table *ft, uint64_t now)
  */
 void flow_get_stats(const struct flow_table *ft, struct flow_stats *out)
 {
-	uint16_t nt = tick_of(ft->now_ns);
 	uint64_t n = 0;
 
 	*out = ft->st;
@@ -663,19 +613,29 @@ void flow_get_stats(const struct flow_table *ft, struct flow_stats *out)
 	for (uint32_t i = 0; i < ft->nb; i++) {
 		const struct flow_bucket *b = &ft->b[i];
 
-		for (unsigned mask = b->m.used; mask; mask &= mask - 1) {
-			unsigned w = (unsigned)__builtin_ctz(mask);
-			uint16_t age = (uint16_t)(nt - b->m.tick[w]);
-
-			if (age < FLOW_TICK_OLD &&
-			    ((uint64_t)age + 1) << FLOW_TICK_SHIFT <=
-				    ft->min_timeout_ns)
-				continue;
-			n += (uint64_t)entry_expired(ft, &b->e[w], ft->now_ns);
-		}
+		for (unsigned w = 0; w < FLOW_WAYS; w++)
+			n += (uint64_t)((b->e[w].fl & FL_USED) &&
+					entry_expired(ft, &b->e[w],
+						      ft->now_ns));
 	}
 	out->flows -= n;
 	out->expired += n;
+}
+
+/* A flow on its way to the grown table, its hash under the (same) key. */
+struct grow_pending {
+	const struct flow_entry *x;
+	uint64_t h;
+};
+
+static void grow_move(struct flow_table *ft, const struct grow_pending *g)
+{
+	struct slot s = place(ft, g->h);
+
+	/* not the whole entry: ovf is the bucket's */
+	s.b->e[s.w].key = g->x->key;
+	s.b->e[s.w].fl = g->x->fl;
+	s.b->e[s.w].last_ns = g->x->last_ns;
 }
 
 /*
@@ -688,24 +648,33 @@ static int table_grow(struct flow_table *ft)
 	struct flow_bucket *old = ft->b;
 	void *old_mem = ft->mem;
 	uint32_t old_nb = ft->nb;
+	struct grow_pending pend[GROW_AHEAD];
+	uint64_t np = 0, done = 0;
 	size_t cap = (size_t)ft->cap + ft->cap / 2 + 1;
 
 	if (cap > ft->max)
 		cap = ft->max;
 	if (table_alloc(ft, cap) < 0)
 		return -1;
+	/* Rehash in a pipeline: the home bucket of each flow is prefetched a
+	 * few flows before it is placed, so the random writes overlap. */
 	for (uint32_t i = 0; i < old_nb; i++) {
-		const struct flow_bucket *ob = &old[i];
+		for (unsigned w = 0; w < FLOW_WAYS; w++) {
+			const struct flow_entry *x = &old[i].e[w];
+			struct grow_pending *g;
 
-		for (unsigned mask = ob->m.used; mask; mask &= mask - 1) {
-			unsigned w = (unsigned)__builtin_ctz(mask);
-			struct slot s = place(ft, key_hash(ft, &ob->e[w].key));
-
-			s.b->m.fl[s.w] = ob->m.fl[w];
-			s.b->m.tick[s.w] = ob->m.tick[w];
-			s.b->e[s.w] = ob->e[w];
+			if (!(x->fl & FL_USED))
+				continue;
+			if (np - done == GROW_AHEAD)
+				grow_move(ft, &pend[done++ % GROW_AHEAD]);
+			g = &pend[np++ % GROW_AHEAD];
+			g->x = x;
+			g->h = key_hash(ft, &x->key);
+			__builtin_prefetch(&ft->b[home_of(ft, g->h)], 1);
 		}
 	}
+	while (done < np)
+		grow_move(ft, &pend[done++ % GROW_AHEAD]);
 	free(old_mem);
 	ft->st.grown++;
 	return 0;
@@ -713,39 +682,40 @@ static int table_grow(struct flow_table *ft)
 
 /*
  * At the bound: one flow of the bucket at or after the home of h makes
- * room.  An expired flow first (surely, by its tick), then one that is not
- * waiting for an answer, then the least recently seen; the exact time says
- * whether it went as expired or evicted.
+ * room.  An expired flow first, then one that is not waiting for an
+ * answer, then the least recently seen (the first such way on ties).
  */
 static void evict_one(struct flow_table *ft, uint64_t h, uint64_t now)
 {
 	uint32_t i = home_of(ft, h);
-	uint16_t nt = tick_of(now);
-	uint64_t sure = (ft->max_timeout_ns >> FLOW_TICK_SHIFT) + 1;
 	struct flow_bucket *b;
 	struct slot s;
-	unsigned best = 0, w;
+	uint64_t best_age = 0;
+	int best_class = -1, expired = 0;
 
 	/* flows >= 1, so some bucket has one */
-	while (!ft->b[i].m.used)
+	while (!used_of(&ft->b[i]))
 		i = bucket_next(ft, i);
 	b = &ft->b[i];
 	s.b = b;
-	s.w = FLOW_WAYS;
-	for (unsigned mask = b->m.used; mask; mask &= mask - 1) {
-		uint16_t age;
-		unsigned score;
+	s.w = 0;
+	for (unsigned w = 0; w < FLOW_WAYS; w++) {
+		const struct flow_entry *x = &b->e[w];
+		uint64_t age = now > x->last_ns ? now - x->last_ns : 0;
+		int ex, cls;
 
-		w = (unsigned)__builtin_ctz(mask);
-		age = (uint16_t)(nt - b->m.tick[w]);
-		score = (unsigned)(age > sure) << 17 |
-			(unsigned)!(b->m.fl[w] & FL_OPENING) << 16 | age;
-		if (s.w == FLOW_WAYS || score > best) {
-			best = score;
+		if (!(x->fl & FL_USED))
+			continue;
+		ex = entry_expired(ft, x, now);
+		cls = ex ? 2 : !(x->fl & FL_OPENING);
+		if (cls > best_class || (cls == best_class && age > best_age)) {
+			best_class = cls;
+			best_age = age;
 			s.w = w;
+			expired = ex;
 		}
 	}
-	if (entry_expired(ft, slot_entry(s), now)) {
+	if (expired) {
 		ft->st.expired++;
 		entry_release(ft, s, 0);
 	} else {
@@ -769,8 +739,6 @@ static struct slot entry_create(struct flow_table *ft,
 	x = slot_entry(s);
 	memcpy(&x->key, k, KEY_BYTES);
 	x->last_ns = now;
-	s.b->m.fl[s.w] = 0;
-	s.b->m.tick[s.w] = tick_of(now);
 	ft->st.flows++;
 	ft->st.created++;
 	return s;
@@ -780,7 +748,6 @@ static struct slot entry_create(struct flow_table *ft,
 static inline void touch(struct slot s, uint64_t now)
 {
 	slot_entry(s)->last_ns = now;
-	s.b->m.tick[s.w] = tick_of(now);
 }
 
 uint64_t flow_hash(const struct flow_table *ft, const struct packet *p)
@@ -823,13 +790,17 @@ static inline int tcp_midstream(const struct packet *p)
 
 void flow_prefetch(const struct flow_table *ft, const struct packet *p)
 {
+	const struct flow_bucket *b;
 	struct flow_key k;
 
 	/* Mid-stream TCP too: flow_conntrack looks every TCP packet up. */
 	if (!tracked_proto(p))
 		return;
 	key_make(p, &k);
-	__builtin_prefetch(&ft->b[home_of(ft, key_hash(ft, &k))].m, 1);
+	b = &ft->b[home_of(ft, key_hash(ft, &k))];
+	__builtin_prefetch((const char *)b, 1);
+	__builtin_prefetch((const char *)b + 64, 1);
+	__builtin_prefetch((const char *)b + 128, 1);
 }
 
 /* Looks k up; a flow found idle past its timeout is freed and not found. */
@@ -886,7 +857,8 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 				return;
 			}
 			s = entry_create(ft, &k, h, now_ns);
-			*slot_fl(s) = (uint8_t)(FL_OPENING | side_fl(side));
+			*slot_fl(s) = (uint8_t)(FL_USED | FL_OPENING |
+						side_fl(side));
 			out->is_new = 1;
 		} else {
 			f = slot_fl(s);
@@ -914,7 +886,8 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 			 * closed or was answered: start over. */
 			if (!found)
 				s = entry_create(ft, &k, h, now_ns);
-			*slot_fl(s) = (uint8_t)(FL_OPENING | side_fl(side));
+			*slot_fl(s) = (uint8_t)(FL_USED | FL_OPENING |
+						side_fl(side));
 		}
 	} else if (found) {
 		f = slot_fl(s);
@@ -1014,7 +987,7 @@ static void tcp_conntrack(struct flow_table *ft, const struct packet *p,
 			return;
 		}
 		s = entry_create(ft, &k, h, now);
-		*slot_fl(s) = (uint8_t)(FL_OPENING | side_fl(side) |
+		*slot_fl(s) = (uint8_t)(FL_USED | FL_OPENING | side_fl(side) |
 					(out->pickup ? FL_PICKUP : 0));
 		out->ct = FLOW_CT_NEW;
 		out->tracked = 1;
@@ -1032,7 +1005,7 @@ static void tcp_conntrack(struct flow_table *ft, const struct packet *p,
 		} else {
 			/* a port reused after the old connection ended or
 			 * was answered: a new connection */
-			*f = (uint8_t)(FL_OPENING | side_fl(side));
+			*f = (uint8_t)(FL_USED | FL_OPENING | side_fl(side));
 			out->is_new = 1;
 			out->ct = FLOW_CT_NEW;
 		}
