@@ -394,60 +394,102 @@ static inline struct flow_gone *gone_set(const struct flow_table *ft,
 	return &ft->gone[((uint32_t)h % ft->ngone) & ~(uint32_t)3];
 }
 
-/* Remembers h, last seen at last: a set keeps the four most recently
- * seen, whatever order they were let go in (the sweep finds expired flows
- * at times that depend on the table's size; what the set holds must not). */
-static inline void gone_add(struct flow_table *ft, uint64_t h, uint64_t last)
+/* A gone record's hash word: the key hash's high 29 bits, valid, and
+ * what the flow was waiting for when it went. */
+#define GONE_VALID 1u
+#define GONE_OPENING 2u /* its attempt was unanswered */
+#define GONE_SIDE_B 4u	/* endpoint b opened it */
+#define GONE_HASH(h) ((uint32_t)(h) & ~7u)
+#define GONE_FRESH 8u	/* (gone_check) seen within its timeout */
+
+static inline struct flow_gone *gone_find(const struct flow_table *ft,
+					  uint64_t h)
 {
-	struct flow_gone *g = gone_set(ft, h), *v = NULL;
+	struct flow_gone *g = gone_set(ft, h);
+
+	for (int i = 0; i < 4; i++)
+		if ((g[i].h & GONE_VALID) && GONE_HASH(g[i].h) == GONE_HASH(h))
+			return &g[i];
+	return NULL;
+}
+
+/* Remembers the flow of hash h, last seen at last, in state fl (FL_*): a
+ * set keeps the four most recently seen, whatever order they were let go
+ * in (the sweep finds expired flows at times that depend on the table's
+ * size; what the set holds must not). */
+static inline void gone_add(struct flow_table *ft, uint64_t h, uint64_t last,
+			    uint8_t fl)
+{
+	struct flow_gone *g = gone_set(ft, h), *v = gone_find(ft, h);
 	uint32_t t = (uint32_t)(last >> FLOW_GONE_SHIFT);
 	int32_t oldest = -1;
 
-	for (int i = 0; i < 4; i++) {
-		int32_t age = (int32_t)(t - g[i].t);
+	for (int i = 0; i < 4 && !v; i++)
+		if (!g[i].h)
+			v = &g[i];
+	if (!v) {
+		/* full: the one seen longest before this one goes (none, if
+		 * all four were seen later) */
+		for (int i = 0; i < 4; i++) {
+			int32_t age = (int32_t)(t - g[i].t);
 
-		if (g[i].h == ((uint32_t)h | 1) || !g[i].h) {
-			v = &g[i];
-			break;
+			if (age > oldest) {
+				oldest = age;
+				v = &g[i];
+			}
 		}
-		if (age > oldest) {
-			oldest = age;
-			v = &g[i];
-		}
+		if (!v)
+			return;
 	}
-	if (!v)
-		return; /* all four seen later than this one */
-	v->h = (uint32_t)h | 1;
+	v->h = GONE_HASH(h) | GONE_VALID |
+	       (fl & FL_OPENING ? GONE_OPENING : 0) |
+	       (fl & FL_SIDE_B ? GONE_SIDE_B : 0);
 	v->t = t;
 }
 
 /*
  * Whether the flow of hash h was let go live, so that the kernel would
- * still know it.  A UDP flow only within its timeout of its last packet
- * (the kernel's would expire too), and each packet of it keeps it so; a
- * TCP flow (timeouts of days in the kernel) for as long as it is
- * remembered.
+ * still know it: 0, or its record's GONE_* bits (GONE_FRESH: last seen
+ * within its timeout, so it would still be in the table).  A UDP flow only within
+ * its timeout of its last packet (the kernel's would expire too), and
+ * each packet of it keeps it so; a TCP flow (timeouts of days in the
+ * kernel) for as long as it is remembered.
  */
-static inline int gone_check(struct flow_table *ft, uint64_t h, uint8_t proto,
-			     uint64_t now)
+static inline unsigned gone_check(struct flow_table *ft, uint64_t h,
+				  uint8_t proto, uint64_t now)
 {
-	struct flow_gone *g = gone_set(ft, h);
+	struct flow_gone *g = gone_find(ft, h);
 	uint32_t nt = (uint32_t)(now >> FLOW_GONE_SHIFT);
-	int i;
+	int fresh;
 
-	for (i = 0; i < 4 && g[i].h != ((uint32_t)h | 1); i++)
-		;
-	if (i == 4)
+	if (!g)
 		return 0;
-	if (proto == PROTO_UDP || proto == PROTO_UDPLITE) {
-		if (nt - g[i].t > (ft->udp_timeout_ns >> FLOW_GONE_SHIFT) + 1) {
-			g[i].h = 0;
-			return 0;
-		}
+	fresh = nt - g->t <= (timeout_of(ft, proto) >> FLOW_GONE_SHIFT) + 1;
+	if (!fresh && (proto == PROTO_UDP || proto == PROTO_UDPLITE)) {
+		g->h = 0;
+		return 0;
 	}
-	g[i].t = nt;
-	return 1;
+	g->t = nt;
+	return (g->h & 7u) | (fresh ? GONE_FRESH : 0);
 }
+
+/* The flow of hash h is back in the table: its record goes. */
+static inline void gone_drop(struct flow_table *ft, uint64_t h)
+{
+	struct flow_gone *g = gone_find(ft, h);
+
+	if (g)
+		g->h = 0;
+}
+
+/*
+ * A flow back from the gone set: in the table again as it was when it
+ * went (waiting for an answer from the side that opened it, or answered),
+ * so that its packets get the answers a table that had kept it gives.
+ */
+static struct slot entry_revive(struct flow_table *ft,
+				const struct flow_key *k, uint64_t h,
+				uint64_t now, unsigned g);
 
 /*
  * Takes the flow in s out of the table: its way is freed, and the buckets
@@ -466,7 +508,7 @@ static void entry_release(struct flow_table *ft, struct slot s, int evicted)
 	 * A UDP flow pushed out live: the kernel still has it (one that
 	 * timed out, the kernel forgot too: its next datagram is NEW). */
 	if (x->key.proto == PROTO_TCP ? !(*slot_fl(s) & FL_CLOSED) : evicted)
-		gone_add(ft, h, x->last_ns);
+		gone_add(ft, h, x->last_ns, *slot_fl(s));
 	for (; i != at; i = bucket_next(ft, i))
 		if (ft->b[i].e[0].ovf != 255)
 			ft->b[i].e[0].ovf--;
@@ -744,6 +786,20 @@ static struct slot entry_create(struct flow_table *ft,
 	return s;
 }
 
+static struct slot entry_revive(struct flow_table *ft,
+				const struct flow_key *k, uint64_t h,
+				uint64_t now, unsigned g)
+{
+	struct slot s;
+
+	gone_drop(ft, h);
+	s = entry_create(ft, k, h, now);
+	*slot_fl(s) = (uint8_t)(FL_USED |
+				(g & GONE_OPENING ? FL_OPENING : FL_REPLIED) |
+				(g & GONE_SIDE_B ? FL_SIDE_B : 0));
+	return s;
+}
+
 /* A packet of the flow in s at now. */
 static inline void touch(struct slot s, uint64_t now)
 {
@@ -849,13 +905,16 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 		 * attempt, as the kernel's conntrack keeps an unreplied UDP
 		 * flow NEW: otherwise a client whose first datagram was
 		 * dropped would reach the listener with its second. */
+		unsigned g = found ? 0 : gone_check(ft, h, p->proto, now_ns);
+
+		if (g) {
+			/* Pushed out live, and the kernel still has it: it
+			 * comes back as it was, and this datagram is what it
+			 * would have been. */
+			s = entry_revive(ft, &k, h, now_ns, g);
+			found = 1;
+		}
 		if (!found) {
-			if (gone_check(ft, h, p->proto, now_ns)) {
-				/* Pushed out live: the kernel still has it,
-				 * and this datagram opens nothing. */
-				ft->st.forgotten++;
-				return;
-			}
 			s = entry_create(ft, &k, h, now_ns);
 			*slot_fl(s) = (uint8_t)(FL_USED | FL_OPENING |
 						side_fl(side));
@@ -883,11 +942,22 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 				out->retransmit = 1;
 		} else {
 			/* New, or a port reused after the old connection
-			 * closed or was answered: start over. */
-			if (!found)
-				s = entry_create(ft, &k, h, now_ns);
-			*slot_fl(s) = (uint8_t)(FL_USED | FL_OPENING |
-						side_fl(side));
+			 * closed or was answered: start over.  Unless the
+			 * table pushed the attempt out unanswered: then this
+			 * is its retransmit, as it would have been. */
+			unsigned g = found ? 0 : gone_check(ft, h, p->proto,
+							    now_ns);
+
+			if ((g & GONE_OPENING) && (g & GONE_FRESH) &&
+			    !(g & GONE_SIDE_B) == !side) {
+				s = entry_revive(ft, &k, h, now_ns, g);
+				out->retransmit = 1;
+			} else {
+				if (!found)
+					s = entry_create(ft, &k, h, now_ns);
+				*slot_fl(s) = (uint8_t)(FL_USED | FL_OPENING |
+							side_fl(side));
+			}
 		}
 	} else if (found) {
 		f = slot_fl(s);
@@ -964,7 +1034,20 @@ static void tcp_conntrack(struct flow_table *ft, const struct packet *p,
 	side = key_make(p, &k);
 	h = key_hash(ft, &k);
 	if (!find(ft, &k, h, now, &s)) {
-		if (!p->conn_attempt && gone_check(ft, h, PROTO_TCP, now)) {
+		unsigned g = gone_check(ft, h, PROTO_TCP, now);
+
+		if (p->conn_attempt && (g & GONE_OPENING) &&
+		    (g & GONE_FRESH) && !(g & GONE_SIDE_B) == !side) {
+			/* the retransmit of an attempt the table pushed out
+			 * unanswered: the kernel still has it */
+			s = entry_revive(ft, &k, h, now, g);
+			out->is_new = out->retransmit = 1;
+			out->ct = FLOW_CT_NEW;
+			out->tracked = 1;
+			touch(s, now);
+			return;
+		}
+		if (!p->conn_attempt && g) {
 			/* The kernel may well still track it. */
 			ft->st.forgotten++;
 			out->ct = FLOW_CT_UNKNOWN;

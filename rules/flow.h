@@ -2,7 +2,7 @@
  * flow: connection tracking for NEW detection where the kernel's conntrack
  * state is not available (offline, or a queue without conntrack info).
  * Memory grows with the flows seen and is bounded: at most max_flows
- * entries (about 61 bytes each at the bound); only when that many are
+ * entries (about 55 bytes each at the bound); only when that many are
  * live does a new flow push one out (counted as evicted): a flow of the
  * bucket the new one hashes to, idle past its timeout if any, else one
  * whose attempt was answered or ended, else the least recently seen.

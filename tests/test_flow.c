@@ -412,37 +412,41 @@ static void test_eviction_in_bucket(void **state)
 	p.sport = 1000;
 	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 1, 1, 0, 1); /* still there, still unanswered */
-	p.sport = 1001; /* pushed out: neither side's datagram opens a flow */
+	/* Pushed out, answered: neither side's datagram opens a flow; it
+	 * comes back as it went (answered: established), pushing 1002 out
+	 * (waiting, as all three are now, and the least recently seen). */
+	p.sport = 1001;
 	flow_observe(ft, &p, t += 2 * SEC, &r);
-	EXPECT(r, 0, 0, 0, 0);
-	flow_observe(ft, &a, t += 2 * SEC, &r);
-	EXPECT(r, 0, 0, 0, 0);
+	EXPECT(r, 0, 0, 0, 1);
 	flow_conntrack(ft, &a, t += 2 * SEC, &r);
-	assert_int_equal(r.ct, FLOW_CT_UNKNOWN);
+	assert_int_equal(r.ct, FLOW_CT_ESTABLISHED);
 	assert_int_equal(r.is_new, 0);
 	flow_get_stats(ft, &st);
-	assert_int_equal(st.forgotten, 3);
+	assert_int_equal(st.evicted, 2);
 	assert_int_equal(st.flows, MAX);
 
-	/* All waiting now: the least recently seen (1002) goes next. */
-	p.sport = 5001;
-	flow_observe(ft, &p, t += 2 * SEC, &r);
-	EXPECT(r, 1, 0, 0, 1);
+	/* Pushed out unanswered: its next datagram is a retransmit and the
+	 * answer a reply, as in a table that had kept it. */
 	p.sport = 1002;
 	flow_observe(ft, &p, t += 2 * SEC, &r);
-	EXPECT(r, 0, 0, 0, 0);
-	p.sport = 1000;
-	flow_observe(ft, &p, t += 2 * SEC, &r);
 	EXPECT(r, 1, 1, 0, 1);
+	a = rev(&p, 0);
+	flow_observe(ft, &a, t += 2 * SEC, &r);
+	EXPECT(r, 0, 0, 1, 1);
 	flow_get_stats(ft, &st);
-	assert_int_equal(st.evicted, 2);
-	assert_int_equal(st.created, MAX + 2);
-
-	/* More than the UDP timeout after its last datagram the kernel has
-	 * forgotten 1001 too: a datagram opens a flow again. */
+	assert_int_equal(st.forgotten, 0);
+	assert_int_equal(st.evicted, 3); /* 1001 again: answered */
+	assert_int_equal(st.created, MAX + 3);
 	p.sport = 1001;
-	flow_observe(ft, &p, t += 31 * SEC, &r);
-	EXPECT(r, 1, 0, 0, 1);
+
+	/* More than the UDP timeout after its last datagram (in the table
+	 * or out of it) the kernel has forgotten a flow too: a datagram
+	 * opens it again. */
+	for (unsigned i = 0; i < MAX; i++) {
+		p.sport = (uint16_t)(1000 + i);
+		flow_observe(ft, &p, t += 31 * SEC, &r);
+		EXPECT(r, 1, 0, 0, 1);
+	}
 
 	/* A long churn through a small table stays consistent. */
 	for (unsigned i = 0; i < 20000; i++) {
@@ -495,13 +499,16 @@ static void test_evicted_never_new(void **state)
 			flow_conntrack(ft, &q, t += 1000, &r);
 			assert_int_equal(r.is_new, 0);
 			assert_int_not_equal(r.ct, FLOW_CT_NEW);
+			/* UDP: the flow comes back, and this is its reply;
+			 * TCP: the SYN/ACK of a flow pushed out is UNKNOWN */
+			assert_true(r.reply || (i % 2 && r.ct == FLOW_CT_UNKNOWN));
 			replies += r.reply;
 		}
 	}
 	flow_get_stats(ft, &st);
-	assert_int_equal(st.evicted, N - MAX);
-	assert_int_equal(st.forgotten, N - MAX);
-	assert_int_equal(replies, MAX);
+	assert_true(st.evicted >= N - MAX);
+	assert_true(st.forgotten > 0);
+	assert_int_equal(replies + st.forgotten, N);
 	assert_int_equal(st.pickups, 0);
 	flow_free(ft);
 }
@@ -846,7 +853,7 @@ static void test_growth_keeps_flows(void **state)
 		EXPECT(r, 1, 1, 0, 1);
 	}
 	/* Full: one new flow pushes one out.  Its late datagram opens
-	 * nothing; every other flow is still known. */
+	 * nothing new: it is a retransmit, as every other flow's. */
 	p = pkt(PROTO_UDP, 4, "203.0.113.9", 5353, "192.0.2.1", 60000, 0);
 	flow_observe(ft, &p, 5 * SEC, &r);
 	EXPECT(r, 1, 0, 0, 1);
@@ -857,14 +864,11 @@ static void test_growth_keeps_flows(void **state)
 		p = pkt(PROTO_UDP, 4, "198.51.100.7", (uint16_t)(1024 + i % 60000),
 			"192.0.2.1", (uint16_t)(50000 + i / 60000), 0);
 		flow_observe(ft, &p, 6 * SEC, &r);
-		if (r.tracked)
-			EXPECT(r, 1, 1, 0, 1);
-		else
-			EXPECT(r, 0, 0, 0, 0);
+		EXPECT(r, 1, 1, 0, 1); /* the one pushed out comes back */
 	}
 	flow_get_stats(ft, &st);
-	assert_int_equal(st.forgotten, 1);
-	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.forgotten, 0);
+	assert_true(st.evicted >= 1);
 	flow_free(ft);
 }
 
