@@ -73,7 +73,7 @@
 #define FLOW_REAP_NS 10000000ull
 #define FLOW_REAP_MIN 4
 #define FLOW_SWEEP_MAX_NS (3600ull * 1000000000u)
-/* Key hashes of flows the table let go before they ended: a 4-way set
+/* Key hashes of flows the table let go before they ended: an 8-way set
  * associative cache, so a late packet of one is not taken for a new flow.
  * One slot per 16 flows (half a byte per flow), at least 65536 (512 KiB):
  * it remembers the most recently seen ones, which is when late packets
@@ -82,6 +82,7 @@
 #define FLOW_GONE_PER 16
 #define FLOW_GONE_MIN 65536
 #define FLOW_GONE_SHIFT 24
+#define GONE_WAYS 8
 
 /* The 38 key bytes, compared as one block. */
 struct flow_key {
@@ -248,8 +249,11 @@ struct flow_table *flow_new(const struct flow_opts *o)
 	ft->max = (uint32_t)max;
 	ft->ngone = (uint32_t)(max / FLOW_GONE_PER > FLOW_GONE_MIN ?
 				 max / FLOW_GONE_PER : FLOW_GONE_MIN);
-	ft->ngone = (ft->ngone + 3) & ~(uint32_t)3; /* whole sets of 4 */
-	ft->gone = calloc(ft->ngone, sizeof(*ft->gone));
+	ft->ngone = (ft->ngone + GONE_WAYS - 1) & ~(uint32_t)(GONE_WAYS - 1);
+	/* whole sets, each on one line */
+	ft->gone = aligned_alloc(64, ft->ngone * sizeof(*ft->gone));
+	if (ft->gone)
+		memset(ft->gone, 0, ft->ngone * sizeof(*ft->gone));
 	if (!ft->gone ||
 	    table_alloc(ft, max < FLOW_INITIAL ? max : FLOW_INITIAL) < 0) {
 		free(ft->gone);
@@ -387,11 +391,13 @@ static inline int entry_expired(const struct flow_table *ft,
 	       now - x->last_ns > timeout_of(ft, x->key.proto);
 }
 
-/* The gone set of h: four slots, any of which may hold it. */
+/* The gone set of h: GONE_WAYS slots (one cache line), any of which may
+ * hold it. */
 static inline struct flow_gone *gone_set(const struct flow_table *ft,
 					 uint64_t h)
 {
-	return &ft->gone[((uint32_t)h % ft->ngone) & ~(uint32_t)3];
+	return &ft->gone[(size_t)((uint32_t)h % (ft->ngone / GONE_WAYS)) *
+			 GONE_WAYS];
 }
 
 /* A gone record's hash word: the key hash's high 29 bits, valid, and
@@ -407,14 +413,14 @@ static inline struct flow_gone *gone_find(const struct flow_table *ft,
 {
 	struct flow_gone *g = gone_set(ft, h);
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < GONE_WAYS; i++)
 		if ((g[i].h & GONE_VALID) && GONE_HASH(g[i].h) == GONE_HASH(h))
 			return &g[i];
 	return NULL;
 }
 
 /* Remembers the flow of hash h, last seen at last, in state fl (FL_*): a
- * set keeps the four most recently seen, whatever order they were let go
+ * set keeps the GONE_WAYS most recently seen, whatever order they were let go
  * in (the sweep finds expired flows at times that depend on the table's
  * size; what the set holds must not). */
 static inline void gone_add(struct flow_table *ft, uint64_t h, uint64_t last,
@@ -424,13 +430,13 @@ static inline void gone_add(struct flow_table *ft, uint64_t h, uint64_t last,
 	uint32_t t = (uint32_t)(last >> FLOW_GONE_SHIFT);
 	int32_t oldest = -1;
 
-	for (int i = 0; i < 4 && !v; i++)
+	for (int i = 0; i < GONE_WAYS && !v; i++)
 		if (!g[i].h)
 			v = &g[i];
 	if (!v) {
 		/* full: the one seen longest before this one goes (none, if
-		 * all four were seen later) */
-		for (int i = 0; i < 4; i++) {
+		 * all were seen later) */
+		for (int i = 0; i < GONE_WAYS; i++) {
 			int32_t age = (int32_t)(t - g[i].t);
 
 			if (age > oldest) {
