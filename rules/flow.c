@@ -41,6 +41,11 @@
  * per shortest timeout (at most an hour) of packet time, so an idle table
  * drains without a timer.
  *
+ * A flow pushed out live is remembered (the gone set: its hash, its state
+ * and when it was last seen), so that eviction never invents a NEW: its
+ * late packets get the answer a table that had kept it would give (see
+ * flow.h), as long as the gone set, sized apart from the bound, holds it.
+ *
  * One file over 800 lines on purpose: the table (hashing, probing, aging,
  * growth, expiry) and the two trackers on it (NEW detection, conntrack's
  * view) share the entry layout and its inline helpers, private here so

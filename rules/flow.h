@@ -53,11 +53,13 @@ struct flow_opts {
  * - truncated packets (a capture cut short): UNKNOWN; the caller may pass
  *   a copy whose needed bytes were captured as PACKET_OK instead.
  * A late non-opening packet of a flow the table evicted or forgot is not
- * made NEW: its key hash is remembered (a direct-mapped set), and such a
- * packet is UNKNOWN (the kernel still had the flow), not a pickup.  The
- * same holds for a UDP flow pushed out by the bound while live: a later
- * datagram of it either way, within the UDP timeout of the last one, is
- * UNKNOWN (flow_observe: all zeros), not a new flow.
+ * made NEW: its key hash is remembered (a set-associative cache), and such
+ * a TCP packet is UNKNOWN (the kernel still had the flow), not a pickup.
+ * An evicted flow comes back as it was: a UDP datagram of it, either way,
+ * within the UDP timeout of the last one, and the retransmitted SYN (INIT,
+ * Request) of an attempt that was unanswered, within the TCP timeout, get
+ * the answers (retransmit, reply, ESTABLISHED) a table that had kept the
+ * flow gives.
  */
 enum flow_ct {
 	FLOW_CT_UNKNOWN = 0,
@@ -96,7 +98,10 @@ struct flow_stats {
 	uint64_t flows;	     /* currently tracked */
 	uint64_t created;
 	uint64_t evicted;    /* pushed out by max_flows */
-	uint64_t expired;    /* timed out */
+	uint64_t expired;    /* timed out: freed, or idle past the timeout
+			      * by the latest packet (counted by
+			      * flow_get_stats, so that the count does not
+			      * depend on where the random key put them) */
 	uint64_t grown;	     /* times the table grew its room */
 	uint64_t pickups;    /* TCP flows picked up from a lone ACK */
 	uint64_t forgotten;  /* non-opening packets of an evicted or
