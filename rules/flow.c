@@ -484,6 +484,21 @@ static inline unsigned gone_check(struct flow_table *ft, uint64_t h,
 	return (g->h & 7u) | (fresh ? GONE_FRESH : 0);
 }
 
+/* A TCP packet of a flow the gone set holds: an answer (from the side that
+ * did not open it) or an end (RST, FIN) settles its attempt there as it
+ * would have in the table, so that a later SYN is a new attempt and not
+ * the retransmit of one. */
+static inline void gone_settle(struct flow_table *ft, uint64_t h, int side,
+			       uint8_t tcp_flags)
+{
+	struct flow_gone *g = gone_find(ft, h);
+
+	if (g && (g->h & GONE_OPENING) &&
+	    ((tcp_flags & (PACKET_TCP_RST | PACKET_TCP_FIN)) ||
+	     !(g->h & GONE_SIDE_B) != !side))
+		g->h &= ~GONE_OPENING;
+}
+
 /* The flow of hash h is back in the table: its record goes. */
 static inline void gone_drop(struct flow_table *ft, uint64_t h)
 {
@@ -987,6 +1002,8 @@ void flow_observe(struct flow_table *ft, const struct packet *p,
 		/* Mid-stream TCP/SCTP/DCCP without a tracked start: nothing
 		 * to learn, and not creating entries keeps ACK scans from
 		 * flushing the table. */
+		if (p->proto == PROTO_TCP)
+			gone_settle(ft, h, side, p->tcp_flags);
 		return;
 	}
 
@@ -1059,6 +1076,7 @@ static void tcp_conntrack(struct flow_table *ft, const struct packet *p,
 			return;
 		}
 		if (!p->conn_attempt && g) {
+			gone_settle(ft, h, side, fl);
 			/* The kernel may well still track it. */
 			ft->st.forgotten++;
 			out->ct = FLOW_CT_UNKNOWN;

@@ -514,6 +514,45 @@ static void test_evicted_never_new(void **state)
 }
 
 /*
+ * A TCP attempt pushed out unanswered: its retransmitted SYN is a
+ * retransmit, as in a table that had kept it; but once it was refused (a
+ * RST back, UNKNOWN while the flow is out) the next SYN is a new attempt.
+ */
+static void test_evicted_attempt(void **state)
+{
+	struct flow_table *ft = mk(1, 0, 0);
+	struct flow_result r;
+	struct packet a = pkt(PROTO_TCP, 4, "198.51.100.7", 40000, "192.0.2.1",
+			      60314, PACKET_TCP_SYN);
+	struct packet b = pkt(PROTO_TCP, 4, "198.51.100.8", 40000, "192.0.2.1",
+			      60314, PACKET_TCP_SYN);
+	struct packet rst = rev(&a, PACKET_TCP_RST | PACKET_TCP_ACK);
+
+	(void)state;
+	flow_conntrack(ft, &a, SEC, &r);
+	assert_int_equal(r.ct, FLOW_CT_NEW);
+	assert_int_equal(r.retransmit, 0);
+	flow_conntrack(ft, &b, SEC + 1, &r); /* pushes a out */
+	flow_conntrack(ft, &a, 2 * SEC, &r); /* a's retransmit, b out */
+	assert_int_equal(r.ct, FLOW_CT_NEW);
+	assert_int_equal(r.retransmit, 1);
+	flow_observe(ft, &b, 3 * SEC, &r); /* b's retransmit, a out */
+	EXPECT(r, 1, 1, 0, 1);
+	flow_conntrack(ft, &rst, 4 * SEC, &r); /* a refused, while out */
+	assert_int_equal(r.ct, FLOW_CT_UNKNOWN);
+	flow_conntrack(ft, &a, 5 * SEC, &r); /* a new attempt */
+	assert_int_equal(r.ct, FLOW_CT_NEW);
+	assert_int_equal(r.retransmit, 0);
+	/* the same through flow_observe: b refused while out, then anew */
+	rst = rev(&b, PACKET_TCP_RST | PACKET_TCP_ACK);
+	flow_observe(ft, &rst, 6 * SEC, &r);
+	EXPECT(r, 0, 0, 0, 0);
+	flow_observe(ft, &b, 7 * SEC, &r);
+	EXPECT(r, 1, 0, 0, 1);
+	flow_free(ft);
+}
+
+/*
  * A flood aimed at one place: keys chosen so that their hashes under a
  * known key share their top bits (so they share a home bucket, as keys
  * crafted against an unkeyed hash would).  Under that key the overflow
@@ -1183,6 +1222,7 @@ int main(void)
 		cmocka_unit_test(test_no_ports_untouched),
 		cmocka_unit_test(test_eviction_in_bucket),
 		cmocka_unit_test(test_evicted_never_new),
+		cmocka_unit_test(test_evicted_attempt),
 		cmocka_unit_test(test_flood_spread),
 		cmocka_unit_test(test_same_answer_any_bound),
 		cmocka_unit_test(test_idle_table_drains),
