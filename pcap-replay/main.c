@@ -23,6 +23,7 @@
 #include "listener.h"
 #include "merge.h"
 #include "policyfile.h"
+#include "portset.h"
 #include "queuesel.h"
 #include "num.h"
 #include "replay.h"
@@ -720,6 +721,7 @@ int main(int argc, char **argv)
 	struct report_info info;
 	struct inputs in = { 0 };
 	struct queuesel *sel = NULL;
+	struct portset *track = NULL;
 	char rbuf[PATH_MAX + 64], err[256];
 	int i, nstdin = 0, status = MAIN_EXIT_ERROR, input_error = 0;
 	const struct report_counts *c;
@@ -827,6 +829,20 @@ int main(int argc, char **argv)
 	ro.mmap_window = cl.mmap_window;
 	ro.rep = rep;
 	ro.out = stdout;
+	/* EVE shows alerts and nothing else (no summary; with no --write-*
+	 * or --fail-on nothing else reads a verdict): a flow whose ports
+	 * cannot give an alert needs no table entry. */
+	if (cl.eve && !cl.write_passed && !cl.write_dropped && !cl.fail_drop &&
+	    !cl.fail_alert && !rs2) {
+		track = portset_alerts(rs);
+		if (!track)
+			goto oom;
+		if (portset_is_all(track)) {
+			portset_free(track);
+			track = NULL;
+		}
+	}
+	ro.track = track;
 	rp = replay_new(&ro, err, sizeof(err));
 	if (!rp) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -901,6 +917,7 @@ usage:
 	fprintf(stderr, "Try '" PROG " --help'.\n");
 out:
 	replay_free(rp);
+	portset_free(track);
 	queuesel_free(sel);
 	report_free(rep);
 	listener_table_free(lt);

@@ -320,6 +320,13 @@ static void set_origin(const struct replay *r, struct packet *p)
 		p->origin = PACKET_ORIGIN_HOST;
 }
 
+/* Whether p's flow is tracked: always, unless the output shows alerts
+ * only and p's flow cannot give one (portset.h). */
+static inline int tracked(const struct replay *r, const struct packet *p)
+{
+	return !r->o.track || portset_flow(r->o.track, p);
+}
+
 /* Finds the IP packet in a frame's bytes, parses it, and starts loading
  * its flow entries. */
 static void frame_parse(struct replay *r, struct slot *s, int dlt,
@@ -332,7 +339,7 @@ static void frame_parse(struct replay *r, struct slot *s, int dlt,
 		return;
 	packet_parse(&s->p, bytes + off, s->h.caplen - off);
 	set_origin(r, &s->p);
-	if (!s->p.fragment)
+	if (!s->p.fragment && tracked(r, &s->p))
 		flow_prefetch(r->flows, &s->p);
 	if (r->flows2)
 		flow_prefetch(r->flows2, &s->p);
@@ -598,10 +605,11 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 	if (p->status == PACKET_TRUNCATED && decidable_copy(p, &dq))
 		dp = &dq;
 	if (all) {
-		decision_make(r->o.rs, r->flows, r->o.listeners, dp, ts, -1,
-			      &d);
+		decision_make(r->o.rs, tracked(r, dp) ? r->flows : NULL,
+			      r->o.listeners, dp, ts, -1, &d);
 	} else {
-		flow_conntrack(r->flows, dp, ts, &fr);
+		if (tracked(r, dp))
+			flow_conntrack(r->flows, dp, ts, &fr);
 		qs = kernel_view(r, r->o.rs, dp, ts, &fr, &d);
 		c->ct[fr.ct]++;
 		c->queue[qs]++;

@@ -15,6 +15,7 @@
 
 #include "flow.h"
 #include "listener.h"
+#include "portset.h"
 #include "queuesel.h"
 #include "reasm.h"
 #include "report.h"
@@ -42,6 +43,10 @@ struct replay_opts {
 	size_t mmap_window;		   /* bytes mapped at a time; 0 default */
 	struct report *rep;
 	FILE *out;			   /* stdout */
+	const struct portset *track;	   /* NULL: every flow is tracked;
+					    * else only those portset_flow
+					    * keeps (an output of alerts
+					    * only: the others cannot show) */
 };
 
 struct replay;

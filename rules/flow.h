@@ -2,10 +2,12 @@
  * flow: connection tracking for NEW detection where the kernel's conntrack
  * state is not available (offline, or a queue without conntrack info).
  * Memory grows with the flows seen and is bounded: at most max_flows
- * entries; only when that many are live is the least recently seen flow
- * evicted (and counted).  "Recently" has a resolution
- * of about a second: packets of one flow within the same ~1 s tick do not
- * reorder it, which saves two cache misses per packet.
+ * entries (about 55 bytes each at the bound); only when that many are
+ * live does a new flow push one out (counted as evicted): a flow of the
+ * bucket the new one hashes to, idle past its timeout if any, else one
+ * whose attempt was answered or ended, else the least recently seen.
+ * Below the bound nothing is evicted, so every bound that holds the live
+ * flows gives the same answers.
  */
 #ifndef PORTCLASS_FLOW_H
 #define PORTCLASS_FLOW_H
@@ -27,6 +29,9 @@ struct flow_opts {
 				    * packet without a flow is NEW only when
 				    * it is a SYN); 0: loose pickup (the
 				    * kernel's default) */
+	uint64_t hash_key;	   /* 0: 64 random bits (getrandom), so that
+				    * where a flow lands is not known outside
+				    * the process; else this key (tests) */
 };
 
 /*
@@ -48,8 +53,13 @@ struct flow_opts {
  * - truncated packets (a capture cut short): UNKNOWN; the caller may pass
  *   a copy whose needed bytes were captured as PACKET_OK instead.
  * A late non-opening packet of a flow the table evicted or forgot is not
- * made NEW: its key hash is remembered (a direct-mapped set), and such a
- * packet is UNKNOWN (the kernel still had the flow), not a pickup.
+ * made NEW: its key hash is remembered (a set-associative cache), and such
+ * a TCP packet is UNKNOWN (the kernel still had the flow), not a pickup.
+ * An evicted flow comes back as it was: a UDP datagram of it, either way,
+ * within the UDP timeout of the last one, and the retransmitted SYN (INIT,
+ * Request) of an attempt that was unanswered, within the TCP timeout, get
+ * the answers (retransmit, reply, ESTABLISHED) a table that had kept the
+ * flow gives.
  */
 enum flow_ct {
 	FLOW_CT_UNKNOWN = 0,
@@ -88,12 +98,17 @@ struct flow_stats {
 	uint64_t flows;	     /* currently tracked */
 	uint64_t created;
 	uint64_t evicted;    /* pushed out by max_flows */
-	uint64_t expired;    /* timed out */
-	uint64_t grown;	     /* times the table doubled its room */
+	uint64_t expired;    /* timed out: freed, or idle past the timeout
+			      * by the latest packet (counted by
+			      * flow_get_stats, so that the count does not
+			      * depend on where the random key put them) */
+	uint64_t grown;	     /* times the table grew its room */
 	uint64_t pickups;    /* TCP flows picked up from a lone ACK */
 	uint64_t forgotten;  /* non-opening packets of an evicted or
 			      * expired flow: UNKNOWN, not NEW */
-	size_t bytes;	     /* memory held by the table */
+	uint64_t probe_max;  /* most buckets a lookup has had to walk (1:
+			      * every flow in its home bucket) */
+	size_t bytes;	     /* memory held by the table, all of it */
 };
 
 /* NULL with errno ENOMEM. */
@@ -109,7 +124,7 @@ void flow_free(struct flow_table *ft);
  * TCP packets with none of SYN, RST, FIN (mid-stream segments, the last
  * ACK of a handshake) give all zeros without a lookup: they are never an
  * attempt, retransmit or reply, and they do not refresh their flow's idle
- * time or LRU place.  TCP state matters only until the attempt is
+ * time or age.  TCP state matters only until the attempt is
  * answered or ended, and those packets cannot do either.
  */
 void flow_observe(struct flow_table *ft, const struct packet *p,
@@ -137,7 +152,17 @@ void flow_conntrack(struct flow_table *ft, const struct packet *p,
 
 void flow_get_stats(const struct flow_table *ft, struct flow_stats *out);
 
-/* Bytes one tracked flow costs (for the bench's bytes-per-flow figure). */
+/* Bytes one tracked flow costs in a table at its load limit (the table
+ * grows by half when it reaches it, so between growths a flow costs up to
+ * half as much again), for the bench's bytes-per-flow figure. */
 size_t flow_entry_size(void);
+
+/*
+ * The table's keyed hash of p's flow (the same both ways; p needs only
+ * family, proto, addresses and ports).  Where the flow lands follows from
+ * it: the bucket from the high 32 bits.  For tests and for spreading flows
+ * over several tables with one key.
+ */
+uint64_t flow_hash(const struct flow_table *ft, const struct packet *p);
 
 #endif
