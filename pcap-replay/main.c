@@ -91,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "tcp-loose", required_argument, NULL, OPT_TCP_LOOSE },
 	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -118,6 +119,9 @@ struct cmdline {
 	unsigned long mmap_window;
 	const char *queue;	/* --queue FILE, "all", or NULL (defaults) */
 	int tcp_strict;
+	unsigned long jobs;	/* -j: 0 the online cores */
+	int jobs_set;		/* -j given */
+	int max_flows_set;	/* --max-flows given */
 };
 
 static void usage(FILE *f)
@@ -166,6 +170,12 @@ static void usage(FILE *f)
 "                           every packet\n"
 "      --tcp-loose 0|1      nf_conntrack_tcp_loose: a lone ACK without a\n"
 "                           connection is NEW (1, default) or INVALID (0)\n"
+"  -j, --jobs N             deciding threads, flows split among them by a\n"
+"                           hash (default 0: one per online core, at most\n"
+"                           64; 1: no threads; a --max-flows without -j:\n"
+"                           1); each holds max-flows/N flows; the output\n"
+"                           is that of -j 1 (see the manual for the flows\n"
+"                           a table lets go)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
@@ -212,7 +222,7 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 		fprintf(stderr, PROG ": %s\n", strerror(ENOMEM));
 		return -1;
 	}
-	while ((c = getopt_long(argc, argv, "c:r:f:vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:f:j:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cl->rules = optarg;
@@ -297,6 +307,7 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 					"a count (1-%lu)\n", optarg, 1ul << 30);
 				return -1;
 			}
+			cl->max_flows_set = 1;
 			break;
 		case OPT_NO_MMAP:
 			cl->no_mmap = 1;
@@ -314,6 +325,15 @@ static int parse_args(int argc, char **argv, struct cmdline *cl)
 			break;
 		case OPT_MERGE:
 			cl->merge = 1;
+			break;
+		case 'j':
+			cl->jobs_set = 1;
+			if (parse_ulong(optarg, REPLAY_MAX_JOBS, &cl->jobs) < 0) {
+				fprintf(stderr, PROG ": -j: '%s' is not a number "
+					"of threads (0-%d)\n", optarg,
+					REPLAY_MAX_JOBS);
+				return -1;
+			}
 			break;
 		case OPT_TCP_LOOSE:
 			if (!strcmp(optarg, "0"))
@@ -479,6 +499,21 @@ static int check_filter(const char *expr)
 	}
 	fprintf(stderr, PROG ": -f '%s': %s\n", expr, first);
 	return -1;
+}
+
+/* -j 0 or none: one deciding thread per online core, at most
+ * REPLAY_MAX_JOBS; one core, or a count the system will not give: this
+ * thread alone. */
+static unsigned jobs_default(unsigned long jobs)
+{
+	long n;
+
+	if (jobs)
+		return (unsigned)jobs;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > REPLAY_MAX_JOBS ? REPLAY_MAX_JOBS : (unsigned)n;
 }
 
 /* The words after the options, joined with spaces: tcpdump's expression. */
@@ -827,6 +862,9 @@ int main(int argc, char **argv)
 	ro.progress = isatty(STDERR_FILENO);
 	ro.no_mmap = cl.no_mmap;
 	ro.mmap_window = cl.mmap_window;
+	/* A bound given without -j is one table's: the flows it evicts
+	 * are the ones a single table would. */
+	ro.jobs = !cl.jobs_set && cl.max_flows_set ? 1 : jobs_default(cl.jobs);
 	ro.rep = rep;
 	ro.out = stdout;
 	/* EVE shows alerts and nothing else (no summary; with no --write-*

@@ -21,6 +21,7 @@
 #include "linktype.h"
 #include "mapread.h"
 #include "packet.h"
+#include "pipeline.h"
 #include "progress.h"
 #include "seen.h"
 
@@ -38,6 +39,22 @@
  * reuses its buffer for every frame, so each one in flight is copied.
  */
 #define AHEAD 4
+/*
+ * With deciding threads (jobs > 1): frames per batch, and batches in
+ * flight.  A batch costs one lock round per thread; a thousand frames
+ * make that noise, and four batches let the reader run ahead of the
+ * deciders while the oldest is reported.
+ */
+#define BATCH 1024
+#define DEPTH 4
+
+/* What frame_prep made of a frame, for the deciding step. */
+enum slot_kind {
+	SLOT_NON_IP = 0,    /* not IP, or the link layer is cut */
+	SLOT_KERNEL_DROP,   /* the IP layer drops it before the firewall */
+	SLOT_FRAGMENT,	    /* a fragment reassembly held or dropped */
+	SLOT_DECIDE,	    /* conntrack, the queue, the decision */
+};
 
 struct dump {
 	const char *path;
@@ -56,6 +73,32 @@ struct slot {
 	const u_char *bytes;	/* buf, or the frame in the mapped file */
 	u_char *buf;
 	size_t cap;
+	/* frame_prep */
+	uint8_t kind;		/* enum slot_kind */
+	uint8_t rr;		/* SLOT_FRAGMENT: enum reasm_result */
+	uint8_t reassembled;	/* pp is the datagram this frame completed */
+	uint16_t shard;		/* jobs > 1: the deciding thread */
+	const struct packet *pp; /* the packet counted: &p or &whole */
+	const struct packet *dp; /* the packet decided: pp or &dq */
+	struct packet whole, dq;
+	u_char *wbuf;		/* jobs > 1: a copy of the datagram */
+	size_t wcap;
+	/* frame_verdict (SLOT_DECIDE), frame_prep (SLOT_KERNEL_DROP) */
+	struct flow_result fr;
+	uint8_t qs;		/* enum queuesel_result */
+	uint8_t clocked;	/* deciding it set its flow table's clock */
+	struct decision d, d2;
+};
+
+/* One deciding thread's flows (jobs > 1). */
+struct shard {
+	struct flow_table *flows, *flows2;
+	uint16_t idx[BATCH];	/* its frames in the batch at hand */
+};
+
+struct batch {
+	struct slot s[BATCH];
+	unsigned n;
 };
 
 struct replay {
@@ -74,7 +117,43 @@ struct replay {
 	struct jsonw w;
 	char *iobuf;		/* stdio buffer of the capture being read */
 	struct slot ring[AHEAD];
+	/* jobs > 1 */
+	uint64_t clock_ns;	/* time of the latest frame, in capture order,
+				 * that set its shard's clock */
+	unsigned jobs;
+	struct pipeline *pl;
+	struct shard *shards;	/* jobs */
+	struct batch *batches;	/* DEPTH */
+	unsigned fidx;		/* the file of the batches in flight */
+	int wbuf_failed;
 };
+
+static void par_work(void *ctx, unsigned worker, unsigned batch);
+
+/* Each shard holds an equal part of the bound (at least one flow). */
+static int shards_new(struct replay *r)
+{
+	struct flow_opts fo = r->o.flow;
+	size_t max = fo.max_flows ? fo.max_flows : 4194304;
+
+	fo.max_flows = max / r->jobs ? max / r->jobs : 1;
+	r->shards = calloc(r->jobs, sizeof(*r->shards));
+	r->batches = calloc(DEPTH, sizeof(*r->batches));
+	if (!r->shards || !r->batches)
+		return -1;
+	for (unsigned i = 0; i < r->jobs; i++) {
+		r->shards[i].flows = flow_new(&fo);
+		if (!r->shards[i].flows)
+			return -1;
+		if (r->o.rs2 && queuesel_is_all(r->o.sel)) {
+			r->shards[i].flows2 = flow_new(&fo);
+			if (!r->shards[i].flows2)
+				return -1;
+		}
+	}
+	r->pl = pipeline_new(r->jobs, DEPTH, par_work, r);
+	return r->pl ? 0 : -1;
+}
 
 struct replay *replay_new(const struct replay_opts *o, char *err,
 			  size_t errlen)
@@ -97,17 +176,34 @@ struct replay *replay_new(const struct replay_opts *o, char *err,
 		r->o.sel = r->own_sel;
 	}
 	o = &r->o;
-	r->flows = flow_new(&o->flow);
-	/* With the kernel model both policies see conntrack's one view;
-	 * with every packet handed over each keeps its own table. */
-	if (o->rs2 && queuesel_is_all(o->sel))
-		r->flows2 = flow_new(&o->flow);
+	r->jobs = o->jobs > REPLAY_MAX_JOBS ? REPLAY_MAX_JOBS : o->jobs;
 	r->reasm = reasm_new(&o->reasm);
-	if (!r->flows || (o->rs2 && queuesel_is_all(o->sel) && !r->flows2) ||
-	    !r->reasm) {
+	if (!r->reasm) {
 		snprintf(err, errlen, "flow table: %s", strerror(errno));
 		replay_free(r);
 		return NULL;
+	}
+	if (r->jobs > 1) {
+		if (shards_new(r) < 0) {
+			snprintf(err, errlen, "deciding threads: %s",
+				 strerror(errno));
+			replay_free(r);
+			return NULL;
+		}
+	} else {
+		r->jobs = 1;
+		r->flows = flow_new(&o->flow);
+		/* With the kernel model both policies see conntrack's one
+		 * view; with every packet handed over each keeps its own
+		 * table. */
+		if (o->rs2 && queuesel_is_all(o->sel))
+			r->flows2 = flow_new(&o->flow);
+		if (!r->flows ||
+		    (o->rs2 && queuesel_is_all(o->sel) && !r->flows2)) {
+			snprintf(err, errlen, "flow table: %s", strerror(errno));
+			replay_free(r);
+			return NULL;
+		}
 	}
 	r->c = report_counts(o->rep);
 	r->dyn = ruleset_dynamic_range(o->rs);
@@ -153,6 +249,22 @@ void replay_free(struct replay *r)
 
 	if (!r)
 		return;
+	pipeline_free(r->pl); /* the threads first: they use the rest */
+	if (r->shards) {
+		for (unsigned i = 0; i < r->jobs; i++) {
+			flow_free(r->shards[i].flows);
+			flow_free(r->shards[i].flows2);
+		}
+		free(r->shards);
+	}
+	if (r->batches) {
+		for (unsigned b = 0; b < DEPTH; b++)
+			for (unsigned i = 0; i < BATCH; i++) {
+				free(r->batches[b].s[i].buf);
+				free(r->batches[b].s[i].wbuf);
+			}
+		free(r->batches);
+	}
 	dump_close(&r->passed, &failed);
 	dump_close(&r->dropped, &failed);
 	flow_free(r->flows);
@@ -161,14 +273,37 @@ void replay_free(struct replay *r)
 	queuesel_free(r->own_sel);
 	jsonw_free(&r->w);
 	free(r->iobuf);
-	for (int i = 0; i < AHEAD; i++)
+	for (int i = 0; i < AHEAD; i++) {
 		free(r->ring[i].buf);
+		free(r->ring[i].wbuf);
+	}
 	free(r);
 }
 
 void replay_flow_stats(const struct replay *r, struct flow_stats *out)
 {
-	flow_get_stats(r->flows, out);
+	struct flow_stats t;
+
+	if (r->flows) {
+		flow_get_stats(r->flows, out);
+		return;
+	}
+	/* Every shard counts what has expired by the time of the stream's
+	 * latest frame to reach a table, as one table would. */
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; r->shards && i < r->jobs; i++) {
+		flow_get_stats_at(r->shards[i].flows, r->clock_ns, &t);
+		out->flows += t.flows;
+		out->created += t.created;
+		out->evicted += t.evicted;
+		out->expired += t.expired;
+		out->grown += t.grown;
+		out->pickups += t.pickups;
+		out->forgotten += t.forgotten;
+		if (t.probe_max > out->probe_max)
+			out->probe_max = t.probe_max;
+		out->bytes += t.bytes;
+	}
 }
 
 void replay_reasm_stats(const struct replay *r, struct reasm_stats *out)
@@ -339,7 +474,7 @@ static void frame_parse(struct replay *r, struct slot *s, int dlt,
 		return;
 	packet_parse(&s->p, bytes + off, s->h.caplen - off);
 	set_origin(r, &s->p);
-	if (!s->p.fragment && tracked(r, &s->p))
+	if (!s->p.fragment && r->flows && tracked(r, &s->p))
 		flow_prefetch(r->flows, &s->p);
 	if (r->flows2)
 		flow_prefetch(r->flows2, &s->p);
@@ -477,7 +612,7 @@ static int decidable_copy(const struct packet *p, struct packet *q)
  * selector.  Fills *d (the engine's decision for queued packets) and
  * returns what the firewall does with p.
  */
-static enum queuesel_result kernel_view(struct replay *r,
+static enum queuesel_result kernel_view(const struct replay *r,
 					const struct ruleset *rs,
 					const struct packet *p, uint64_t ts,
 					const struct flow_result *fr,
@@ -527,28 +662,139 @@ static enum queuesel_result kernel_view(struct replay *r,
 	return qs;
 }
 
-/* Second half: the decision, the counters, the output and the --write-*
- * files, in frame order. */
-static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
-			 const u_char *data)
+static uint64_t slot_ts(const struct slot *s)
+{
+	/* nanoseconds: opened NANO */
+	return (uint64_t)s->h.ts.tv_sec * 1000000000ull +
+	       (uint64_t)s->h.ts.tv_usec;
+}
+
+/*
+ * What happens to the frame before conntrack, in capture order: the IP
+ * layer's drop, then nf_defrag (before conntrack and before any queue
+ * rule: a fragment is decided with its datagram, on the frame that
+ * completes it).  Sets s->kind, s->pp and s->dp.  copy: the datagram a
+ * fragment completes is copied into the slot (reassembly reuses its
+ * buffer on the next fragment); else s->whole points into reassembly's
+ * buffer until the next call.
+ */
+static void frame_prep(struct replay *r, struct slot *s, int copy)
+{
+	const struct packet *p = &s->p;
+
+	s->pp = s->dp = p;
+	s->reassembled = 0;
+	s->clocked = 0;
+	if (s->lr != LINKTYPE_IP) {
+		s->kind = SLOT_NON_IP;
+		return;
+	}
+	if (!queuesel_is_all(r->o.sel) && ipv4_kernel_drop(p)) {
+		s->kind = SLOT_KERNEL_DROP;
+		memset(&s->fr, 0, sizeof(s->fr));
+		kernel_decision(r, p, VERDICT_DROP, REASON_KERNEL_DROP, &s->d);
+		s->d2 = s->d;
+		s->qs = QS_OUTSIDE;
+		return;
+	}
+	if (p->fragment) {
+		const uint8_t *dg;
+		size_t dglen;
+		enum reasm_result rr = reasm_add(r->reasm, p->data, p->caplen,
+						 slot_ts(s), &dg, &dglen);
+
+		if (rr == REASM_DONE && copy && dglen > s->wcap) {
+			u_char *nb = malloc(dglen);
+
+			if (nb) {
+				free(s->wbuf);
+				s->wbuf = nb;
+				s->wcap = dglen;
+			} else {
+				if (!r->wbuf_failed)
+					fprintf(stderr, PROG ": out of memory: "
+						"a reassembled datagram is "
+						"counted as dropped\n");
+				r->wbuf_failed = 1;
+				rr = REASM_DROPPED;
+			}
+		}
+		if (rr == REASM_DONE) {
+			if (copy) {
+				memcpy(s->wbuf, dg, dglen);
+				dg = s->wbuf;
+			}
+			packet_parse(&s->whole, dg, dglen);
+			s->pp = s->dp = &s->whole;
+			s->reassembled = 1;
+		} else if (rr != REASM_NONE) {
+			s->kind = SLOT_FRAGMENT;
+			s->rr = (uint8_t)rr;
+			return;
+		}
+	}
+	s->kind = SLOT_DECIDE;
+	if (s->pp->status == PACKET_TRUNCATED && decidable_copy(s->pp, &s->dq))
+		s->dp = &s->dq;
+}
+
+/*
+ * Conntrack's view, the queue selector and the decisions of a SLOT_DECIDE
+ * frame, on the given flow tables.  Reads r but never writes it: with
+ * jobs > 1 the deciding threads run this concurrently, each on its own
+ * tables and its own frames.
+ */
+static void frame_verdict(const struct replay *r, struct flow_table *flows,
+			  struct flow_table *flows2, struct slot *s)
+{
+	uint64_t ts = slot_ts(s), ticks;
+	int all = queuesel_is_all(r->o.sel);
+
+	memset(&s->fr, 0, sizeof(s->fr));
+	s->qs = QS_QUEUED;
+	if (!tracked(r, s->dp))
+		flows = NULL;
+	ticks = flows ? flow_ticks(flows) : 0;
+	if (all) {
+		decision_make(r->o.rs, flows, r->o.listeners, s->dp, ts, -1,
+			      &s->d);
+	} else {
+		if (flows)
+			flow_conntrack(flows, s->dp, ts, &s->fr);
+		s->qs = (uint8_t)kernel_view(r, r->o.rs, s->dp, ts, &s->fr,
+					     &s->d);
+	}
+	s->clocked = flows && flow_ticks(flows) != ticks;
+	if (!r->o.rs2)
+		return;
+	if (all)
+		decision_make(r->o.rs2, flows2, r->o.listeners, s->dp, ts, -1,
+			      &s->d2);
+	else
+		(void)kernel_view(r, r->o.rs2, s->dp, ts, &s->fr, &s->d2);
+}
+
+/* Last step: the counters, the output and the --write-* files, in frame
+ * order, from what frame_prep and frame_verdict left in the slot. */
+static void frame_post(struct replay *r, unsigned file, const struct slot *s,
+		       const u_char *data)
 {
 	struct report_counts *c = r->c;
 	const struct pcap_pkthdr *h = &s->h;
 	uint64_t frame = s->frame;
-	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull +
-		      (uint64_t)h->ts.tv_usec; /* nanoseconds: opened NANO */
-	const struct packet *p = &s->p;
-	struct packet whole, dq;
-	const struct packet *dp;
-	struct decision d, d2;
-	struct flow_result fr;
+	uint64_t ts = slot_ts(s);
+	const struct packet *p = s->pp, *dp = s->dp;
+	const struct decision *d = &s->d;
 	struct report_kernel k = { NULL, NULL, NULL };
-	enum queuesel_result qs = QS_QUEUED;
-	int attempt, alert, kdrop = 0, all = queuesel_is_all(r->o.sel);
+	enum queuesel_result qs = (enum queuesel_result)s->qs;
+	int attempt, alert, all = queuesel_is_all(r->o.sel);
 
 	c->frames++;
 	c->bytes += h->len;
-	if (s->lr != LINKTYPE_IP) {
+	if (s->clocked)
+		r->clock_ns = ts;
+	switch (s->kind) {
+	case SLOT_NON_IP:
 		c->proto_pkts[PROTO_NON_IP]++;
 		c->proto_bytes[PROTO_NON_IP] += h->len;
 		if (s->lr == LINKTYPE_TRUNCATED)
@@ -558,125 +804,92 @@ static void frame_decide(struct replay *r, unsigned file, const struct slot *s,
 					    frame, ts, &non_ip_packet, NULL,
 					    NULL);
 		return;
+	case SLOT_FRAGMENT: {
+		struct packet f = s->p;
+
+		/* the ports belong to the datagram */
+		f.has_ports = 0;
+		c->proto_pkts[f.proto]++;
+		c->proto_bytes[f.proto] += h->len;
+		if (s->rr == REASM_HELD)
+			c->frag_held++;
+		else
+			c->frag_dropped++;
+		k.fragment = s->rr == REASM_HELD ? "held" : "dropped";
+		if (r->o.jsonl && r->o.events_packets)
+			report_jsonl_packet(r->o.rep, &r->w, r->o.out, file,
+					    frame, ts, &f, NULL, &k);
+		return;
 	}
-	memset(&fr, 0, sizeof(fr));
-	dp = p;
-	if (!all && ipv4_kernel_drop(p)) {
-		kernel_decision(r, p, VERDICT_DROP, REASON_KERNEL_DROP, &d);
+	case SLOT_KERNEL_DROP:
 		k.queue = "kernel-drop";
-		qs = QS_OUTSIDE;
-		kdrop = 1;
-		goto count;
-	}
-	/* nf_defrag runs before conntrack and before any queue rule: a
-	 * fragment is decided with its datagram, on the frame that
-	 * completes it. */
-	if (p->fragment) {
-		const uint8_t *dg;
-		size_t dglen;
-		enum reasm_result rr = reasm_add(r->reasm, p->data, p->caplen,
-						 ts, &dg, &dglen);
-
-		if (rr == REASM_DONE) {
-			packet_parse(&whole, dg, dglen);
-			p = &whole;
+		break;
+	default:
+		if (s->reassembled)
 			k.fragment = "reassembled";
-		} else if (rr != REASM_NONE) {
-			struct packet f = *p;
-
-			/* the ports belong to the datagram */
-			f.has_ports = 0;
-			c->proto_pkts[p->proto]++;
-			c->proto_bytes[p->proto] += h->len;
-			if (rr == REASM_HELD)
-				c->frag_held++;
-			else
-				c->frag_dropped++;
-			k.fragment = rr == REASM_HELD ? "held" : "dropped";
-			if (r->o.jsonl && r->o.events_packets)
-				report_jsonl_packet(r->o.rep, &r->w, r->o.out,
-						    file, frame, ts, &f, NULL,
-						    &k);
-			return;
+		if (!all) {
+			c->ct[s->fr.ct]++;
+			c->queue[qs]++;
+			k.ct = flow_ct_name((enum flow_ct)s->fr.ct);
+			k.queue = queuesel_result_name(qs);
+			if (qs == QS_UNDETERMINED)
+				c->undecided++;
 		}
+		break;
 	}
 
-	dp = p;
-	if (p->status == PACKET_TRUNCATED && decidable_copy(p, &dq))
-		dp = &dq;
-	if (all) {
-		decision_make(r->o.rs, tracked(r, dp) ? r->flows : NULL,
-			      r->o.listeners, dp, ts, -1, &d);
-	} else {
-		if (tracked(r, dp))
-			flow_conntrack(r->flows, dp, ts, &fr);
-		qs = kernel_view(r, r->o.rs, dp, ts, &fr, &d);
-		c->ct[fr.ct]++;
-		c->queue[qs]++;
-		k.ct = flow_ct_name((enum flow_ct)fr.ct);
-		k.queue = queuesel_result_name(qs);
-		if (qs == QS_UNDETERMINED)
-			c->undecided++;
-	}
-
-count:
 	c->proto_pkts[p->proto]++;
 	c->proto_bytes[p->proto] += h->len;
-	c->matrix[d.sclass][d.dclass]++;
-	c->verdicts[d.verdict]++;
-	c->reasons[d.reason]++;
-	c->blocked += (uint64_t)(qs == QS_QUEUED && d.verdict != VERDICT_PASS);
+	c->matrix[d->sclass][d->dclass]++;
+	c->verdicts[d->verdict]++;
+	c->reasons[d->reason]++;
+	c->blocked += (uint64_t)(qs == QS_QUEUED && d->verdict != VERDICT_PASS);
 	c->bad[p->reason]++;
-	c->logged += (uint64_t)(d.log != 0);
-	attempt = d.is_new && !d.retransmit;
-	alert = qs == QS_QUEUED && attempt && (d.alert || d.log);
-	if (d.is_new) {
+	c->logged += (uint64_t)(d->log != 0);
+	attempt = d->is_new && !d->retransmit;
+	alert = qs == QS_QUEUED && attempt && (d->alert || d->log);
+	if (d->is_new) {
 		c->attempts++;
-		c->retransmits += (uint64_t)(d.retransmit != 0);
-		if (attempt && d.reason == REASON_UNDETERMINED)
+		c->retransmits += (uint64_t)(d->retransmit != 0);
+		if (attempt && d->reason == REASON_UNDETERMINED)
 			c->undetermined++;
 	}
-	if (d.reply && dp->has_ports && range_contains(&r->dyn, dp->sport))
+	if (d->reply && dp->has_ports && range_contains(&r->dyn, dp->sport))
 		note_listener(r, dp, ts);
 
 	if (r->o.jsonl && r->o.events_packets)
 		report_jsonl_packet(r->o.rep, &r->w, r->o.out, file, frame, ts,
-				    p, &d, all && !k.fragment ? NULL : &k);
+				    p, d, all && !k.fragment ? NULL : &k);
 	if (alert) {
 		c->alerts++;
 		if (!r->o.jsonl) {
 			struct report_event e;
 
-			report_event_fill(&e, file, frame, ts, p, &d, NULL,
+			report_event_fill(&e, file, frame, ts, p, d, NULL,
 					  r->o.listeners);
 			report_keep_alert(r->o.rep, &e);
 		} else if (!r->o.events_packets) {
 			report_jsonl_alert(r->o.rep, &r->w, r->o.out, file,
-					   frame, ts, p, &d, r->o.listeners);
+					   frame, ts, p, d, r->o.listeners);
 		}
 	}
 
 	if (r->o.rs2) {
-		if (all)
-			decision_make(r->o.rs2, r->flows2, r->o.listeners, dp,
-				      ts, -1, &d2);
-		else if (kdrop)
-			d2 = d;
-		else
-			(void)kernel_view(r, r->o.rs2, dp, ts, &fr, &d2);
-		if (d2.verdict != d.verdict) {
+		const struct decision *d2 = &s->d2;
+
+		if (d2->verdict != d->verdict) {
 			c->diff_packets++;
-			if (attempt || (d2.is_new && !d2.retransmit)) {
+			if (attempt || (d2->is_new && !d2->retransmit)) {
 				c->diffs++;
 				if (r->o.jsonl) {
 					report_jsonl_diff(r->o.rep, &r->w,
 							  r->o.out, file, frame,
-							  ts, p, &d, &d2);
+							  ts, p, d, d2);
 				} else {
 					struct report_event e;
 
 					report_event_fill(&e, file, frame, ts,
-							  p, &d, &d2,
+							  p, d, d2,
 							  r->o.listeners);
 					report_keep_diff(r->o.rep, &e);
 				}
@@ -684,12 +897,22 @@ count:
 		}
 	}
 
-	if (d.verdict == VERDICT_PASS) {
+	if (d->verdict == VERDICT_PASS) {
 		if (r->cur_passed)
 			pcap_dump((u_char *)r->cur_passed, h, data);
 	} else if (r->cur_dropped) {
 		pcap_dump((u_char *)r->cur_dropped, h, data);
 	}
+}
+
+/* One frame, all steps, on this thread's tables (jobs 1). */
+static void frame_decide(struct replay *r, unsigned file, struct slot *s,
+			 const u_char *data)
+{
+	frame_prep(r, s, 0);
+	if (s->kind == SLOT_DECIDE)
+		frame_verdict(r, r->flows, r->flows2, s);
+	frame_post(r, file, s, data);
 }
 
 /*
@@ -718,10 +941,135 @@ static pcap_t *open_capture(struct replay *r, const char *path, char *errbuf)
 	return pc;
 }
 
-/* Decides every frame in flight: ring[*head..tail). */
+/*
+ * The deciding thread of a flow: a hash of its key that is the same for
+ * both directions.  Not keyed: traffic crafted to land in one shard only
+ * makes that thread busier, the answers stay the same.
+ */
+static unsigned shard_of(const struct packet *p, unsigned n)
+{
+	uint64_t a[2], b[2], ha, hb, h;
+
+	memcpy(a, p->src, 16);
+	memcpy(b, p->dst, 16);
+	ha = (a[0] ^ (a[1] * 0x9e3779b97f4a7c15ull)) +
+	     (uint64_t)(p->has_ports ? p->sport : 0) * 0xc2b2ae3d27d4eb4full;
+	hb = (b[0] ^ (b[1] * 0x9e3779b97f4a7c15ull)) +
+	     (uint64_t)(p->has_ports ? p->dport : 0) * 0xc2b2ae3d27d4eb4full;
+	/* a sum: the same whichever end is the source */
+	h = (ha + hb) ^ ((uint64_t)p->proto << 8 | p->family);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (unsigned)((h & 0xffffffffu) * n >> 32);
+}
+
+/* Deciding thread `worker`: its frames of the batch, on its tables,
+ * each flow entry loaded a few frames ahead. */
+static void par_work(void *ctx, unsigned worker, unsigned batch)
+{
+	const struct replay *r = ctx;
+	struct batch *b = &r->batches[batch];
+	struct shard *sh = &r->shards[worker];
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < b->n; i++)
+		if (b->s[i].kind == SLOT_DECIDE && b->s[i].shard == worker)
+			sh->idx[m++] = (uint16_t)i;
+	for (unsigned j = 0; j < m; j++) {
+		if (j + AHEAD < m) {
+			const struct packet *q = b->s[sh->idx[j + AHEAD]].dp;
+
+			flow_prefetch(sh->flows, q);
+			if (sh->flows2)
+				flow_prefetch(sh->flows2, q);
+		}
+		frame_verdict(r, sh->flows, sh->flows2, &b->s[sh->idx[j]]);
+	}
+}
+
+/* Reports the batches the deciders are done with, oldest first; wait:
+ * every batch in flight. */
+static void par_report(struct replay *r, int wait)
+{
+	int bi;
+
+	while ((bi = pipeline_oldest(r->pl, wait)) >= 0) {
+		struct batch *b = &r->batches[bi];
+
+		for (unsigned i = 0; i < b->n; i++)
+			frame_post(r, r->fidx, &b->s[i], b->s[i].bytes);
+		b->n = 0;
+		pipeline_release(r->pl);
+	}
+}
+
+/* Hands the batch being filled to the deciders, and makes room for the
+ * next one. */
+static void par_submit(struct replay *r)
+{
+	if (r->batches[pipeline_next(r->pl)].n)
+		pipeline_submit(r->pl);
+	par_report(r, 0);
+	if (pipeline_in_flight(r->pl) == DEPTH) {
+		if (pipeline_oldest(r->pl, 1) >= 0)
+			par_report(r, 0);
+	}
+}
+
+/* Every frame read so far decided and reported. */
+static void par_flush(struct replay *r)
+{
+	par_submit(r);
+	par_report(r, 1);
+}
+
+/* A frame read, with deciding threads: into the batch being filled. */
+static void par_frame(struct replay *r, int dlt, uint64_t frame,
+		      const struct pcap_pkthdr *h, const u_char *data,
+		      int mapped)
+{
+	struct batch *b = &r->batches[pipeline_next(r->pl)];
+	struct slot *s = &b->s[b->n];
+
+	if (frame_load(r, s, dlt, frame, h, data, mapped) < 0) {
+		/* No memory for a copy: decide what is in flight, then
+		 * this frame where libpcap holds it, on this thread (the
+		 * deciders are idle). */
+		struct slot tmp;
+		struct shard *sh;
+
+		par_flush(r);
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.h = *h;
+		tmp.frame = frame;
+		frame_parse(r, &tmp, dlt, data);
+		frame_prep(r, &tmp, 0);
+		if (tmp.kind == SLOT_DECIDE) {
+			sh = &r->shards[shard_of(tmp.dp, r->jobs)];
+			frame_verdict(r, sh->flows, sh->flows2, &tmp);
+		}
+		frame_post(r, r->fidx, &tmp, data);
+		return;
+	}
+	frame_prep(r, s, 1);
+	if (s->kind == SLOT_DECIDE)
+		s->shard = (uint16_t)shard_of(s->dp, r->jobs);
+	if (++b->n == BATCH)
+		par_submit(r);
+}
+
+/* Decides every frame in flight: ring[*head..tail), or with deciding
+ * threads every batch. */
 static void drain(struct replay *r, unsigned fidx, unsigned *head,
 		  unsigned tail)
 {
+	if (r->pl) {
+		par_flush(r);
+		return;
+	}
 	for (; *head != tail; (*head)++) {
 		struct slot *q = &r->ring[*head & (AHEAD - 1)];
 
@@ -796,6 +1144,7 @@ int replay_file(struct replay *r, const char *path)
 		fprintf(stderr, PROG ": %s: out of memory\n", path);
 		return -1;
 	}
+	r->fidx = (unsigned)fidx;
 	pc = open_capture(r, path, errbuf);
 	if (!pc) {
 		const char *msg = without_path(errbuf, path);
@@ -859,6 +1208,10 @@ int replay_file(struct replay *r, const char *path)
 			progress_tick(&pg, frame);
 		if (have_prog && !pcap_offline_filter(&prog, h, data)) {
 			r->c->filtered++;
+			continue;
+		}
+		if (r->pl) {
+			par_frame(r, dlt, frame, h, data, m != NULL);
 			continue;
 		}
 		if (tail - head == AHEAD) {

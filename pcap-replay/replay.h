@@ -6,6 +6,14 @@
  * firewall would queue; the others get what the kernel does with them.
  * Feeds the report and the --write-* files.  Several files share one flow
  * table, so they are one stream of time.
+ *
+ * With jobs > 1 the work is a pipeline: this thread reads, parses and
+ * reassembles; the deciding threads run conntrack's view, the queue
+ * selector and decision_make, each on the flows whose key hashes to it
+ * (both directions of a flow alike); this thread then counts, prints and
+ * writes every frame in capture order.  Only per-flow state is sharded,
+ * so the output is the same as with one thread as long as no shard
+ * evicts (see replay_opts.jobs).
  */
 #ifndef PORTCLASS_REPLAY_REPLAY_H
 #define PORTCLASS_REPLAY_REPLAY_H
@@ -41,6 +49,14 @@ struct replay_opts {
 	int no_mmap;			   /* read classic pcap files through
 					    * libpcap only (see mapread.h) */
 	size_t mmap_window;		   /* bytes mapped at a time; 0 default */
+	unsigned jobs;			   /* deciding threads (-j): 0 or 1,
+					    * this thread alone; N > 1 (at
+					    * most REPLAY_MAX_JOBS): this
+					    * thread reads and reports, N
+					    * threads decide, each with its
+					    * own flow table for the flows
+					    * whose key hashes to it, bounded
+					    * at flow.max_flows / N */
 	struct report *rep;
 	FILE *out;			   /* stdout */
 	const struct portset *track;	   /* NULL: every flow is tracked;
@@ -48,6 +64,8 @@ struct replay_opts {
 					    * keeps (an output of alerts
 					    * only: the others cannot show) */
 };
+
+#define REPLAY_MAX_JOBS 64
 
 struct replay;
 
@@ -63,7 +81,8 @@ struct replay *replay_new(const struct replay_opts *o, char *err,
  */
 int replay_file(struct replay *r, const char *path);
 
-/* Flow statistics of the main policy's table. */
+/* Flow statistics of the main policy's table (with jobs > 1, the sum of
+ * the shards'). */
 void replay_flow_stats(const struct replay *r, struct flow_stats *out);
 
 /* Reassembly statistics. */

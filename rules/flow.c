@@ -150,6 +150,7 @@ struct flow_table {
 	uint64_t first_ns, now_ns; /* packet times of the first and the
 				    * latest packet */
 	int started;		/* first_ns is set */
+	uint64_t ticks;		/* packets that have set now_ns */
 	struct flow_gone *gone;	/* ngone slots */
 	uint32_t ngone;
 	int tcp_strict;
@@ -641,6 +642,7 @@ static void reap(struct flow_table *ft, uint64_t now)
 		ft->first_ns = ft->reap_ns = now;
 	}
 	ft->now_ns = now;
+	ft->ticks++;
 
 	if (now < ft->reap_ns) {
 		/* The clock went back: restart the interval from here. */
@@ -672,19 +674,29 @@ static void reap(struct flow_table *ft, uint64_t now)
  */
 void flow_get_stats(const struct flow_table *ft, struct flow_stats *out)
 {
+	flow_get_stats_at(ft, ft->now_ns, out);
+}
+
+uint64_t flow_ticks(const struct flow_table *ft)
+{
+	return ft->ticks;
+}
+
+void flow_get_stats_at(const struct flow_table *ft, uint64_t now_ns,
+		       struct flow_stats *out)
+{
 	uint64_t n = 0;
 
 	*out = ft->st;
-	if (!ft->st.flows || ft->now_ns < ft->first_ns ||
-	    ft->now_ns - ft->first_ns <= ft->min_timeout_ns)
+	if (!ft->st.flows || now_ns < ft->first_ns ||
+	    now_ns - ft->first_ns <= ft->min_timeout_ns)
 		return;
 	for (uint32_t i = 0; i < ft->nb; i++) {
 		const struct flow_bucket *b = &ft->b[i];
 
 		for (unsigned w = 0; w < FLOW_WAYS; w++)
 			n += (uint64_t)((b->e[w].fl & FL_USED) &&
-					entry_expired(ft, &b->e[w],
-						      ft->now_ns));
+					entry_expired(ft, &b->e[w], now_ns));
 	}
 	out->flows -= n;
 	out->expired += n;

@@ -152,6 +152,22 @@ void flow_conntrack(struct flow_table *ft, const struct packet *p,
 
 void flow_get_stats(const struct flow_table *ft, struct flow_stats *out);
 
+/*
+ * How many packets have set the table's clock (the time flow_get_stats
+ * counts expiry by: that of the latest of them).  A caller that splits a
+ * stream over several tables learns from it which packet was the
+ * stream's latest to do so.
+ */
+uint64_t flow_ticks(const struct flow_table *ft);
+
+/*
+ * As flow_get_stats, with flows idle past their timeout by now_ns counted
+ * as expired: the counts of one table among several that share a stream
+ * of time (the replay's shards), taken at the stream's latest packet.
+ */
+void flow_get_stats_at(const struct flow_table *ft, uint64_t now_ns,
+		       struct flow_stats *out);
+
 /* Bytes one tracked flow costs in a table at its load limit (the table
  * grows by half when it reaches it, so between growths a flow costs up to
  * half as much again), for the bench's bytes-per-flow figure. */

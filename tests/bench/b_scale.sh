@@ -7,8 +7,9 @@
 #   - tcpdump -w /dev/null with the BPF that selects what the policy alerts
 #     on (see b_replay.sh for why this BPF);
 #   - the replay under the default policy with its default flow-table
-#     bound, and with a bound of 262144 (a table too small for the larger
-#     captures), with their peak RSS and alert counts.
+#     bound, on one thread (-j 1) and with two deciding threads (-j 2),
+#     and with a bound of 262144 (a table too small for the larger
+#     captures, one thread), with their peak RSS and alert counts.
 # Goals (issue "Replay at memory speed"): >= 0.9 x bare at 100k flows,
 # >= 0.7 x bare at 1M, faster than tcpdump at 1M; the same alerts for every
 # bound that holds the live flows; peak RSS <= 64 MB + 64 B per flow.
@@ -71,8 +72,9 @@ alerts() {
 	sed -n 's/.*"alerts":\([0-9]*\).*/\1/p' "$tmp/$1.out" | tail -n 1
 }
 
-printf '%-8s %9s %8s %8s %8s %9s %9s %8s %8s\n' flows "bare Mpps" tcpdump \
-	replay "vs tcpd" "RSS MB" "RSS goal" alerts "@262144"
+printf '%-8s %9s %8s %8s %8s %8s %7s %7s %8s %8s %8s %8s\n' flows \
+	"bare Mpps" tcpdump "-j 1" "-j 2" "vs tcpd" "RSS j1" "RSS j2" \
+	"RSS goal" alerts "alrt j2" "@262144"
 for f in $FLOWS; do
 	pcap=$tmp/f$f.pcap
 	"$GENCAP" -n "$PACKETS" -f "$f" -o "$pcap" 2>"$tmp/gencap.err" || {
@@ -84,21 +86,27 @@ for f in $FLOWS; do
 	bare=$1
 	set -- $(best tcpdump tcpdump -r "$pcap" -w /dev/null "$BPF")
 	tcpd=$1
-	set -- $(best replay "$REPLAY" -c contrib/default.rules -r "$pcap" \
-		--format jsonl)
+	set -- $(best replay "$REPLAY" -j 1 -c contrib/default.rules \
+		-r "$pcap" --format jsonl)
 	rep=$1 rss=$2
 	a_def=$(alerts replay)
+	set -- $(best replay2 "$REPLAY" -j 2 -c contrib/default.rules \
+		-r "$pcap" --format jsonl)
+	rep2=$1 rss2=$2
+	a_def2=$(alerts replay2)
 	RUNS=1 best small "$REPLAY" -c contrib/default.rules --format jsonl \
 		--max-flows 262144 -r "$pcap" >/dev/null
 	a_small=$(alerts small)
 	goal=$(awk -v f="$f" 'BEGIN { printf "%.0f", 64 + f * 64 / 1048576 }')
-	printf '%-8s %9s %8s %8s %8s %9s %9s %8s %8s\n' "$f" \
+	printf '%-8s %9s %8s %8s %8s %8s %7s %7s %8s %8s %8s %8s\n' "$f" \
 		"$(awk -v n="$PACKETS" -v s="$bare" 'BEGIN { printf "%.2f", n / (s / 1e9) / 1e6 }')" \
 		"$(ratio "$bare" "$tcpd")" "$(ratio "$bare" "$rep")" \
-		"$(ratio "$tcpd" "$rep")" \
+		"$(ratio "$bare" "$rep2")" "$(ratio "$tcpd" "$rep2")" \
 		"$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')" \
-		"$goal" "$a_def" "$a_small"
+		"$(awk -v k="$rss2" 'BEGIN { printf "%.0f", k / 1024 }')" \
+		"$goal" "$a_def" "$a_def2" "$a_small"
 	rm -f "$pcap"
 done
-echo "(tcpdump, replay: ratio of packets/s to the bare loop; vs tcpd: replay over tcpdump;"
-echo " alerts: default bound; @262144: with --max-flows 262144)"
+echo "(tcpdump, -j 1, -j 2: ratio of packets/s to the bare loop, the replay on one"
+echo " thread and with two deciding threads; vs tcpd: -j 2 over tcpdump;"
+echo " alerts: default bound, -j 1 and -j 2; @262144: with --max-flows 262144)"
