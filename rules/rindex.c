@@ -29,6 +29,8 @@ void rindex_free(struct rindex *ix)
 		port_free(&ix->xdport[i]);
 		free(ix->xresid[i].v);
 	}
+	for (i = 0; i < 4; i++)
+		addrindex_free(&ix->addr[i / 2][i % 2]);
 	for (i = 0; i < PROTO_COUNT; i++) {
 		free(ix->rresid[i].v);
 		free(ix->rresid_fam[0][i].v);
@@ -382,6 +384,121 @@ static int fast_build(struct rindex *ix, const struct rule *rules)
 	return 0;
 }
 
+/* How narrow an endpoint's addresses are, as an IPv4 prefix length: the
+ * widest of its prefixes, an IPv6 /2n counting as an IPv4 /n up to /32;
+ * -1 without addresses. */
+static int addr_narrowness(const struct endpoint *e)
+{
+	int w = -1;
+	uint32_t i;
+
+	for (i = 0; i < e->naddrs; i++) {
+		const struct addr_prefix *a = &e->addrs[i];
+		int v = a->family == 4 ? a->len : a->len >= 64 ? 32 : a->len / 2;
+
+		if (w < 0 || v < w)
+			w = v;
+	}
+	return w;
+}
+
+/* The same for ports: 16 for one port, 16 - log2(n) for n ports; -1
+ * without ports. */
+static int port_narrowness(const struct endpoint *e)
+{
+	uint32_t i, n = 0;
+	int bits = 16;
+
+	if (!e->nports)
+		return -1;
+	for (i = 0; i < e->nports; i++)
+		n += (uint32_t)e->ports[i].hi - e->ports[i].lo + 1;
+	for (; n > 1; n = (n + 1) / 2)
+		bits--;
+	return bits;
+}
+
+int rindex_home(const struct rule *r)
+{
+	int s = addr_narrowness(&r->src), d = addr_narrowness(&r->dst);
+	int best = s > d ? s : d;
+	int pn = r->dst.nports ? port_narrowness(&r->dst)
+			       : port_narrowness(&r->src);
+
+	/* Filters keep the placement bpfscope gives them. */
+	if (is_filter_only(r) || best < 0)
+		return RINDEX_BY_PORT;
+	/* The port map only when the ports are much narrower: traffic and
+	 * rules crowd on a few ports (thousands of rules for 443), while
+	 * addresses spread; so one port weighs as an IPv4 /8, and the
+	 * dynamic range as nothing.  Wider addresses still beat the
+	 * residual lists. */
+	if (pn >= 0 && pn - 8 > best)
+		return RINDEX_BY_PORT;
+	return s >= d ? RINDEX_BY_SRC : RINDEX_BY_DST;
+}
+
+/* 2 * index + impure: impure when the rule asks more than the address
+ * of its side, which the lookup that found it has checked. */
+static uint32_t addr_code(const struct rule *r, uint32_t idx, int home)
+{
+	const struct endpoint *other = home == RINDEX_BY_SRC ? &r->dst
+							     : &r->src;
+	int impure = r->is_new || r->has_filter || r->src.nports ||
+		     r->dst.nports || other->naddrs;
+
+	return 2 * idx + (uint32_t)impure;
+}
+
+/* The four address indices over the rules that home[] files there. */
+static int addr_build(struct rindex *ix, const struct rule *rules,
+		      size_t nrules, const uint8_t *home)
+{
+	struct addrindex_entry *e = NULL;
+	size_t i, n, cap = 0;
+	int side, fam, pr, rc = 0;
+
+	for (side = 0; side < 2; side++) {
+		for (fam = 0; fam < 2; fam++) {
+			n = 0;
+			for (i = 0; i < nrules; i++) {
+				const struct rule *r = &rules[i];
+				const struct endpoint *ep =
+					side ? &r->dst : &r->src;
+				uint32_t j, code;
+
+				if (home[i] != (side ? RINDEX_BY_DST
+						     : RINDEX_BY_SRC))
+					continue;
+				code = addr_code(r, (uint32_t)i, home[i]);
+				for (pr = 0; pr < PROTO_COUNT; pr++)
+					if ((r->protos >> pr & 1) &&
+					    code < ix->addr_min[pr])
+						ix->addr_min[pr] = code;
+				for (j = 0; j < ep->naddrs; j++) {
+					if (ep->addrs[j].family != (fam ? 6 : 4))
+						continue;
+					if (vec_grow(&e, &cap, n + 1,
+						     sizeof(*e)) < 0)
+						goto oom;
+					e[n++] = (struct addrindex_entry){
+						&ep->addrs[j], (uint32_t)i,
+						r->protos, code
+					};
+				}
+			}
+			if (addrindex_build(&ix->addr[side][fam], e, n) < 0)
+				goto oom;
+		}
+	}
+	goto out;
+oom:
+	rc = -1;
+out:
+	free(e);
+	return rc;
+}
+
 /* Entries of all port indices of one ruleset together: 4 Mi rule indices
  * (16 MiB).  A policy that needs more is still exact, only slower: the
  * rules of an index over budget are tried in order with the residual ones. */
@@ -397,11 +514,21 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 	size_t i, ne, budget = INDEX_BUDGET;
 	int pp, proto, rc, nfilt = 0;
 	uint8_t demote_d[PROTO_COUNT] = { 0 }, demote_s[PROTO_COUNT] = { 0 };
+	uint8_t *home = NULL;
 
+	for (proto = 0; proto < PROTO_COUNT; proto++)
+		ix->addr_min[proto] = ADDRINDEX_NONE;
 	if (cap) {
 		ent = calloc(cap * 2, sizeof(*ent));
 		if (!ent)
 			goto oom;
+	}
+	if (nrules) {
+		home = malloc(nrules);
+		if (!home)
+			goto oom;
+		for (i = 0; i < nrules; i++)
+			home[i] = (uint8_t)rindex_home(&rules[i]);
 	}
 	for (i = 0; i < nrules; i++)
 		nfilt += is_filter_only(&rules[i]);
@@ -423,6 +550,8 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 		for (i = 0; i < nrules; i++) {
 			const struct rule *r = &rules[i];
 
+			if (home[i] != RINDEX_BY_PORT)
+				continue;
 			if ((r->protos & bit) && r->dst.nports)
 				ent[ne++] = (struct ix_entry){
 					(uint32_t)i, r->dst.ports,
@@ -440,7 +569,7 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 			const struct rule *r = &rules[i];
 
 			if ((r->protos & bit) && !r->dst.nports &&
-			    r->src.nports)
+			    r->src.nports && home[i] == RINDEX_BY_PORT)
 				ent[ne++] = (struct ix_entry){
 					(uint32_t)i, r->src.ports,
 					r->src.nports };
@@ -480,7 +609,8 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 			int resid = !r->dst.nports && !r->src.nports;
 			int in;
 
-			if (!(r->protos & (1u << proto)))
+			if (!(r->protos & (1u << proto)) ||
+			    home[i] != RINDEX_BY_PORT)
 				continue;
 			if (r->dst.nports && demote_d[proto])
 				resid = 1;
@@ -512,6 +642,8 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 	}
 	if (fast_build(ix, rules) < 0)
 		goto oom;
+	if (nrules && addr_build(ix, rules, nrules, home) < 0)
+		goto oom;
 	rc = 0;
 	goto out;
 oom:
@@ -526,6 +658,7 @@ out:
 	free(set);
 	free(uni);
 	free(ent);
+	free(home);
 	return rc;
 }
 

@@ -1,0 +1,113 @@
+/*
+ * addrindex: an index of address prefixes for one family and one side
+ * (source or destination) of a ruleset's rules, which finds the rules
+ * whose prefix covers an address without scanning them.  Internal to the
+ * engine (rindex.h files rules in it).
+ *
+ * Prefixes are nested or disjoint, so the distinct prefixes form a forest:
+ * each is a node with the ascending list of the rules that name it and a
+ * parent, the nearest enclosing prefix.  The address space is cut at
+ * every prefix's first and one-past-last address into elementary
+ * intervals, each owned by the longest prefix covering it (or none); the
+ * interval starts are sorted 128-bit keys (an IPv4 address is its 32 bits
+ * on top), reached through a table of buckets on the bits that follow the
+ * prefix all the keys share, then a short binary search.  An address's
+ * candidates are the lists along its node's chain of parents.  Memory is
+ * linear in the number of (prefix, rule) pairs: two keys per prefix, one
+ * node per distinct prefix, one entry per pair, one bucket per key at most.
+ */
+#ifndef PORTCLASS_ADDRINDEX_H
+#define PORTCLASS_ADDRINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "packet.h"
+
+#define ADDRINDEX_NONE UINT32_MAX
+
+typedef unsigned __int128 addrindex_key;
+
+struct addrindex_node {
+	uint32_t parent; /* ADDRINDEX_NONE at the top of a chain */
+	uint32_t off, n; /* its rules: items[off .. off + n), ascending */
+	/* Per protocol, the least code (as given to addrindex_build) of the
+	 * rules of this node and of its ancestors that have that protocol,
+	 * ADDRINDEX_NONE when none has. */
+	uint32_t first[PROTO_COUNT];
+};
+
+struct addrindex {
+	uint32_t nkeys;		/* 0: nothing indexed */
+	uint32_t nnodes;
+	addrindex_key *keys;	/* interval starts, ascending, keys[0] = 0 */
+	uint32_t *owner;	/* interval i -> node, or ADDRINDEX_NONE */
+	uint32_t *bucket;	/* 2^bbits + 1 entries (see addrindex_find) */
+	addrindex_key base;	/* the prefix shared by keys[1..] */
+	unsigned shared, bbits; /* its length; bits of a bucket number */
+	struct addrindex_node *nodes;
+	uint32_t *items;
+};
+
+/* One (prefix, rule) pair to index. */
+struct addrindex_entry {
+	const struct addr_prefix *pfx; /* of the index's family */
+	uint32_t idx;		       /* rule index */
+	uint32_t protos;	       /* bit per enum packet_proto */
+	uint32_t code;		       /* what first[] keeps the least of */
+};
+
+/*
+ * Builds *ax (zeroed by the caller) over the n entries of one family,
+ * which it may reorder.  Returns 0, or -1 with errno ENOMEM (ax then
+ * holds what was built, for addrindex_free).
+ */
+int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
+		    size_t n);
+
+/* Frees what addrindex_build allocated and leaves ax zeroed. */
+void addrindex_free(struct addrindex *ax);
+
+/* The key of an address of the index's family (4: the first 4 bytes). */
+static inline addrindex_key addrindex_key_of(uint8_t family,
+					     const uint8_t a[16])
+{
+	addrindex_key k = 0;
+	unsigned i, n = family == 4 ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		k = k << 8 | a[i];
+	return family == 4 ? k << 96 : k;
+}
+
+/* The node of the longest indexed prefix covering key, or
+ * ADDRINDEX_NONE.  Never allocates; a few cache lines. */
+static inline uint32_t addrindex_find(const struct addrindex *ax,
+				      addrindex_key key)
+{
+	uint32_t lo, hi, b;
+
+	if (ax->nkeys <= 1)
+		return ax->nkeys ? ax->owner[0] : ADDRINDEX_NONE;
+	if (key < ax->base)
+		return ax->owner[0];
+	if (ax->shared && (key ^ ax->base) >> (128 - ax->shared))
+		return ax->owner[ax->nkeys - 1]; /* above every key */
+	b = (uint32_t)((key << ax->shared) >> (128 - ax->bbits));
+	lo = ax->bucket[b];
+	hi = ax->bucket[b + 1];
+	/* The answer is the last key <= key: keys[lo - 1] is below the
+	 * bucket (lo >= 1), keys[hi] (when there) above it. */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ax->keys[mid] <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return ax->owner[lo - 1];
+}
+
+#endif
