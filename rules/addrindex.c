@@ -14,6 +14,7 @@ void addrindex_free(struct addrindex *ax)
 	free(ax->bucket);
 	free(ax->nodes);
 	free(ax->items);
+	free(ax->quick);
 	memset(ax, 0, sizeof(*ax));
 }
 
@@ -143,9 +144,10 @@ int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
 		goto oom;
 	qsort(e, n, sizeof(*e), entry_cmp);
 	ax->items = malloc(n * sizeof(*ax->items));
+	ax->quick = malloc(n * sizeof(*ax->quick));
 	ax->nodes = malloc(n * sizeof(*ax->nodes));
 	npfx = malloc(n * sizeof(*npfx));
-	if (!ax->items || !ax->nodes || !npfx)
+	if (!ax->items || !ax->quick || !ax->nodes || !npfx)
 		goto oom;
 	if (emit(&b, 0, ADDRINDEX_NONE) < 0)
 		goto oom;
@@ -176,8 +178,11 @@ int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
 			    pfx_start(e[j].pfx) == start;
 		     j++) {
 			/* A rule naming a prefix twice is listed once. */
-			if (nitems == nd->off || ax->items[nitems - 1] != e[j].idx)
+			if (nitems == nd->off ||
+			    ax->items[nitems - 1] != e[j].idx) {
+				ax->quick[nitems] = e[j].quick;
 				ax->items[nitems++] = e[j].idx;
+			}
 			for (pr = 0; pr < PROTO_COUNT; pr++)
 				if ((e[j].protos >> pr & 1) &&
 				    e[j].code < nd->first[pr])

@@ -48,6 +48,14 @@ struct addrindex {
 	unsigned shared, bbits; /* its length; bits of a bucket number */
 	struct addrindex_node *nodes;
 	uint32_t *items;
+	struct addrindex_quick *quick; /* one per item */
+};
+
+/* What a candidate can be refused on without reading its rule: its
+ * protocols and the hulls of its port sets (0-65535 without ports). */
+struct addrindex_quick {
+	uint16_t protos; /* bit per enum packet_proto */
+	uint16_t dlo, dhi, slo, shi;
 };
 
 /* One (prefix, rule) pair to index. */
@@ -56,7 +64,20 @@ struct addrindex_entry {
 	uint32_t idx;		       /* rule index */
 	uint32_t protos;	       /* bit per enum packet_proto */
 	uint32_t code;		       /* what first[] keeps the least of */
+	struct addrindex_quick quick;
 };
+
+/* 0 when the rule behind q cannot match a packet of protocol proto with
+ * these ports (has_ports 0: ports not checked); 1 when it may. */
+static inline int addrindex_quick_ok(const struct addrindex_quick *q,
+				     unsigned proto, int has_ports,
+				     uint16_t sport, uint16_t dport)
+{
+	if (!(q->protos >> proto & 1))
+		return 0;
+	return !has_ports || (dport >= q->dlo && dport <= q->dhi &&
+			      sport >= q->slo && sport <= q->shi);
+}
 
 /*
  * Builds *ax (zeroed by the caller) over the n entries of one family,

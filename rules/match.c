@@ -113,6 +113,7 @@ struct cursor {
 	const uint32_t *v;
 	uint32_t n, i;
 	int kind;
+	const struct addrindex_quick *q; /* address lists: skip on these */
 };
 
 static int merge_all(const struct ruleset *rs, const struct packet *p,
@@ -131,7 +132,8 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 			if (nd->n)
 				cur[k++] = (struct cursor){
 					ax->items + nd->off, nd->n, 0,
-					side ? KIND_DST : KIND_SRC
+					side ? KIND_DST : KIND_SRC,
+					ax->quick + nd->off
 				};
 		}
 	}
@@ -139,11 +141,22 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 		uint32_t v = UINT32_MAX;
 		unsigned j, best = 0;
 
-		for (j = 0; j < k; j++)
+		for (j = 0; j < k; j++) {
+			/* Refused on what the list holds, without a look at
+			 * the rule (the rule's own cache lines are the cost
+			 * of a candidate). */
+			if (cur[j].q)
+				while (cur[j].i < cur[j].n &&
+				       !addrindex_quick_ok(&cur[j].q[cur[j].i],
+							   p->proto,
+							   p->has_ports,
+							   p->sport, p->dport))
+					cur[j].i++;
 			if (cur[j].i < cur[j].n && cur[j].v[cur[j].i] < v) {
 				v = cur[j].v[cur[j].i];
 				best = j;
 			}
+		}
 		if (v == UINT32_MAX)
 			return 0;
 		cur[best].i++;
@@ -222,9 +235,9 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		/* 3 lists and a chain of at most 129 nodes per side. */
 		struct cursor cur[3 + 2 * 129];
 
-		cur[0] = (struct cursor){ a, na, 0, 0 };
-		cur[1] = (struct cursor){ b, nb, 0, 1 };
-		cur[2] = (struct cursor){ c->v, nc, 0, 2 };
+		cur[0] = (struct cursor){ a, na, 0, 0, NULL };
+		cur[1] = (struct cursor){ b, nb, 0, 1, NULL };
+		cur[2] = (struct cursor){ c->v, nc, 0, 2, NULL };
 		return merge_all(rs, p, is_new, cur, 3, an, out);
 	}
 	while (ia < na || ib < nb || ic < nc) {

@@ -450,6 +450,22 @@ static uint32_t addr_code(const struct rule *r, uint32_t idx, int home)
 	return 2 * idx + (uint32_t)impure;
 }
 
+static struct addrindex_quick quick_of(const struct rule *r)
+{
+	struct addrindex_quick q = { (uint16_t)r->protos, 0, 65535, 0,
+				     65535 };
+
+	if (r->dst.nports) { /* sorted and disjoint */
+		q.dlo = r->dst.ports[0].lo;
+		q.dhi = r->dst.ports[r->dst.nports - 1].hi;
+	}
+	if (r->src.nports) {
+		q.slo = r->src.ports[0].lo;
+		q.shi = r->src.ports[r->src.nports - 1].hi;
+	}
+	return q;
+}
+
 /* The four address indices over the rules that home[] files there. */
 static int addr_build(struct rindex *ix, const struct rule *rules,
 		      size_t nrules, const uint8_t *home)
@@ -483,7 +499,7 @@ static int addr_build(struct rindex *ix, const struct rule *rules,
 						goto oom;
 					e[n++] = (struct addrindex_entry){
 						&ep->addrs[j], (uint32_t)i,
-						r->protos, code
+						r->protos, code, quick_of(r)
 					};
 				}
 			}

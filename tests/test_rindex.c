@@ -180,7 +180,7 @@ static void test_addrindex_chains(void **state)
 					i && rnd() % 4 == 0 ? orig[i - 1].idx
 							    : (uint32_t)i,
 					1u << (rnd() % PROTO_COUNT),
-					rnd() % 1000
+					rnd() % 1000, { 0, 0, 0, 0, 0 }
 				};
 				orig[i].protos |= rnd() % 3 ? 0 : 1u << PROTO_TCP;
 			}
@@ -375,7 +375,7 @@ static void rnd_rule(const struct pool *pl, struct orule *o, int mix,
 		rnd_prefix(pl, (int)(rnd() % 2), &o->dst[i]);
 	if (k < 4 || k == 6) {
 		o->ndp = rnd() % 3 ? (int)(rnd() % 3) : 0;
-		o->nsp = rnd() % 4 == 0 ? 1 : 0;
+		o->nsp = rnd() % 4 == 0 ? 1 + (int)(rnd() % 2) : 0;
 		rnd_ports(o->dplo, o->dphi, o->ndp);
 		rnd_ports(o->splo, o->sphi, o->nsp);
 	}
