@@ -36,10 +36,8 @@ static addrindex_key pfx_end(const struct addr_prefix *p)
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct addrindex_entry *x = a, *y = b;
-	addrindex_key kx = pfx_start(x->pfx), ky = pfx_start(y->pfx);
-
-	if (kx != ky)
-		return kx < ky ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
 	if (x->pfx->len != y->pfx->len)
 		return x->pfx->len < y->pfx->len ? -1 : 1;
 	if (x->idx != y->idx)
@@ -142,6 +140,8 @@ int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
 		return 0;
 	if (n >= UINT32_MAX / 2)
 		goto oom;
+	for (i = 0; i < n; i++)
+		e[i].start = pfx_start(e[i].pfx);
 	qsort(e, n, sizeof(*e), entry_cmp);
 	ax->items = malloc(n * sizeof(*ax->items));
 	ax->quick = malloc(n * sizeof(*ax->quick));
@@ -156,7 +156,7 @@ int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
 	 * prefixes, each inside the one below. */
 	for (i = 0; i < n; i = j) {
 		const struct addr_prefix *pf = e[i].pfx;
-		addrindex_key start = pfx_start(pf);
+		addrindex_key start = e[i].start;
 		struct addrindex_node *nd = &ax->nodes[nn];
 
 		while (depth && pfx_end(npfx[stack[depth - 1]]) < start) {
@@ -175,7 +175,7 @@ int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
 						? ADDRINDEX_NONE
 						: ax->nodes[nd->parent].first[pr];
 		for (j = i; j < n && e[j].pfx->len == pf->len &&
-			    pfx_start(e[j].pfx) == start;
+			    e[j].start == start;
 		     j++) {
 			/* A rule naming a prefix twice is listed once. */
 			if (nitems == nd->off ||

@@ -65,6 +65,7 @@ struct addrindex_entry {
 	uint32_t protos;	       /* bit per enum packet_proto */
 	uint32_t code;		       /* what first[] keeps the least of */
 	struct addrindex_quick quick;
+	addrindex_key start; /* set by addrindex_build */
 };
 
 /* 0 when the rule behind q cannot match a packet of protocol proto with

@@ -499,7 +499,7 @@ static int addr_build(struct rindex *ix, const struct rule *rules,
 						goto oom;
 					e[n++] = (struct addrindex_entry){
 						&ep->addrs[j], (uint32_t)i,
-						r->protos, code, quick_of(r)
+						r->protos, code, quick_of(r), 0
 					};
 				}
 			}

@@ -180,7 +180,7 @@ static void test_addrindex_chains(void **state)
 					i && rnd() % 4 == 0 ? orig[i - 1].idx
 							    : (uint32_t)i,
 					1u << (rnd() % PROTO_COUNT),
-					rnd() % 1000, { 0, 0, 0, 0, 0 }
+					rnd() % 1000, { 0, 0, 0, 0, 0 }, 0
 				};
 				orig[i].protos |= rnd() % 3 ? 0 : 1u << PROTO_TCP;
 			}
