@@ -52,10 +52,15 @@ struct addrindex {
 };
 
 /* What a candidate can be refused on without reading its rule: its
- * protocols and the hulls of its port sets (0-65535 without ports). */
+ * protocols, the hulls of its port sets (0-65535 without ports) and of
+ * the addresses of its other side: when ofam is 4 or 6, every address
+ * there is of that family and has its first 32 bits under omask equal
+ * to obits (ofam 0: no such hull). */
 struct addrindex_quick {
 	uint16_t protos; /* bit per enum packet_proto */
 	uint16_t dlo, dhi, slo, shi;
+	uint8_t ofam;
+	uint32_t obits, omask;
 };
 
 /* One (prefix, rule) pair to index. */
@@ -69,12 +74,18 @@ struct addrindex_entry {
 };
 
 /* 0 when the rule behind q cannot match a packet of protocol proto with
- * these ports (has_ports 0: ports not checked); 1 when it may. */
+ * these ports (has_ports 0: ports not checked), of this family, whose
+ * address on the rule's other side begins with other32 (its first 4
+ * bytes, big-endian); 1 when it may. */
 static inline int addrindex_quick_ok(const struct addrindex_quick *q,
 				     unsigned proto, int has_ports,
-				     uint16_t sport, uint16_t dport)
+				     uint16_t sport, uint16_t dport,
+				     uint8_t family, uint32_t other32)
 {
 	if (!(q->protos >> proto & 1))
+		return 0;
+	if (q->ofam &&
+	    (q->ofam != family || (other32 & q->omask) != q->obits))
 		return 0;
 	return !has_ports || (dport >= q->dlo && dport <= q->dhi &&
 			      sport >= q->slo && sport <= q->shi);

@@ -121,6 +121,7 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 		     const uint32_t an[2], struct rule_ref *out)
 {
 	uint32_t last = UINT32_MAX, side, node;
+	uint32_t top[2]; /* [0] the source's first 32 bits, [1] the dest's */
 
 	for (side = 0; side < 2; side++) {
 		const struct addrindex *ax = &rs->ix.addr[side][p->family == 6];
@@ -137,6 +138,10 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 				};
 		}
 	}
+	top[0] = (uint32_t)p->src[0] << 24 | (uint32_t)p->src[1] << 16 |
+		 (uint32_t)p->src[2] << 8 | p->src[3];
+	top[1] = (uint32_t)p->dst[0] << 24 | (uint32_t)p->dst[1] << 16 |
+		 (uint32_t)p->dst[2] << 8 | p->dst[3];
 	for (;;) {
 		uint32_t v = UINT32_MAX;
 		unsigned j, best = 0;
@@ -147,10 +152,11 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 			 * of a candidate). */
 			if (cur[j].q)
 				while (cur[j].i < cur[j].n &&
-				       !addrindex_quick_ok(&cur[j].q[cur[j].i],
-							   p->proto,
-							   p->has_ports,
-							   p->sport, p->dport))
+				       !addrindex_quick_ok(
+					       &cur[j].q[cur[j].i], p->proto,
+					       p->has_ports, p->sport, p->dport,
+					       p->family,
+					       top[cur[j].kind == KIND_SRC]))
 					cur[j].i++;
 			if (cur[j].i < cur[j].n && cur[j].v[cur[j].i] < v) {
 				v = cur[j].v[cur[j].i];

@@ -450,10 +450,42 @@ static uint32_t addr_code(const struct rule *r, uint32_t idx, int home)
 	return 2 * idx + (uint32_t)impure;
 }
 
-static struct addrindex_quick quick_of(const struct rule *r)
+static uint32_t top32(const struct addr_prefix *a)
+{
+	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	       (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+}
+
+/* home: where the rule is filed, so the other side is the one to hull. */
+static struct addrindex_quick quick_of(const struct rule *r, int home)
 {
 	struct addrindex_quick q = { (uint16_t)r->protos, 0, 65535, 0,
-				     65535 };
+				     65535, 0, 0, 0 };
+	const struct endpoint *o = home == RINDEX_BY_SRC ? &r->dst : &r->src;
+	uint32_t i;
+
+	/* The longest common prefix of the other side's first 32 bits,
+	 * when they are all of one family. */
+	for (i = 0; i < o->naddrs; i++) {
+		const struct addr_prefix *a = &o->addrs[i];
+		unsigned len = a->len < 32 ? a->len : 32;
+		uint32_t m = len ? UINT32_MAX << (32 - len) : 0;
+
+		if (i == 0) {
+			q.ofam = a->family;
+			q.omask = m;
+		} else if (a->family != q.ofam) {
+			q.ofam = 0;
+			break;
+		} else {
+			q.omask &= m;
+			while ((top32(a) & q.omask) != (q.obits & q.omask))
+				q.omask <<= 1;
+		}
+		q.obits = top32(a) & q.omask;
+	}
+	if (!q.ofam)
+		q.obits = q.omask = 0;
 
 	if (r->dst.nports) { /* sorted and disjoint */
 		q.dlo = r->dst.ports[0].lo;
@@ -499,7 +531,8 @@ static int addr_build(struct rindex *ix, const struct rule *rules,
 						goto oom;
 					e[n++] = (struct addrindex_entry){
 						&ep->addrs[j], (uint32_t)i,
-						r->protos, code, quick_of(r), 0
+						r->protos, code,
+						quick_of(r, home[i]), 0
 					};
 				}
 			}

@@ -180,7 +180,8 @@ static void test_addrindex_chains(void **state)
 					i && rnd() % 4 == 0 ? orig[i - 1].idx
 							    : (uint32_t)i,
 					1u << (rnd() % PROTO_COUNT),
-					rnd() % 1000, { 0, 0, 0, 0, 0 }, 0
+					rnd() % 1000,
+					{ 0, 0, 0, 0, 0, 0, 0, 0 }, 0
 				};
 				orig[i].protos |= rnd() % 3 ? 0 : 1u << PROTO_TCP;
 			}
@@ -364,15 +365,18 @@ static void rnd_rule(const struct pool *pl, struct orule *o, int mix,
 		{ " icmp6", 1u << PROTO_ICMP6 },
 		{ " sctp", 1u << PROTO_SCTP },
 	};
-	int k = (int)(rnd() % 7), i;
+	int k = (int)(rnd() % 7), i, fs, fd;
 
 	memset(o, 0, sizeof(*o));
 	o->ns = rnd() % 10 < (unsigned)mix ? 1 + (int)(rnd() % 3) : 0;
 	o->nd = rnd() % 10 < (unsigned)mix / 2 ? 1 + (int)(rnd() % 3) : 0;
+	/* Lists mostly of one family, mixed now and then. */
+	fs = (int)(rnd() % 2);
+	fd = (int)(rnd() % 2);
 	for (i = 0; i < o->ns; i++)
-		rnd_prefix(pl, (int)(rnd() % 2), &o->src[i]);
+		rnd_prefix(pl, rnd() % 5 ? fs : !fs, &o->src[i]);
 	for (i = 0; i < o->nd; i++)
-		rnd_prefix(pl, (int)(rnd() % 2), &o->dst[i]);
+		rnd_prefix(pl, rnd() % 5 ? fd : !fd, &o->dst[i]);
 	if (k < 4 || k == 6) {
 		o->ndp = rnd() % 3 ? (int)(rnd() % 3) : 0;
 		o->nsp = rnd() % 4 == 0 ? 1 + (int)(rnd() % 2) : 0;
