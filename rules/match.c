@@ -106,8 +106,9 @@ static inline uint32_t addr_nodes(const struct rindex *ix,
 	return m;
 }
 
-/* The ordered merge when addresses found candidates too: lists[0..2] are
- * the port and residual lists, then one per node of the two chains.  The
+/* The ordered merge when addresses found candidates too: cur[0..k) are
+ * the port and residual lists (none when they are known empty), then
+ * one is added per node of the two chains (room for 2 * 129 more).  The
  * least rule index first, so the rules are tried in file order. */
 struct cursor {
 	const uint32_t *v;
@@ -187,7 +188,7 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 	uint32_t last = UINT32_MAX;
 	uint32_t an[2] = { ADDRINDEX_NONE, ADDRINDEX_NONE };
 	int ported = p->proto >= PROTO_TCP && p->proto <= PROTO_DCCP;
-	int ip = p->family == 4 || p->family == 6, looked = 0;
+	int ip = p->family == 4 || p->family == 6, looked = 0, no_ports = 0;
 	uint8_t b0 = 0;
 
 	(void)inbound; /* rules apply in every direction */
@@ -204,8 +205,12 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 
 			m = sv < m ? sv : m;
 		}
-		if (m == RINDEX_FAST_NONE)
+		if (m == RINDEX_FAST_NONE) {
+			/* No port list nor residual rule: only the addresses
+			 * can give candidates. */
 			m = ADDRINDEX_NONE;
+			no_ports = 1;
+		}
 		/* An address rule can come first, or the ports alone do not
 		 * decide (odd, ADDRINDEX_NONE included). */
 		if (ip && amin != ADDRINDEX_NONE && ((m & 1) || amin < m)) {
@@ -219,6 +224,11 @@ int ruleset_match(const struct ruleset *rs, const struct packet *p,
 		if (!(m & 1)) {
 			answer(&rs->rules[m >> 1], out);
 			return 1;
+		}
+		if (no_ports) {
+			struct cursor cur[2 * 129];
+
+			return merge_all(rs, p, is_new, cur, 0, an, out);
 		}
 		a = rindex_lookup(&rs->ix.rdport[pp], p->dport, &na);
 		b = rindex_lookup(&rs->ix.rsport[pp], p->sport, &nb);
