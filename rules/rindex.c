@@ -502,49 +502,46 @@ static struct addrindex_quick quick_of(const struct rule *r, int home)
 static int addr_build(struct rindex *ix, const struct rule *rules,
 		      size_t nrules, const uint8_t *home)
 {
-	struct addrindex_entry *e = NULL;
-	size_t i, n, cap = 0;
-	int side, fam, pr, rc = 0;
+	/* One pass over the rules (they are many cache lines) into the
+	 * entries of the four indices, [side * 2 + family]. */
+	struct addrindex_entry *e[4] = { NULL, NULL, NULL, NULL };
+	size_t i, n[4] = { 0, 0, 0, 0 }, cap[4] = { 0, 0, 0, 0 };
+	int k, pr, rc = 0;
 
-	for (side = 0; side < 2; side++) {
-		for (fam = 0; fam < 2; fam++) {
-			n = 0;
-			for (i = 0; i < nrules; i++) {
-				const struct rule *r = &rules[i];
-				const struct endpoint *ep =
-					side ? &r->dst : &r->src;
-				uint32_t j, code;
+	for (i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+		int side = home[i] == RINDEX_BY_DST;
+		const struct endpoint *ep = side ? &r->dst : &r->src;
+		struct addrindex_quick q;
+		uint32_t j, code;
 
-				if (home[i] != (side ? RINDEX_BY_DST
-						     : RINDEX_BY_SRC))
-					continue;
-				code = addr_code(r, (uint32_t)i, home[i]);
-				for (pr = 0; pr < PROTO_COUNT; pr++)
-					if ((r->protos >> pr & 1) &&
-					    code < ix->addr_min[pr])
-						ix->addr_min[pr] = code;
-				for (j = 0; j < ep->naddrs; j++) {
-					if (ep->addrs[j].family != (fam ? 6 : 4))
-						continue;
-					if (vec_grow(&e, &cap, n + 1,
-						     sizeof(*e)) < 0)
-						goto oom;
-					e[n++] = (struct addrindex_entry){
-						&ep->addrs[j], (uint32_t)i,
-						r->protos, code,
-						quick_of(r, home[i]), 0
-					};
-				}
-			}
-			if (addrindex_build(&ix->addr[side][fam], e, n) < 0)
+		if (home[i] == RINDEX_BY_PORT)
+			continue;
+		code = addr_code(r, (uint32_t)i, home[i]);
+		q = quick_of(r, home[i]);
+		for (pr = 0; pr < PROTO_COUNT; pr++)
+			if ((r->protos >> pr & 1) && code < ix->addr_min[pr])
+				ix->addr_min[pr] = code;
+		for (j = 0; j < ep->naddrs; j++) {
+			k = side * 2 + (ep->addrs[j].family == 6);
+			if (vec_grow(&e[k], &cap[k], n[k] + 1,
+				     sizeof(*e[k])) < 0)
 				goto oom;
+			e[k][n[k]++] = (struct addrindex_entry){
+				&ep->addrs[j], (uint32_t)i, r->protos, code, q,
+				0
+			};
 		}
 	}
+	for (k = 0; k < 4; k++)
+		if (addrindex_build(&ix->addr[k / 2][k % 2], e[k], n[k]) < 0)
+			goto oom;
 	goto out;
 oom:
 	rc = -1;
 out:
-	free(e);
+	for (k = 0; k < 4; k++)
+		free(e[k]);
 	return rc;
 }
 
