@@ -9,12 +9,10 @@
 
 void addrindex_free(struct addrindex *ax)
 {
-	free(ax->keys);
-	free(ax->owner);
+	free(ax->slots);
 	free(ax->bucket);
 	free(ax->nodes);
 	free(ax->items);
-	free(ax->quick);
 	memset(ax, 0, sizeof(*ax));
 }
 
@@ -57,24 +55,21 @@ static int emit(struct builder *b, addrindex_key key, uint32_t node)
 {
 	struct addrindex *ax = b->ax;
 
-	if (ax->nkeys && ax->keys[ax->nkeys - 1] == key) {
-		ax->owner[ax->nkeys - 1] = node;
-		return 0;
-	}
-	if (ax->nkeys && ax->owner[ax->nkeys - 1] == node)
-		return 0;
-	if (ax->nkeys == b->capkeys) {
-		size_t cap = b->capkeys, capo = b->capkeys;
+	struct addrindex_slot *last = ax->nkeys ? &ax->slots[ax->nkeys - 1]
+						: NULL;
 
-		if (vec_grow(&ax->keys, &cap, (size_t)ax->nkeys + 1,
-			     sizeof(*ax->keys)) < 0 ||
-		    vec_grow(&ax->owner, &capo, (size_t)ax->nkeys + 1,
-			     sizeof(*ax->owner)) < 0)
-			return -1;
-		b->capkeys = cap < capo ? cap : capo;
+	if (last && addrindex_slot_key(last) == key) {
+		last->owner = node;
+		return 0;
 	}
-	ax->keys[ax->nkeys] = key;
-	ax->owner[ax->nkeys] = node;
+	if (last && last->owner == node)
+		return 0;
+	if (vec_grow(&ax->slots, &b->capkeys, (size_t)ax->nkeys + 1,
+		     sizeof(*ax->slots)) < 0)
+		return -1;
+	ax->slots[ax->nkeys] = (struct addrindex_slot){
+		(uint64_t)(key >> 64), (uint64_t)key, node
+	};
 	ax->nkeys++;
 	return 0;
 }
@@ -90,16 +85,16 @@ static unsigned clz128(addrindex_key x)
 	return 128;
 }
 
-/* The bucket table over keys[1..]: the bits after their shared prefix,
+/* The bucket table over slots[1..]: the bits after their shared prefix,
  * about one bucket per key, at most 2^16. */
 static int buckets_build(struct addrindex *ax)
 {
 	uint32_t i, nb, b;
 	unsigned shared = 128;
-	addrindex_key first = ax->keys[1];
+	addrindex_key first = addrindex_slot_key(&ax->slots[1]);
 
 	for (i = 2; i < ax->nkeys; i++) {
-		unsigned c = clz128(ax->keys[i] ^ first);
+		unsigned c = clz128(addrindex_slot_key(&ax->slots[i]) ^ first);
 
 		if (c < shared)
 			shared = c;
@@ -119,7 +114,8 @@ static int buckets_build(struct addrindex *ax)
 	i = 1;
 	for (b = 0; b <= nb; b++) {
 		while (i < ax->nkeys &&
-		       (uint32_t)((ax->keys[i] << shared) >>
+		       (uint32_t)((addrindex_slot_key(&ax->slots[i])
+				   << shared) >>
 				  (128 - ax->bbits)) < b)
 			i++;
 		ax->bucket[b] = b == nb ? ax->nkeys : i;
@@ -144,10 +140,9 @@ int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
 		e[i].start = pfx_start(e[i].pfx);
 	qsort(e, n, sizeof(*e), entry_cmp);
 	ax->items = malloc(n * sizeof(*ax->items));
-	ax->quick = malloc(n * sizeof(*ax->quick));
 	ax->nodes = malloc(n * sizeof(*ax->nodes));
 	npfx = malloc(n * sizeof(*npfx));
-	if (!ax->items || !ax->quick || !ax->nodes || !npfx)
+	if (!ax->items || !ax->nodes || !npfx)
 		goto oom;
 	if (emit(&b, 0, ADDRINDEX_NONE) < 0)
 		goto oom;
@@ -179,10 +174,10 @@ int addrindex_build(struct addrindex *ax, struct addrindex_entry *e,
 		     j++) {
 			/* A rule naming a prefix twice is listed once. */
 			if (nitems == nd->off ||
-			    ax->items[nitems - 1] != e[j].idx) {
-				ax->quick[nitems] = e[j].quick;
-				ax->items[nitems++] = e[j].idx;
-			}
+			    ax->items[nitems - 1].idx != e[j].idx)
+				ax->items[nitems++] = (struct addrindex_item){
+					e[j].idx, e[j].quick
+				};
 			for (pr = 0; pr < PROTO_COUNT; pr++)
 				if ((e[j].protos >> pr & 1) &&
 				    e[j].code < nd->first[pr])

@@ -31,25 +31,25 @@ typedef unsigned __int128 addrindex_key;
 
 struct addrindex_node {
 	uint32_t parent; /* ADDRINDEX_NONE at the top of a chain */
-	uint32_t off, n; /* its rules: items[off .. off + n), ascending */
+	uint32_t off, n; /* its rules: items[off .. off + n), ascending idx */
 	/* Per protocol, the least code (as given to addrindex_build) of the
 	 * rules of this node and of its ancestors that have that protocol,
 	 * ADDRINDEX_NONE when none has. */
 	uint32_t first[PROTO_COUNT];
 };
 
-struct addrindex {
-	uint32_t nkeys;		/* 0: nothing indexed */
-	uint32_t nnodes;
-	addrindex_key *keys;	/* interval starts, ascending, keys[0] = 0 */
-	uint32_t *owner;	/* interval i -> node, or ADDRINDEX_NONE */
-	uint32_t *bucket;	/* 2^bbits + 1 entries (see addrindex_find) */
-	addrindex_key base;	/* the prefix shared by keys[1..] */
-	unsigned shared, bbits; /* its length; bits of a bucket number */
-	struct addrindex_node *nodes;
-	uint32_t *items;
-	struct addrindex_quick *quick; /* one per item */
+/* An elementary interval: its first key, as two halves, and its owner
+ * (a node, or ADDRINDEX_NONE), side by side so that the search ends on
+ * the cache line that has the answer. */
+struct addrindex_slot {
+	uint64_t hi, lo;
+	uint32_t owner;
 };
+
+static inline addrindex_key addrindex_slot_key(const struct addrindex_slot *s)
+{
+	return (addrindex_key)s->hi << 64 | s->lo;
+}
 
 /* What a candidate can be refused on without reading its rule: its
  * protocols, the hulls of its port sets (0-65535 without ports) and of
@@ -61,6 +61,23 @@ struct addrindex_quick {
 	uint16_t dlo, dhi, slo, shi;
 	uint8_t ofam;
 	uint32_t obits, omask;
+};
+
+/* A rule in a node's list, with what refuses it without reading it. */
+struct addrindex_item {
+	uint32_t idx;
+	struct addrindex_quick q;
+};
+
+struct addrindex {
+	uint32_t nkeys;		/* 0: nothing indexed */
+	uint32_t nnodes;
+	struct addrindex_slot *slots; /* ascending, slots[0] starts at 0 */
+	uint32_t *bucket;	/* 2^bbits + 1 entries (see addrindex_find) */
+	addrindex_key base;	/* the prefix shared by slots[1..]' keys */
+	unsigned shared, bbits; /* its length; bits of a bucket number */
+	struct addrindex_node *nodes;
+	struct addrindex_item *items;
 };
 
 /* One (prefix, rule) pair to index. */
@@ -122,25 +139,25 @@ static inline uint32_t addrindex_find(const struct addrindex *ax,
 	uint32_t lo, hi, b;
 
 	if (ax->nkeys <= 1)
-		return ax->nkeys ? ax->owner[0] : ADDRINDEX_NONE;
+		return ax->nkeys ? ax->slots[0].owner : ADDRINDEX_NONE;
 	if (key < ax->base)
-		return ax->owner[0];
+		return ax->slots[0].owner;
 	if (ax->shared && (key ^ ax->base) >> (128 - ax->shared))
-		return ax->owner[ax->nkeys - 1]; /* above every key */
+		return ax->slots[ax->nkeys - 1].owner; /* above every key */
 	b = (uint32_t)((key << ax->shared) >> (128 - ax->bbits));
 	lo = ax->bucket[b];
 	hi = ax->bucket[b + 1];
-	/* The answer is the last key <= key: keys[lo - 1] is below the
-	 * bucket (lo >= 1), keys[hi] (when there) above it. */
+	/* The answer is the last key <= key: slots[lo - 1] is below the
+	 * bucket (lo >= 1), slots[hi] (when there) above it. */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (ax->keys[mid] <= key)
+		if (addrindex_slot_key(&ax->slots[mid]) <= key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return ax->owner[lo - 1];
+	return ax->slots[lo - 1].owner;
 }
 
 #endif

@@ -111,10 +111,10 @@ static inline uint32_t addr_nodes(const struct rindex *ix,
  * one is added per node of the two chains (room for 2 * 129 more).  The
  * least rule index first, so the rules are tried in file order. */
 struct cursor {
-	const uint32_t *v;
+	const uint32_t *v; /* port and residual lists */
 	uint32_t n, i;
 	int kind;
-	const struct addrindex_quick *q; /* address lists: skip on these */
+	const struct addrindex_item *it; /* address lists instead of v */
 };
 
 static int merge_all(const struct ruleset *rs, const struct packet *p,
@@ -133,9 +133,9 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 
 			if (nd->n)
 				cur[k++] = (struct cursor){
-					ax->items + nd->off, nd->n, 0,
+					NULL, nd->n, 0,
 					side ? KIND_DST : KIND_SRC,
-					ax->quick + nd->off
+					ax->items + nd->off
 				};
 		}
 	}
@@ -148,19 +148,25 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 		unsigned j, best = 0;
 
 		for (j = 0; j < k; j++) {
+			struct cursor *c = &cur[j];
+			uint32_t x;
+
 			/* Refused on what the list holds, without a look at
 			 * the rule (the rule's own cache lines are the cost
 			 * of a candidate). */
-			if (cur[j].q)
-				while (cur[j].i < cur[j].n &&
+			if (c->it)
+				while (c->i < c->n &&
 				       !addrindex_quick_ok(
-					       &cur[j].q[cur[j].i], p->proto,
+					       &c->it[c->i].q, p->proto,
 					       p->has_ports, p->sport, p->dport,
 					       p->family,
-					       top[cur[j].kind == KIND_SRC]))
-					cur[j].i++;
-			if (cur[j].i < cur[j].n && cur[j].v[cur[j].i] < v) {
-				v = cur[j].v[cur[j].i];
+					       top[c->kind == KIND_SRC]))
+					c->i++;
+			if (c->i >= c->n)
+				continue;
+			x = c->it ? c->it[c->i].idx : c->v[c->i];
+			if (x < v) {
+				v = x;
 				best = j;
 			}
 		}

@@ -228,12 +228,12 @@ static void test_addrindex_chains(void **state)
 
 					assert_true(nd->n > 0);
 					for (k = 0; k < nd->n; k++) {
-						uint32_t v = ax.items[nd->off + k];
+						uint32_t v = ax.items[nd->off + k].idx;
 
 						assert_true(want[v]);
 						if (k)
 							assert_true(
-								v > ax.items[nd->off + k - 1]);
+								v > ax.items[nd->off + k - 1].idx);
 						seen[v] = 1;
 					}
 				}
@@ -246,7 +246,7 @@ static void test_addrindex_chains(void **state)
 						int in = 0;
 
 						for (k = 0; k < ax.nodes[best].n; k++)
-							in |= ax.items[ax.nodes[best].off + k] ==
+							in |= ax.items[ax.nodes[best].off + k].idx ==
 							      orig[i].idx;
 						assert_true(in);
 					}
