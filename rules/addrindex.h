@@ -131,24 +131,40 @@ static inline addrindex_key addrindex_key_of(uint8_t family,
 	return family == 4 ? k << 96 : k;
 }
 
-/* The node of the longest indexed prefix covering key, or
- * ADDRINDEX_NONE.  Never allocates; a few cache lines. */
-static inline uint32_t addrindex_find(const struct addrindex *ax,
-				      addrindex_key key)
+/* The first step of addrindex_find: 1 with the answer in *node when
+ * the bucket table suffices, else 0 with the slots to search in
+ * [*lo, *hi), whose middle the caller may prefetch (two lookups, each
+ * split in two, overlap their cache misses). */
+static inline int addrindex_range(const struct addrindex *ax,
+				  addrindex_key key, uint32_t *lo,
+				  uint32_t *hi, uint32_t *node)
 {
-	uint32_t lo, hi, b;
+	uint32_t b;
 
-	if (ax->nkeys <= 1)
-		return ax->nkeys ? ax->slots[0].owner : ADDRINDEX_NONE;
-	if (key < ax->base)
-		return ax->slots[0].owner;
-	if (ax->shared && (key ^ ax->base) >> (128 - ax->shared))
-		return ax->slots[ax->nkeys - 1].owner; /* above every key */
+	if (ax->nkeys <= 1) {
+		*node = ax->nkeys ? ax->slots[0].owner : ADDRINDEX_NONE;
+		return 1;
+	}
+	if (key < ax->base) {
+		*node = ax->slots[0].owner;
+		return 1;
+	}
+	if (ax->shared && (key ^ ax->base) >> (128 - ax->shared)) {
+		*node = ax->slots[ax->nkeys - 1].owner; /* above every key */
+		return 1;
+	}
 	b = (uint32_t)((key << ax->shared) >> (128 - ax->bbits));
-	lo = ax->bucket[b];
-	hi = ax->bucket[b + 1];
-	/* The answer is the last key <= key: slots[lo - 1] is below the
-	 * bucket (lo >= 1), slots[hi] (when there) above it. */
+	*lo = ax->bucket[b];
+	*hi = ax->bucket[b + 1];
+	return 0;
+}
+
+/* The second step: the node of the last slot <= key in [lo, hi), or of
+ * slots[lo - 1] (below the bucket: lo >= 1) when none is. */
+static inline uint32_t addrindex_search(const struct addrindex *ax,
+					addrindex_key key, uint32_t lo,
+					uint32_t hi)
+{
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -158,6 +174,18 @@ static inline uint32_t addrindex_find(const struct addrindex *ax,
 			hi = mid;
 	}
 	return ax->slots[lo - 1].owner;
+}
+
+/* The node of the longest indexed prefix covering key, or
+ * ADDRINDEX_NONE.  Never allocates; a few cache lines. */
+static inline uint32_t addrindex_find(const struct addrindex *ax,
+				      addrindex_key key)
+{
+	uint32_t lo = 0, hi = 0, node;
+
+	if (addrindex_range(ax, key, &lo, &hi, &node))
+		return node;
+	return addrindex_search(ax, key, lo, hi);
 }
 
 #endif

@@ -89,20 +89,35 @@ static inline uint32_t addr_nodes(const struct rindex *ix,
 				  const struct packet *p, uint32_t an[2])
 {
 	unsigned fam = p->family == 6;
-	uint32_t m = ADDRINDEX_NONE, side;
+	uint32_t m = ADDRINDEX_NONE, side, lo[2] = { 0, 0 }, hi[2] = { 0, 0 };
+	const struct addrindex *ax[2] = { &ix->addr[0][fam],
+					  &ix->addr[1][fam] };
+	addrindex_key key[2];
+	int done[2];
 
+	/* Both sides step by step, so that their cache misses overlap:
+	 * the slots searched, then the nodes found. */
+	key[0] = addrindex_key_of(p->family, p->src);
+	key[1] = addrindex_key_of(p->family, p->dst);
 	for (side = 0; side < 2; side++) {
-		const struct addrindex *ax = &ix->addr[side][fam];
-
-		an[side] = ADDRINDEX_NONE;
-		if (!ax->nkeys)
-			continue;
-		an[side] = addrindex_find(
-			ax, addrindex_key_of(p->family, side ? p->dst : p->src));
-		if (an[side] != ADDRINDEX_NONE &&
-		    ax->nodes[an[side]].first[p->proto] < m)
-			m = ax->nodes[an[side]].first[p->proto];
+		done[side] = addrindex_range(ax[side], key[side], &lo[side],
+					     &hi[side], &an[side]);
+		if (!done[side])
+			__builtin_prefetch(
+				&ax[side]->slots[lo[side] +
+						 (hi[side] - lo[side]) / 2]);
 	}
+	for (side = 0; side < 2; side++) {
+		if (!done[side])
+			an[side] = addrindex_search(ax[side], key[side],
+						    lo[side], hi[side]);
+		if (an[side] != ADDRINDEX_NONE)
+			__builtin_prefetch(&ax[side]->nodes[an[side]]);
+	}
+	for (side = 0; side < 2; side++)
+		if (an[side] != ADDRINDEX_NONE &&
+		    ax[side]->nodes[an[side]].first[p->proto] < m)
+			m = ax[side]->nodes[an[side]].first[p->proto];
 	return m;
 }
 
@@ -131,6 +146,7 @@ static int merge_all(const struct ruleset *rs, const struct packet *p,
 		     node = ax->nodes[node].parent) {
 			const struct addrindex_node *nd = &ax->nodes[node];
 
+			__builtin_prefetch(ax->items + nd->off);
 			if (nd->n)
 				cur[k++] = (struct cursor){
 					NULL, nd->n, 0,
