@@ -29,6 +29,8 @@ void rindex_free(struct rindex *ix)
 		port_free(&ix->xdport[i]);
 		free(ix->xresid[i].v);
 	}
+	for (i = 0; i < 4; i++)
+		addrindex_free(&ix->addr[i / 2][i % 2]);
 	for (i = 0; i < PROTO_COUNT; i++) {
 		free(ix->rresid[i].v);
 		free(ix->rresid_fam[0][i].v);
@@ -382,6 +384,167 @@ static int fast_build(struct rindex *ix, const struct rule *rules)
 	return 0;
 }
 
+/* How narrow an endpoint's addresses are, as an IPv4 prefix length: the
+ * widest of its prefixes, an IPv6 /2n counting as an IPv4 /n up to /32;
+ * -1 without addresses. */
+static int addr_narrowness(const struct endpoint *e)
+{
+	int w = -1;
+	uint32_t i;
+
+	for (i = 0; i < e->naddrs; i++) {
+		const struct addr_prefix *a = &e->addrs[i];
+		int v = a->family == 4 ? a->len : a->len >= 64 ? 32 : a->len / 2;
+
+		if (w < 0 || v < w)
+			w = v;
+	}
+	return w;
+}
+
+/* The same for ports: 16 for one port, 16 - log2(n) for n ports; -1
+ * without ports. */
+static int port_narrowness(const struct endpoint *e)
+{
+	uint32_t i, n = 0;
+	int bits = 16;
+
+	if (!e->nports)
+		return -1;
+	for (i = 0; i < e->nports; i++)
+		n += (uint32_t)e->ports[i].hi - e->ports[i].lo + 1;
+	for (; n > 1; n = (n + 1) / 2)
+		bits--;
+	return bits;
+}
+
+int rindex_home(const struct rule *r)
+{
+	int s = addr_narrowness(&r->src), d = addr_narrowness(&r->dst);
+	int best = s > d ? s : d;
+	int pn = r->dst.nports ? port_narrowness(&r->dst)
+			       : port_narrowness(&r->src);
+
+	/* Filters keep the placement bpfscope gives them. */
+	if (is_filter_only(r) || best < 0)
+		return RINDEX_BY_PORT;
+	/* The port map only when the ports are much narrower: traffic and
+	 * rules crowd on a few ports (thousands of rules for 443), while
+	 * addresses spread; so one port weighs as an IPv4 /8, and the
+	 * dynamic range as nothing.  Wider addresses still beat the
+	 * residual lists. */
+	if (pn >= 0 && pn - 8 > best)
+		return RINDEX_BY_PORT;
+	return s >= d ? RINDEX_BY_SRC : RINDEX_BY_DST;
+}
+
+/* 2 * index + impure: impure when the rule asks more than the address
+ * of its side, which the lookup that found it has checked. */
+static uint32_t addr_code(const struct rule *r, uint32_t idx, int home)
+{
+	const struct endpoint *other = home == RINDEX_BY_SRC ? &r->dst
+							     : &r->src;
+	int impure = r->is_new || r->has_filter || r->src.nports ||
+		     r->dst.nports || other->naddrs;
+
+	return 2 * idx + (uint32_t)impure;
+}
+
+static uint32_t top32(const struct addr_prefix *a)
+{
+	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	       (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+}
+
+/* home: where the rule is filed, so the other side is the one to hull. */
+static struct addrindex_quick quick_of(const struct rule *r, int home)
+{
+	struct addrindex_quick q = { (uint16_t)r->protos, 0, 65535, 0,
+				     65535, 0, 0, 0 };
+	const struct endpoint *o = home == RINDEX_BY_SRC ? &r->dst : &r->src;
+	uint32_t i;
+
+	/* The longest common prefix of the other side's first 32 bits,
+	 * when they are all of one family. */
+	for (i = 0; i < o->naddrs; i++) {
+		const struct addr_prefix *a = &o->addrs[i];
+		unsigned len = a->len < 32 ? a->len : 32;
+		uint32_t m = len ? UINT32_MAX << (32 - len) : 0;
+
+		if (i == 0) {
+			q.ofam = a->family;
+			q.omask = m;
+		} else if (a->family != q.ofam) {
+			q.ofam = 0;
+			break;
+		} else {
+			q.omask &= m;
+			while ((top32(a) & q.omask) != (q.obits & q.omask))
+				q.omask <<= 1;
+		}
+		q.obits = top32(a) & q.omask;
+	}
+	if (!q.ofam)
+		q.obits = q.omask = 0;
+
+	if (r->dst.nports) { /* sorted and disjoint */
+		q.dlo = r->dst.ports[0].lo;
+		q.dhi = r->dst.ports[r->dst.nports - 1].hi;
+	}
+	if (r->src.nports) {
+		q.slo = r->src.ports[0].lo;
+		q.shi = r->src.ports[r->src.nports - 1].hi;
+	}
+	return q;
+}
+
+/* The four address indices over the rules that home[] files there. */
+static int addr_build(struct rindex *ix, const struct rule *rules,
+		      size_t nrules, const uint8_t *home)
+{
+	/* One pass over the rules (they are many cache lines) into the
+	 * entries of the four indices, [side * 2 + family]. */
+	struct addrindex_entry *e[4] = { NULL, NULL, NULL, NULL };
+	size_t i, n[4] = { 0, 0, 0, 0 }, cap[4] = { 0, 0, 0, 0 };
+	int k, pr, rc = 0;
+
+	for (i = 0; i < nrules; i++) {
+		const struct rule *r = &rules[i];
+		int side = home[i] == RINDEX_BY_DST;
+		const struct endpoint *ep = side ? &r->dst : &r->src;
+		struct addrindex_quick q;
+		uint32_t j, code;
+
+		if (home[i] == RINDEX_BY_PORT)
+			continue;
+		code = addr_code(r, (uint32_t)i, home[i]);
+		q = quick_of(r, home[i]);
+		for (pr = 0; pr < PROTO_COUNT; pr++)
+			if ((r->protos >> pr & 1) && code < ix->addr_min[pr])
+				ix->addr_min[pr] = code;
+		for (j = 0; j < ep->naddrs; j++) {
+			k = side * 2 + (ep->addrs[j].family == 6);
+			if (vec_grow(&e[k], &cap[k], n[k] + 1,
+				     sizeof(*e[k])) < 0)
+				goto oom;
+			e[k][n[k]++] = (struct addrindex_entry){
+				&ep->addrs[j], (uint32_t)i, r->protos, code, q,
+				0
+			};
+		}
+	}
+	for (k = 0; k < 4; k++)
+		if (addrindex_build(&ix->addr[k / 2][k % 2], e[k], n[k]) < 0)
+			goto oom;
+	goto out;
+oom:
+	rc = -1;
+out:
+	for (k = 0; k < 4; k++)
+		free(e[k]);
+	return rc;
+}
+
 /* Entries of all port indices of one ruleset together: 4 Mi rule indices
  * (16 MiB).  A policy that needs more is still exact, only slower: the
  * rules of an index over budget are tried in order with the residual ones. */
@@ -397,11 +560,21 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 	size_t i, ne, budget = INDEX_BUDGET;
 	int pp, proto, rc, nfilt = 0;
 	uint8_t demote_d[PROTO_COUNT] = { 0 }, demote_s[PROTO_COUNT] = { 0 };
+	uint8_t *home = NULL;
 
+	for (proto = 0; proto < PROTO_COUNT; proto++)
+		ix->addr_min[proto] = ADDRINDEX_NONE;
 	if (cap) {
 		ent = calloc(cap * 2, sizeof(*ent));
 		if (!ent)
 			goto oom;
+	}
+	if (nrules) {
+		home = malloc(nrules);
+		if (!home)
+			goto oom;
+		for (i = 0; i < nrules; i++)
+			home[i] = (uint8_t)rindex_home(&rules[i]);
 	}
 	for (i = 0; i < nrules; i++)
 		nfilt += is_filter_only(&rules[i]);
@@ -423,6 +596,8 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 		for (i = 0; i < nrules; i++) {
 			const struct rule *r = &rules[i];
 
+			if (home[i] != RINDEX_BY_PORT)
+				continue;
 			if ((r->protos & bit) && r->dst.nports)
 				ent[ne++] = (struct ix_entry){
 					(uint32_t)i, r->dst.ports,
@@ -440,7 +615,7 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 			const struct rule *r = &rules[i];
 
 			if ((r->protos & bit) && !r->dst.nports &&
-			    r->src.nports)
+			    r->src.nports && home[i] == RINDEX_BY_PORT)
 				ent[ne++] = (struct ix_entry){
 					(uint32_t)i, r->src.ports,
 					r->src.nports };
@@ -480,7 +655,8 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 			int resid = !r->dst.nports && !r->src.nports;
 			int in;
 
-			if (!(r->protos & (1u << proto)))
+			if (!(r->protos & (1u << proto)) ||
+			    home[i] != RINDEX_BY_PORT)
 				continue;
 			if (r->dst.nports && demote_d[proto])
 				resid = 1;
@@ -512,6 +688,8 @@ int rindex_build(struct rindex *ix, const struct rule *rules, size_t nrules,
 	}
 	if (fast_build(ix, rules) < 0)
 		goto oom;
+	if (nrules && addr_build(ix, rules, nrules, home) < 0)
+		goto oom;
 	rc = 0;
 	goto out;
 oom:
@@ -526,6 +704,7 @@ out:
 	free(set);
 	free(uni);
 	free(ent);
+	free(home);
 	return rc;
 }
 

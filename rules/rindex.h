@@ -9,9 +9,20 @@
  * the same list share one interval, so memory grows with the number of
  * range boundaries, not with the width of the ranges.  Rules without any
  * port constraint live in a per-protocol "residual" list.  A packet's
- * candidates are the merge of at most three short ascending lists; the
- * first candidate that passes the full test wins (matching: match.c).  A
- * port-only policy is one map lookup and, usually, one candidate.
+ * candidates are the merge of at most three short ascending lists and the
+ * address lists below; the first candidate that passes the full test wins
+ * (matching: match.c).  A port-only policy is one map lookup and,
+ * usually, one candidate.
+ *
+ * A rule that names addresses not much wider than its ports (in IPv4
+ * terms, an IPv6 /2n counting as a /n; one port weighing as a /8, the
+ * dynamic range as a /0: see rindex_home), or addresses and no ports, is
+ * filed by its addresses instead (and only there), in the address index
+ * (addrindex.h) of the source or destination side, per family: a policy
+ * of 100,000 host and network rules then costs a lookup per side and a
+ * few candidates, not a walk through long lists.  Candidates from all
+ * the indices are merged in rule order, so the answer is the one the
+ * rules give in file order, whatever index found them.
  */
 #ifndef PORTCLASS_RINDEX_H
 #define PORTCLASS_RINDEX_H
@@ -19,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrindex.h"
 #include "packet.h"
 #include "rule.h"
 
@@ -62,7 +74,23 @@ struct rindex {
 	 * and by source port (NULL: no source-port rules to consider). */
 	uint16_t *fast_d[PORT_PROTOS], *fast_s[PORT_PROTOS];
 	uint16_t fast_dc[PORT_PROTOS];
+
+	/* Rules filed by address: addr[side][family], side 0 the source, 1
+	 * the destination, family 0 IPv4, 1 IPv6.  Their codes (first[] of
+	 * the nodes) are 2 * rule index + impure over 32 bits, impure when
+	 * the rule asks more than the address it was found by; addr_min is
+	 * the least code per protocol (ADDRINDEX_NONE: none), so that a port
+	 * answer before every address rule needs no address lookup. */
+	struct addrindex addr[2][2];
+	uint32_t addr_min[PROTO_COUNT];
 };
+
+/* Where rindex_build files a rule: RINDEX_BY_PORT (the port maps or the
+ * residual lists), RINDEX_BY_SRC or RINDEX_BY_DST (the address index of
+ * that side).  A pure function of the rule; exposed for the tests, which
+ * check that random policies fill every index. */
+enum { RINDEX_BY_PORT = 0, RINDEX_BY_SRC, RINDEX_BY_DST };
+int rindex_home(const struct rule *r);
 
 /*
  * Builds *ix (zeroed by the caller) over the explicit rules and the
