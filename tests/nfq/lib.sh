@@ -84,6 +84,11 @@ nfq_init() {
 	# The system interpreter starts fastest (no version-manager shims).
 	PY=python3
 	[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+	# Where a warm interpreter serves (tests/nfq/pyfork.py, started by make
+	# check-vm's guest, where a python3 start costs seconds), its client.
+	if [ -n "${PC_PYFORK:-}" ] && [ -S "$PC_PYFORK" ] && [ -x "$BUILD/tools/pyfork" ]; then
+		PY=$(cd "$BUILD/tools" && pwd)/pyfork
+	fi
 	TMP=$(mktemp -d /tmp/pc-nfq.XXXXXX)
 	chmod 755 "$TMP"
 	NS="pc-$1-$$"
