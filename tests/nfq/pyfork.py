@@ -18,6 +18,7 @@ second and `import scapy.all` ten or more.
 """
 import atexit
 import ctypes
+import gc
 import logging
 import os
 import select
@@ -41,6 +42,10 @@ try:
     from scapy.config import conf as scapy_conf
 except Exception:  # not installed: scripts that need it say so
     scapy_conf = None
+
+# Everything imported so far stays shared with the children: a collection
+# in a child would touch (and copy) every page of it.
+gc.freeze()
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
