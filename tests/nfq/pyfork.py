@@ -33,7 +33,6 @@ import types
 # What the scripts import, loaded once here.
 import json  # noqa: F401
 import random  # noqa: F401
-import runpy
 import struct  # noqa: F401
 import subprocess  # noqa: F401
 
@@ -95,6 +94,22 @@ def parse(msg):
     return cwd, argv, env
 
 
+def scapy_resync():
+    """The interfaces and routes scapy read at import were the server's
+    (quietly: a namespace's address-less lo is no news)."""
+    log = logging.getLogger("scapy.runtime")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        scapy_conf.ifaces.reload()
+        scapy_conf.route.resync()
+        scapy_conf.route6.resync()
+        scapy_conf.ifaces.load_confiface()
+    except Exception:
+        pass
+    log.setLevel(level)
+
+
 def run(argv):
     """Runs argv as python3 would; returns the exit status."""
     main = types.ModuleType("__main__")
@@ -104,15 +119,24 @@ def run(argv):
         if argv[0] == "-c":
             sys.argv = ["-c"] + argv[2:]
             sys.path[0] = ""
-            exec(compile(argv[1], "<string>", "exec"), main.__dict__)
+            name, src = "<string>", argv[1]
         elif argv[0] == "-":
             sys.argv = argv[:]
             sys.path[0] = ""
-            exec(compile(sys.stdin.read(), "<stdin>", "exec"), main.__dict__)
+            name, src = "<stdin>", sys.stdin.read()
         else:
             sys.argv = argv[:]
             sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
-            runpy.run_path(argv[0], run_name="__main__")
+            name = argv[0]
+            main.__file__ = argv[0]
+            with open(argv[0], "rb") as f:
+                src = f.read().decode("utf-8")
+        code = compile(src, name, "exec")
+        # Only a script that names scapy needs scapy's view of the
+        # caller's namespace (a reload costs a good part of a start here).
+        if scapy_conf is not None and "scapy" in src:
+            scapy_resync()
+        exec(code, main.__dict__)
         code = 0
     except SystemExit as e:
         if e.code is None:
@@ -170,21 +194,6 @@ def child(conn, fds, pid, cwd, argv, env):
     sys.stdin = open(0, "r", closefd=False)
     sys.stdout = open(1, "w", closefd=False, buffering=-1 if not os.isatty(1) else 1)
     sys.stderr = open(2, "w", closefd=False, buffering=1)
-    if scapy_conf is not None:
-        # The interfaces and routes scapy read at import were the server's
-        # (quietly: a namespace's address-less lo is no news).
-        log = logging.getLogger("scapy.runtime")
-        level = log.level
-        log.setLevel(logging.ERROR)
-        try:
-            scapy_conf.ifaces.reload()
-            scapy_conf.route.resync()
-            scapy_conf.route6.resync()
-            scapy_conf.ifaces.load_confiface()
-        except Exception:
-            pass
-        log.setLevel(level)
-
     def watch():
         # The client never writes after its request: EOF means it is gone.
         try:
