@@ -226,12 +226,14 @@ server() {
 }
 
 # client tcp|udp HOST PORT TIMEOUT [SPORT]: prints "ok 0.002", "refused ..."
+# (TIMEOUT is the client's own; the bound around it only catches a hung
+# client, with room for an emulated CPU under load to start one)
 client() {
 	if [ -n "$NSENTER" ]; then
-		timeout $(($4 + 5)) nsenter --net="/run/netns/$NS" -- $PY "$PCPY" "$1-client" \
+		timeout $(($4 + 20)) nsenter --net="/run/netns/$NS" -- $PY "$PCPY" "$1-client" \
 			"$2" "$3" "$4" ${5:-} || echo "killed"
 	else
-		timeout $(($4 + 5)) ip netns exec "$NS" $PY "$PCPY" "$1-client" \
+		timeout $(($4 + 20)) ip netns exec "$NS" $PY "$PCPY" "$1-client" \
 			"$2" "$3" "$4" ${5:-} || echo "killed"
 	fi
 }
