@@ -146,7 +146,7 @@ if [ ! -s "$IMG" ]; then
 	echo "check-vm: root image: $(secs "$t" "$(now)") s"
 	rm -rf "$r"
 	rm -rf "$CACHE"
-	mv "$tmp" "$CACHE"
+	mv "$tmp" "$CACHE" || die "cannot move the image to $CACHE"
 	trap - EXIT
 fi
 
