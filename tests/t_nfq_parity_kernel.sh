@@ -17,8 +17,8 @@ PORTCLASS=$BUILD/portclass
 [ -x "$REPLAY" ] || { echo "skip: $REPLAY not built"; exit 77; }
 [ -x "$PORTCLASS" ] || { echo "skip: $PORTCLASS not built"; exit 77; }
 command -v tcpdump >/dev/null 2>&1 || { echo "skip: tcpdump not installed"; exit 77; }
-/usr/bin/python3 -c 'import scapy.all' 2>/dev/null || { echo "skip: python3-scapy not installed"; exit 77; }
 nfq_init paritykernel
+need_scapy
 CNS="$NS-c"
 VS="pvs$$"
 VC="pvc$$"
@@ -70,7 +70,7 @@ PIDS="$PIDS $TCPDUMP"
 wait_for "$TMP/tcpdump.err" 'listening on' 5 || fail "tcpdump did not start"
 
 nfq_start -r "$R" -q 0 --assume-new
-P="/usr/bin/python3 tests/nfq/probe.py"
+P="$PY tests/nfq/probe.py"
 cx $P bigudp 10.9.0.1 60600 3000 >/dev/null || fail "bigudp v4"
 cx $P bigudp fd00:9::1 60600 3000 >/dev/null || fail "bigudp v6"
 sleep 0.3
@@ -102,7 +102,7 @@ timeout 60 "$REPLAY" -c "$R" --queue "$Q" --listeners "$TMP/snap.json" \
 	2>"$TMP/replay.err" || rc=$?
 [ $rc -eq 0 ] || fail "replay --events alerts: exit $rc: $(cat "$TMP/replay.err")"
 
-/usr/bin/python3 tests/nfq/parity.py "$LOG" "$TMP/packets.jsonl" "$TMP/alerts.jsonl" >"$TMP/parity" ||
+$PY tests/nfq/parity.py "$LOG" "$TMP/packets.jsonl" "$TMP/alerts.jsonl" >"$TMP/parity" ||
 	fail "live and offline differ: $(cat "$TMP/parity")"
 for want in 'udp 10.9.0.2:[0-9]* -> 10.9.0.1:60600 live=pass offline=pass' \
 	'udp 10.9.0.2:[0-9]* -> 10.9.0.1:60600 live=reject offline=reject' \

@@ -33,10 +33,12 @@ resets there).
 import os
 import select
 import socket
+import struct
 import sys
 import time
 
 IPPROTO_UDPLITE = 136
+IPV6_CHECKSUM = 7
 
 
 def listen(proto, port, recfile, pidfile, lifetime):
@@ -140,7 +142,52 @@ def handshake(l3, port, mark):
     return "synack"
 
 
+def synflood(dst, first, n):
+    """N bare SYNs from ports 30000.. to ports FIRST.. over about 3 s (the
+    rogue attempt lands in it), from a raw socket: the kernel adds the IP
+    header; scapy would build each one for a good millisecond, which
+    stretches the flood well past 3 s on an emulated CPU."""
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    if fam == socket.AF_INET6:
+        # The kernel fills in the TCP checksum (offset 16) for IPv6.
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_CHECKSUM, 16)
+    s.connect((dst, 0))
+    src = s.getsockname()[0]
+    if fam == socket.AF_INET:
+        pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, 20)
+    start = time.time()
+    for i in range(n):
+        hdr = struct.pack("!HHIIBBHHH", 30000 + i % 2000, (first + i) & 0xFFFF, i, 0,
+                          5 << 4, 0x02, 8192, 0, 0)
+        if fam == socket.AF_INET:
+            hdr = hdr[:16] + struct.pack("!H", csum(pseudo + hdr)) + hdr[18:]
+        try:
+            s.send(hdr)
+        except OSError:
+            pass
+        # Paced against the clock, not by sleeps of 3/N each.
+        ahead = start + 3.0 * (i + 1) / n - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
+    return "sent"
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
 def probe(kind, dst, port, mark, extra):
+    if kind == "synflood":
+        return synflood(dst, port, int(extra[0]))
+    if kind in ("udplite", "tcp", "udp"):
+        # Plain sockets: no scapy to import (seconds on an emulated CPU).
+        return plain(kind, dst, port, mark, extra)
     from scapy.all import IP, IPv6, UDP, TCP, IPOption, send, conf
     conf.verb = 0
     if kind in ("exthdr-tcp", "exthdr-udp"):
@@ -150,24 +197,11 @@ def probe(kind, dst, port, mark, extra):
             return handshake(l3, port, mark)
         send(l3 / UDP(sport=40000 + os.getpid() % 20000, dport=port) / mark.encode())
         return "sent"
-    if kind == "synflood":
-        n = int(extra[0])
-        l3 = IPv6(dst=dst) if ":" in dst else IP(dst=dst)
-        # About 3 s of flood whatever N: the rogue attempt lands in it.
-        send([l3 / TCP(sport=30000 + i % 2000, dport=port + i, flags="S",
-                       seq=i) for i in range(n)], verbose=0,
-             inter=3.0 / n)
-        return "sent"
     if kind == "bigopt-tcp":
         return handshake(IPv6(dst=dst) / bigopt(), port, mark)
     if kind == "udp6-len0":
         send(IPv6(dst=dst) / UDP(sport=40000 + os.getpid() % 20000, dport=port, len=0) /
              mark.encode())
-        return "sent"
-    if kind == "udplite":
-        fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_DGRAM, IPPROTO_UDPLITE)
-        s.sendto(mark.encode(), (dst, port))
         return "sent"
     if kind == "synopt":
         # 40 bytes of IPv4 options (NOPs and an end-of-list) and 40 of TCP
@@ -179,6 +213,15 @@ def probe(kind, dst, port, mark, extra):
         if t is None:
             return "none"
         return "rst" if t.flags & 0x04 else "synack"
+    raise SystemExit("unknown probe " + kind)
+
+
+def plain(kind, dst, port, mark, extra):
+    if kind == "udplite":
+        fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_DGRAM, IPPROTO_UDPLITE)
+        s.sendto(mark.encode(), (dst, port))
+        return "sent"
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     addr = (dst, port)
     if fam == socket.AF_INET6 and extra:

@@ -20,6 +20,12 @@ rm -rf /srv/pc
 cp -a /mnt/pc /srv/pc
 chmod -R a+rX /srv/pc
 cd /srv/pc || exit 1
+# One warm python3 serves every script the tests start (tests/nfq/pyfork.py:
+# here a python3 start costs a second and `import scapy.all` ten or more).
+# It imports while the package installs; a test that comes earlier gets a
+# plain python3.
+export PC_PYFORK=/run/pc-pyfork.sock
+/usr/bin/python3 tests/nfq/pyfork.py "$PC_PYFORK" 3600 </dev/null >/tmp/pyfork.log 2>&1 &
 filter=$(cat vm-tests 2>/dev/null)
 # VM_JOBS and VM_TEST_TIMEOUT (a bound per test) from the host.
 VM_JOBS=$(sed -n 's/^VM_JOBS=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
@@ -38,9 +44,11 @@ else
 	fail=$((fail + 1))
 fi
 
-# The t_vm_* tests share the guest's root namespace and the one service:
-# one at a time, in order.  The t_nfq_* tests each make their own network
-# namespace (queues, rules and servers are per namespace): VM_JOBS at once.
+# t_vm_deb first, alone: it checks the package as apt left it, nothing
+# running.  The other t_vm_* tests share the guest's root namespace and the
+# one service: one at a time, in order, as one lane.  The t_nfq_* tests
+# each make their own network namespaces (queues, rules and servers are
+# per namespace): the lanes take them in turn, VM_JOBS lanes in all.
 RES=/tmp/pc-vm-results
 rm -rf "$RES"
 mkdir -p "$RES"
@@ -54,11 +62,13 @@ pick() {
 	done
 }
 t=$(now)
-pick tests/vm/t_vm_*.sh | xargs -r -n 1 sh tests/vm/run1.sh "$RES"
-say "t_vm_*: $(secs "$t" "$(now)") s"
-t=$(now)
-pick tests/t_nfq_*.sh | xargs -r -n 1 -P "${VM_JOBS:-1}" sh tests/vm/run1.sh "$RES"
-say "t_nfq_* (${VM_JOBS:-1} at a time): $(secs "$t" "$(now)") s"
+pick tests/vm/t_vm_deb.sh | xargs -r sh tests/vm/run1.sh "$RES"
+{
+	pick tests/vm/t_vm_*.sh | grep -v '/t_vm_deb\.sh$' | tr '\n' ' ' | sed 's/ $//'
+	echo
+	pick tests/t_nfq_*.sh
+} | sed '/^$/d' | xargs -r -L 1 -P "${VM_JOBS:-1}" sh tests/vm/run1.sh "$RES"
+say "tests: $(secs "$t" "$(now)") s (${VM_JOBS:-1} at a time)"
 for r in "$RES"/*; do
 	[ -e "$r" ] || continue
 	case $(cat "$r") in

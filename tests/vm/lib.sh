@@ -27,6 +27,12 @@ PCPY=/srv/pc/tests/nfq/pc.py
 CURSOR=""
 ROGUE_PID=""
 EXTRA_PIDS=""
+# The warm interpreter tests/vm/guest.sh starts (tests/nfq/pyfork.py), when
+# it serves; rogue.service runs a real python3, its own process.
+VPY=python3
+if [ -n "${PC_PYFORK:-}" ] && [ -S "$PC_PYFORK" ] && [ -x /srv/pc/build/tools/pyfork ]; then
+	VPY=/srv/pc/build/tools/pyfork
+fi
 
 fail() {
 	echo "FAIL: $*"
@@ -68,8 +74,11 @@ wait_jlog() {
 
 vm_cleanup() {
 	systemctl stop "$SVC" rogue.service 2>/dev/null
-	rm -f /run/systemd/system/rogue.service
-	systemctl daemon-reload 2>/dev/null
+	# (a daemon-reload takes seconds here: only when there is one to undo)
+	if [ -e /run/systemd/system/rogue.service ]; then
+		rm -f /run/systemd/system/rogue.service
+		systemctl daemon-reload 2>/dev/null
+	fi
 	nft delete table inet portclass 2>/dev/null
 	/usr/share/portclass/iptables-teardown.sh >/dev/null 2>&1
 	for p in $EXTRA_PIDS; do
@@ -85,8 +94,10 @@ vm_cleanup() {
 	return 0
 }
 
+# nsenter rather than `ip netns exec`: no new mount namespace and sysfs
+# for each command (a second each here), nothing here reads /sys.
 nsx() {
-	ip netns exec "$NS" "$@"
+	nsenter --net="/run/netns/$NS" -- "$@"
 }
 
 vm_init() {
@@ -94,7 +105,7 @@ vm_init() {
 	[ -d /run/systemd/system ] || skip "systemd is not PID 1 (runs in the make check-vm guest)"
 	dpkg-query -W -f='${Status}' portclass 2>/dev/null | grep -q 'ok installed' ||
 		skip "the portclass package is not installed (runs in the make check-vm guest)"
-	for t in ip nft iptables python3 journalctl timeout; do
+	for t in ip nft iptables python3 journalctl timeout nsenter; do
 		command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
 	done
 	trap vm_cleanup EXIT
@@ -111,7 +122,7 @@ vm_init() {
 	nsx ip link set lo up
 	i=0
 	until nsx ping -c 1 -W 1 "$HOST_IP" >/dev/null 2>&1 ||
-		nsx python3 -c "import socket; socket.create_connection(('$HOST_IP', 9), 1)" 2>&1 |
+		nsx $VPY -c "import socket; socket.create_connection(('$HOST_IP', 9), 1)" 2>&1 |
 		grep -q 'refused'; do
 		i=$((i + 1))
 		[ $i -lt 20 ] || fail "no link between the namespaces"
@@ -120,7 +131,7 @@ vm_init() {
 }
 
 client() {
-	timeout 20 ip netns exec "$NS" python3 "$PCPY" "$1-client" "$HOST_IP" "$2" 3 ||
+	timeout 20 nsenter --net="/run/netns/$NS" -- $VPY "$PCPY" "$1-client" "$HOST_IP" "$2" 3 ||
 		echo "killed"
 }
 
@@ -170,7 +181,7 @@ svc_start() {
 }
 
 raw_tcp() {
-	nsx python3 - "$1" "$2" "$3" "${4:-1}" "$CLI_IP" "$HOST_IP" <<'EOF' || fail "raw TCP sender"
+	nsx $VPY - "$1" "$2" "$3" "${4:-1}" "$CLI_IP" "$HOST_IP" <<'EOF' || fail "raw TCP sender"
 import socket, struct, sys
 flags, sport, dport, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 src, dst = sys.argv[5], sys.argv[6]

@@ -7,26 +7,32 @@
 #      only when absent; its disk image (mkfs.ext4 -d) is cached with it.
 #   2. A second, small disk per run: the freshly built .deb, the tree's
 #      tests/ and contrib/, and the plain build/ (programs and tools).
-#   3. qemu-system-x86_64 (TCG) boots the root read-only underneath
-#      (snapshot=on: every run starts from the same server), with no
-#      network device.  A oneshot unit in the image mounts the second disk
-#      and runs its tests/vm/guest.sh, which installs the package with
-#      `apt install ./portclass_*.deb` and runs tests/vm/t_vm_*.sh and
-#      every tests/t_nfq_*.sh.  Results come back over the serial console;
-#      the guest powers off.  A guest that makes no progress (no first
-#      line within VM_BOOT_TIMEOUT, then none within a test's bound and a
-#      minute) is killed and fails the run instead of hanging CI; so is
-#      one still running after VM_TIMEOUT.
+#   3. qemu-system-x86_64 boots the root read-only underneath (snapshot=on:
+#      every run starts from the same server), with no network device, on
+#      KVM where /dev/kvm proves usable (a first console line within
+#      VM_KVM_PROBE seconds, else the guest is killed), on TCG otherwise.
+#      A oneshot unit in the image mounts the second disk and runs its
+#      tests/vm/guest.sh, which installs the package with `apt install
+#      ./portclass_*.deb` and runs tests/vm/t_vm_*.sh and every
+#      tests/t_nfq_*.sh, VM_JOBS at a time (the t_vm_* tests one after the
+#      other), with one warm python3 serving their scripts
+#      (tests/nfq/pyfork.py).  lintian checks the package meanwhile.
+#      Results come back over the serial console; the guest powers off.
+#      A guest that makes no progress (no first line within
+#      VM_BOOT_TIMEOUT, then none within a test's bound and a minute) is
+#      killed and fails the run instead of hanging CI; so is one still
+#      running after VM_TIMEOUT.
 #
 # usage: tests/vm/run.sh DEB BUILD      (exit 0 ok, 1 failed, 77 skipped)
 #        tests/vm/run.sh --check         (0 when it can run, else 77 and why)
 #        tests/vm/run.sh --prepare       (only make the cached image)
 # env:   VM_CACHE (/var/cache/portclass-vm), VM_TIMEOUT (2400 s for the
 #        whole run), VM_BOOT_TIMEOUT (300 s to the guest's first line),
-#        VM_SMP (2), VM_MEM (1024), VM_JOBS (1: t_nfq_* tests at once),
-#        VM_TEST_TIMEOUT (240 s per guest test), VM_TESTS (a regex: only the tests whose file name
-#        matches run in the guest; default all), VM_KEEP=1 (keep the work
-#        directory)
+#        VM_SMP (2), VM_MEM (1024), VM_JOBS (2: tests at once),
+#        VM_TEST_TIMEOUT (240 s per guest test), VM_TESTS (a regex: only
+#        the tests whose file name matches run in the guest; default all),
+#        VM_ACCEL (tcg or kvm: no probe), VM_KVM_PROBE (20 s),
+#        VM_KEEP=1 (keep the work directory)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -37,7 +43,7 @@ DEB=${1:?usage: run.sh DEB BUILD | --check}
 : "${VM_SMP:=2}"
 : "${VM_MEM:=1024}"
 : "${VM_TESTS:=}"
-: "${VM_JOBS:=1}"
+: "${VM_JOBS:=2}"
 : "${VM_TEST_TIMEOUT:=240}"
 
 skip() { echo "check-vm: skip: $*"; exit 77; }
@@ -59,22 +65,6 @@ fi
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 T0=$(now)
-
-# The package as Debian's checker sees it: no errors.
-if [ -n "$PREPARE" ]; then
-	:
-elif command -v lintian >/dev/null 2>&1; then
-	t=$(now)
-	lintian --fail-on error "$DEB" >"${TMPDIR:-/tmp}/pc-lintian.$$" 2>&1
-	lrc=$?
-	grep -E '^[EW]: ' "${TMPDIR:-/tmp}/pc-lintian.$$"
-	echo "check-vm: lintian: $(grep -c '^E: ' "${TMPDIR:-/tmp}/pc-lintian.$$") errors," \
-		"$(grep -c '^W: ' "${TMPDIR:-/tmp}/pc-lintian.$$") warnings ($(secs "$t" "$(now)") s)"
-	rm -f "${TMPDIR:-/tmp}/pc-lintian.$$"
-	[ "$lrc" -eq 0 ] || die "lintian found errors in $DEB"
-else
-	echo "check-vm: lintian not installed, package not checked"
-fi
 
 # The server: Debian's packages, nothing of the project's.  Everything that
 # shapes the cached image is in RECIPE, so changing any of it rebuilds.
@@ -156,7 +146,7 @@ if [ ! -s "$IMG" ]; then
 	echo "check-vm: root image: $(secs "$t" "$(now)") s"
 	rm -rf "$r"
 	rm -rf "$CACHE"
-	mv "$tmp" "$CACHE"
+	mv "$tmp" "$CACHE" || die "cannot move the image to $CACHE"
 	trap - EXIT
 fi
 
@@ -164,7 +154,12 @@ fi
 
 # The run's own disk: what the guest tests, fresh from this tree.
 W=$(mktemp -d /tmp/pc-vm.XXXXXX)
-[ -n "${VM_KEEP:-}" ] || trap 'rm -rf "$W"' EXIT
+LINT=""
+if [ -n "${VM_KEEP:-}" ]; then
+	trap '[ -z "$LINT" ] || wait "$LINT"' EXIT
+else
+	trap '[ -z "$LINT" ] || wait "$LINT"; rm -rf "$W"' EXIT
+fi
 t=$(now)
 P=$W/payload
 mkdir -p "$P/build"
@@ -181,17 +176,64 @@ truncate -s 256M "$W/payload.img"
 mkfs.ext4 -q -L pc-payload -d "$P" "$W/payload.img" || die "mkfs.ext4 -d payload"
 echo "check-vm: payload image: $(secs "$t" "$(now)") s"
 
+# The package as Debian's checker sees it: no errors.  lintian runs beside
+# the guest; its verdict is read once the guest is done.
+if command -v lintian >/dev/null 2>&1; then
+	(
+		t=$(now)
+		lintian --fail-on error "$DEB" >"$W/lintian.out" 2>&1
+		echo "$? $(secs "$t" "$(now)")" >"$W/lintian.rc"
+	) &
+	LINT=$!
+fi
+
+# qemu: KVM where /dev/kvm is there and proves usable (a first console
+# line within VM_KVM_PROBE seconds: a KVM guest has been seen to hang in
+# early boot), else TCG.  VM_ACCEL=tcg|kvm forces one.
+qemu_start() {
+	: >"$W/serial.log"
+	if [ "$1" = kvm ]; then
+		set -- -accel kvm -cpu host
+	else
+		set -- -accel tcg -cpu max
+	fi
+	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 "$@" \
+		-m "$VM_MEM" -smp "$VM_SMP" -display none -monitor none -no-reboot \
+		-serial "file:$W/serial.log" -nic none \
+		-kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 systemd.show_status=0 loglevel=3 panic=-1" \
+		-drive "file=$IMG,format=raw,if=virtio,snapshot=on" \
+		-drive "file=$W/payload.img,format=raw,if=virtio,readonly=on" \
+		>"$W/qemu.log" 2>&1 &
+	QEMU=$!
+}
 t=$(now)
-: >"$W/serial.log"
-timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
-	-m "$VM_MEM" -smp "$VM_SMP" -display none -monitor none -no-reboot \
-	-serial "file:$W/serial.log" -nic none \
-	-kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
-	-append "root=/dev/vda rw console=ttyS0 systemd.show_status=0 loglevel=3 panic=-1" \
-	-drive "file=$IMG,format=raw,if=virtio,snapshot=on" \
-	-drive "file=$W/payload.img,format=raw,if=virtio,readonly=on" \
-	>"$W/qemu.log" 2>&1 &
-QEMU=$!
+ACCEL=${VM_ACCEL:-}
+if [ -z "$ACCEL" ]; then
+	ACCEL=tcg
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && ACCEL=kvm
+fi
+if [ "$ACCEL" = kvm ] && [ -z "${VM_ACCEL:-}" ]; then
+	qemu_start kvm
+	i=0
+	while kill -0 "$QEMU" 2>/dev/null && [ ! -s "$W/serial.log" ] &&
+		[ $i -lt $((${VM_KVM_PROBE:-20} * 5)) ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if [ ! -s "$W/serial.log" ]; then
+		kill "$QEMU" 2>/dev/null
+		wait "$QEMU" 2>/dev/null
+		echo "check-vm: KVM: no console output within ${VM_KVM_PROBE:-20} s" \
+			"($(head -c 200 "$W/qemu.log" | tr '\n' ' ')); TCG instead"
+		ACCEL=tcg
+		t=$(now)
+		qemu_start tcg
+	fi
+else
+	qemu_start "$ACCEL"
+fi
+echo "check-vm: guest on $ACCEL, $VM_SMP vCPUs, VM_JOBS=$VM_JOBS"
 # A guest that stops making progress fails early: no first line within
 # VM_BOOT_TIMEOUT, then no new line within a test's bound and a minute.
 # VM_TIMEOUT caps the whole run.
@@ -226,6 +268,16 @@ if [ -n "$stalled" ] || [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	die "the guest did not power off within $VM_TIMEOUT s"
 fi
 [ "$qrc" -eq 0 ] || { cat "$W/qemu.log"; die "qemu exited $qrc"; }
+if [ -n "$LINT" ]; then
+	wait "$LINT"
+	read -r lrc lsecs <"$W/lintian.rc" || lrc=1
+	grep -E '^[EW]: ' "$W/lintian.out"
+	echo "check-vm: lintian: $(grep -c '^E: ' "$W/lintian.out") errors," \
+		"$(grep -c '^W: ' "$W/lintian.out") warnings (${lsecs:-?} s, beside the guest)"
+	[ "$lrc" -eq 0 ] || die "lintian found errors in $DEB"
+else
+	echo "check-vm: lintian not installed, package not checked"
+fi
 summary=$(sed -n 's/\r$//; s/^pcvm: \(vm: [0-9]* passed, [0-9]* failed, [0-9]* skipped\)$/\1/p' \
 	"$W/serial.log" | tail -n 1)
 if [ -z "$summary" ]; then

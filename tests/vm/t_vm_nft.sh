@@ -21,7 +21,7 @@ vm_init nft
 ROGUE=60314
 rogue_start $ROGUE
 # An ordinary service outside the dynamic range: never cut off.
-python3 "$PCPY" tcp-server 0.0.0.0 8080 /run/pc-ok.pid 600 &
+$VPY "$PCPY" tcp-server 0.0.0.0 8080 /run/pc-ok.pid 600 &
 EXTRA_PIDS=$!
 
 nft -f /usr/share/portclass/portclass.nft || fail "nft -f portclass.nft"
