@@ -29,7 +29,7 @@
 /* How long a log line waits for its listener's owner from the resolver;
  * the verdict never waits.  Past it the line goes out with the owner
  * unknown (null). */
-#define WORKER_OWNER_WAIT_NS (250ull * 1000000u)
+#define WORKER_OWNER_WAIT_NS (1000ull * 1000000u)
 #define WORKER_WAITING_MAX 64
 /* Owners asked for ahead of need after each listener-table refresh. */
 #define WORKER_PREFETCH_MAX 64
