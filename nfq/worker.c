@@ -33,8 +33,11 @@
 #define WORKER_WAITING_MAX 64
 /* Owners asked for ahead of need after each listener-table refresh. */
 #define WORKER_PREFETCH_MAX 64
-/* How long start-up waits for the first owners (worker_primed). */
-#define WORKER_PRIME_NS (1000ull * 1000000u)
+/* How long start-up waits for the first owners (worker_primed): an
+ * "expect ... program" rule is undetermined until its owner is known, so
+ * the first verdicts are worth a slow /proc (an emulated or loaded CPU)
+ * a few seconds of start-up. */
+#define WORKER_PRIME_NS (3000ull * 1000000u)
 
 /* A log line held back until its listener's owner is known: the JSON up
  * to the listener members, and the members after them. */

@@ -41,10 +41,12 @@ cut = len("dynamic-range 4")
 random.seed(9)
 worst = 0.0
 for i in range(300):
+    # The file is incomplete from the truncation on: the clock starts
+    # before it, so that a stall anywhere in between counts.
+    t0 = time.monotonic()
     with open(path, "w") as f:          # in place: O_TRUNC, same inode
         f.write(full[:cut])
         f.flush()
-        t0 = time.monotonic()
         os.kill(pid, signal.SIGHUP)     # mid-write
         time.sleep(random.uniform(0, 0.004))
         f.write(full[cut:])
