@@ -144,6 +144,35 @@ check bound $N --max-flows 600000 -r g6.pcap
 check stdin g6.pcap -r -
 check nommap $N --no-mmap -r g6.pcap
 check window $N --mmap-window 70000 -r g4.pcap
+# Flows that go idle: 400 UDP flows, one datagram each, half a second
+# apart, then one more datagram 60 s after the last: by the stream's
+# latest packet most are past the 30 s UDP timeout, but each shard's own
+# latest packet comes earlier.  The expired count must still be -j 1's.
+python3 - idle.pcap <<'PY' || { echo "idle capture failed"; exit 1; }
+import struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+def frame(i, sport):
+    udp = struct.pack("!HHHH", sport, 60000 + i % 500, 12, 0) + b"idle"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17,
+                     0, bytes([10, 1, i >> 8, i & 255]), bytes([10, 2, 0, 1]))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + udp
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(401):
+        t = 1700000000 * 1000000 + i * 500000 + (60000000 if i == 400 else 0)
+        b = frame(i, 40000 + i)
+        f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(b), len(b)))
+        f.write(b)
+PY
+check idle $N -r idle.pcap
+set -- $(flows_of "$tmp/idle-human.j1.out")
+[ "${3:-0}" -gt 300 ] || fail "idle: ${3:-0} flows expired with -j 1, expected most of 401"
+
 check demo $N -c "$ROOT/contrib/demo/demo.rules" \
 	--listeners "$ROOT/contrib/demo/listeners.json" \
 	-r "$ROOT/contrib/demo/demo.pcap"
