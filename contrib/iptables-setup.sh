@@ -99,10 +99,30 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# The batch is one rule a line: no value may break a line or a word.
+for v in "$chain" "$mark" "$queue"; do
+	case "$v" in
+	''|*[!A-Za-z0-9_.:x-]*) echo "$0: invalid chain, mark or queue: '$v'" >&2; exit 2 ;;
+	esac
+done
+case "$ports$protos$iface" in
+*"
+"*) echo "$0: a port, protocol or interface list spans lines" >&2; exit 2 ;;
+esac
+
 case "$queue" in
 *:*) qtarget="--queue-balance $queue --queue-cpu-fanout" ;;
 *) qtarget="--queue-num $queue" ;;
 esac
+
+# One batch per family through iptables-restore --noflush: the chain is
+# made (or flushed) and filled in one transaction, so a re-run never leaves
+# a moment in which NEW connections go past an empty chain, and a rule the
+# kernel refuses leaves the old rules as they were.
+rule() {
+	batch="$batch$*
+"
+}
 
 for fam in $families; do
 	if [ "$fam" = 4 ]; then
@@ -112,18 +132,16 @@ for fam in $families; do
 		ipt=ip6tables
 		unreach=icmp6-port-unreachable
 	fi
-	if ! command -v "$ipt" >/dev/null 2>&1; then
-		echo "$0: $ipt not found, skipping IPv$fam" >&2
+	if ! command -v "$ipt" >/dev/null 2>&1 || ! command -v "$ipt-restore" >/dev/null 2>&1; then
+		echo "$0: $ipt or $ipt-restore not found, skipping IPv$fam" >&2
 		continue
 	fi
-	# Idempotent: an existing chain is flushed and refilled.
-	if $ipt -w -n -L "$chain" >/dev/null 2>&1; then
-		$ipt -w -F "$chain"
-	else
-		$ipt -w -N "$chain"
-	fi
-	$ipt -w -C INPUT -j "$chain" 2>/dev/null ||
-		$ipt -w -I INPUT 1 -j "$chain"
+	# Idempotent: an existing chain is flushed and refilled (the chain line
+	# of a --noflush batch does that), the jump from INPUT added once.
+	batch="*filter
+:$chain - [0:0]
+"
+	$ipt -w -C INPUT -j "$chain" 2>/dev/null || rule -I INPUT 1 -j "$chain"
 
 	for ifname in ${iface:-""}; do
 	inopt=""
@@ -135,19 +153,18 @@ for fam in $families; do
 		*) how="--reject-with $unreach" ;;
 		esac
 		# shellcheck disable=SC2086
-		$ipt -w -A "$chain" $inopt -p "$p" -m mark --mark "$mark" \
-			-j REJECT $how
+		rule -A "$chain" $inopt -p "$p" -m mark --mark "$mark" -j REJECT $how
 	done
 	# conntrack INVALID packets (SYN+FIN, a SYN+ACK or RST without a
 	# connection, bad lengths) are never queued; `invalid drop` in the
 	# selector drops them here (portclass-replay reports them so).
 	if [ "$invalid" = drop ]; then
 		# shellcheck disable=SC2086
-		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID \
+		rule -A "$chain" $inopt -m conntrack --ctstate INVALID \
 			-m limit --limit 10/second --limit-burst 10 \
-			-j LOG --log-prefix "portclass-invalid: "
+			-j LOG --log-prefix '"portclass-invalid: "'
 		# shellcheck disable=SC2086
-		$ipt -w -A "$chain" $inopt -m conntrack --ctstate INVALID -j DROP
+		rule -A "$chain" $inopt -m conntrack --ctstate INVALID -j DROP
 	fi
 	# 2. NEW inbound connections go to the queue; marked ones never.
 	for p in $protos; do
@@ -162,9 +179,11 @@ for fam in $families; do
 			esac
 		fi
 		# shellcheck disable=SC2086
-		$ipt -w -A "$chain" $inopt -p "$p" $portopt \
+		rule -A "$chain" $inopt -p "$p" $portopt \
 			-m conntrack --ctstate NEW -m mark ! --mark "$mark" \
 			-j NFQUEUE $qtarget $bypass
 	done
 	done
+	rule COMMIT
+	printf '%s' "$batch" | "$ipt-restore" -w --noflush
 done

@@ -18,18 +18,21 @@ while [ $# -gt 0 ]; do
 	*) echo "$0: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+case "$chain" in
+''|*[!A-Za-z0-9_.-]*) echo "$0: invalid chain name: '$chain'" >&2; exit 2 ;;
+esac
 
 for fam in $families; do
 	if [ "$fam" = 4 ]; then ipt=iptables; else ipt=ip6tables; fi
-	command -v "$ipt" >/dev/null 2>&1 || continue
+	command -v "$ipt-restore" >/dev/null 2>&1 || continue
 	n=0
 	while $ipt -w -D INPUT -j "$chain" 2>/dev/null; do
 		n=$((n + 1))
 		[ $n -lt 100 ] || break
 	done
-	if $ipt -w -n -L "$chain" >/dev/null 2>&1; then
-		$ipt -w -F "$chain"
-		$ipt -w -X "$chain"
-	fi
+	# Flush and delete in one transaction; a chain that is not there makes
+	# the batch fail, and nothing changes.
+	printf '*filter\n-F %s\n-X %s\nCOMMIT\n' "$chain" "$chain" |
+		"$ipt-restore" -w --noflush 2>/dev/null
 done
 exit 0

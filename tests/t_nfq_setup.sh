@@ -38,6 +38,24 @@ has "$r4" '-A PORTCLASS -i lo -p sctp -m sctp --dport 32768:65535 -m conntrack -
 [ "$(printf '%s\n' "$r4" | grep -c NFQUEUE)" -eq 3 ] || fail "duplicated rules: $r4"
 [ "$(nsx iptables -w -S INPUT | grep -c PORTCLASS)" -eq 1 ] || fail "duplicated jump"
 
+# One transaction a family: a re-run the kernel refuses (a protocol it does
+# not know) leaves the rules in force as they were, never an empty or
+# half-filled chain that lets NEW connections past the queue.
+before=$(rules4)
+rc=0
+nsx sh $S -4 -q 7 -P "tcp nosuchproto" >/dev/null 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "an unknown protocol was accepted"
+[ "$(rules4)" = "$before" ] || fail "a refused re-run changed the rules: $(rules4)"
+# A value that would break the batch's lines is refused before any change.
+for bad in "-c A B" "-m 1
+-F" "-q 0;1"; do
+	rc=0
+	# shellcheck disable=SC2086
+	nsx sh $S -4 ${bad%% *} "${bad#* }" >/dev/null 2>&1 || rc=$?
+	[ "$rc" -eq 2 ] || fail "option '$bad': exit $rc"
+done
+[ "$(rules4)" = "$before" ] || fail "a refused option changed the rules"
+
 nsx sh $S -4 --fail-closed -c PCTEST || fail "-4 --fail-closed -c"
 nsx iptables -w -S PCTEST | grep NFQUEUE | grep -q -- --queue-bypass && fail "--fail-closed kept bypass"
 nsx ip6tables -w -S PCTEST >/dev/null 2>&1 && fail "-4 touched ip6tables"
