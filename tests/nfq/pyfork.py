@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A warm python3 for the tests (the server half of tests/tools/pyfork.c).
 
-  pyfork.py SOCKET [LIFETIME]
+  pyfork.py [--no-scapy] SOCKET [LIFETIME]
 
 Imports what the tests' scripts use (scapy included, when installed) once,
 then serves SOCKET (AF_UNIX, SOCK_SEQPACKET, created atomically once
@@ -14,7 +14,9 @@ sends the child's pid, then its wait status.  A child whose client goes
 away (killed) is killed.  Exits after LIFETIME seconds (default 3600).
 
 For make check-vm (tests/vm/guest.sh), where a python3 start costs about a
-second and `import scapy.all` ten or more.
+second and `import scapy.all` ten or more.  --no-scapy serves without
+scapy: a small process forks and exits faster, and the client sends the
+scripts that do not name scapy there ($PC_PYFORK_LIGHT).
 """
 import atexit
 import ctypes
@@ -36,11 +38,16 @@ import random  # noqa: F401
 import struct  # noqa: F401
 import subprocess  # noqa: F401
 
-try:
-    import scapy.all  # noqa: F401
-    from scapy.config import conf as scapy_conf
-except Exception:  # not installed: scripts that need it say so
-    scapy_conf = None
+NO_SCAPY = len(sys.argv) > 1 and sys.argv[1] == "--no-scapy"
+if NO_SCAPY:
+    del sys.argv[1]
+scapy_conf = None
+if not NO_SCAPY:
+    try:
+        import scapy.all  # noqa: F401
+        from scapy.config import conf as scapy_conf
+    except Exception:  # not installed: scripts that need it say so
+        scapy_conf = None
 
 # Everything imported so far stays shared with the children: a collection
 # in a child would touch (and copy) every page of it.
@@ -110,16 +117,50 @@ def scapy_resync():
     log.setLevel(level)
 
 
+# Compiled scripts, kept in the server so that every child after the first
+# starts without compiling (under an emulated CPU a good part of a run).
+# Keyed by what the file is (device, inode, change time, size) or by the -c
+# code itself; a child uses an entry only when the file it opens, as the
+# caller, is the same.
+compiled = {}
+
+
+def file_key(path):
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+
+
+def precompile(cwd, argv):
+    """In the server, before the fork: the request's code, compiled once."""
+    try:
+        if argv[0] == "-c" and len(argv) > 1:
+            key = ("-c", argv[1])
+            if key not in compiled:
+                compiled[key] = (compile(argv[1], "<string>", "exec"),
+                                 "scapy" in argv[1])
+        elif argv[0] not in ("-", "-c"):
+            path = os.path.join(cwd, argv[0])
+            key = file_key(path)
+            if key not in compiled:
+                with open(path, "rb") as f:
+                    src = f.read().decode("utf-8")
+                compiled[key] = (compile(src, argv[0], "exec"), "scapy" in src)
+    except (OSError, ValueError, SyntaxError):
+        pass  # the child reads it as the caller and reports what fails
+
+
 def run(argv):
     """Runs argv as python3 would; returns the exit status."""
     main = types.ModuleType("__main__")
     main.__builtins__ = __builtins__
     sys.modules["__main__"] = main
     try:
+        code = None
         if argv[0] == "-c":
             sys.argv = ["-c"] + argv[2:]
             sys.path[0] = ""
             name, src = "<string>", argv[1]
+            code, scapy = compiled.get(("-c", src), (None, False))
         elif argv[0] == "-":
             sys.argv = argv[:]
             sys.path[0] = ""
@@ -130,11 +171,15 @@ def run(argv):
             name = argv[0]
             main.__file__ = argv[0]
             with open(argv[0], "rb") as f:
-                src = f.read().decode("utf-8")
-        code = compile(src, name, "exec")
+                code, scapy = compiled.get(file_key(f.fileno()), (None, False))
+                if code is None:
+                    src = f.read().decode("utf-8")
+        if code is None:
+            code = compile(src, name, "exec")
+            scapy = "scapy" in src
         # Only a script that names scapy needs scapy's view of the
         # caller's namespace (a reload costs a good part of a start here).
-        if scapy_conf is not None and "scapy" in src:
+        if scapy_conf is not None and scapy:
             scapy_resync()
         exec(code, main.__dict__)
         code = 0
@@ -282,6 +327,7 @@ def main():
                 os.close(fd)
             conn.close()
             continue
+        precompile(cwd, argv)
         sys.stdout.flush()
         sys.stderr.flush()
         kid = os.fork()

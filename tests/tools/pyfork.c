@@ -22,6 +22,12 @@
  * socket close and dies too.  The child's pid is not this process's: a
  * script that must be found by pid writes its own (os.getpid()).
  *
+ * A script that does not name scapy (its file, or the -c code) goes to
+ * $PC_PYFORK_LIGHT when that is set: a server started with --no-scapy,
+ * whose smaller process forks and exits faster.  A script that imports
+ * scapy only through another module still runs there, only slower.  When
+ * that server does not answer, $PC_PYFORK serves.
+ *
  * Without $PC_PYFORK (the server's socket), with anything else as first
  * argument, or when the server does not answer, it execs
  * $PC_PYFORK_PYTHON (default /usr/bin/python3) with the same arguments:
@@ -153,19 +159,63 @@ static int reply(int s, char kind, long *out)
 	return (errno || *end) ? -1 : 0;
 }
 
+/* 1 when the script argv[1..] names (so needs) scapy, or cannot be read
+ * whole to tell: the server that has scapy imported then serves. */
+static int names_scapy(int argc, char **argv)
+{
+	static char text[1 << 20];
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	if (!strcmp(argv[1], "-c"))
+		return argc < 3 || strstr(argv[2], "scapy") != NULL;
+	if (!strcmp(argv[1], "-"))
+		return 1;
+	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	while (n < sizeof(text) - 1 &&
+	       (r = read(fd, text + n, sizeof(text) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	if (n == sizeof(text) - 1)
+		return 1;
+	text[n] = '\0';
+	return strlen(text) != n || strstr(text, "scapy") != NULL;
+}
+
+/* A connected socket to the server at PATH, or -1. */
+static int dial(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s;
+
+	if (!path || !*path || strlen(path) >= sizeof(a.sun_path))
+		return -1;
+	memcpy(a.sun_path, path, strlen(path));
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
 int main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT,
 				    SIGUSR1, SIGUSR2, SIGALRM };
 	const char *path = getenv("PC_PYFORK");
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct sigaction sa;
 	char *buf;
 	size_t n;
 	long v;
 	int s, st;
 
-	if (!path || !*path || strlen(path) >= sizeof(a.sun_path) || argc < 2)
+	if (!path || !*path || argc < 2)
 		exec_python(argc, argv);
 	if (argv[1][0] == '-' && strcmp(argv[1], "-") && strcmp(argv[1], "-c"))
 		exec_python(argc, argv);
@@ -179,10 +229,12 @@ int main(int argc, char **argv)
 	buf = malloc(REQ_MAX);
 	if (!buf || build(buf, &n, argc, argv) < 0)
 		exec_python(argc, argv);
-	memcpy(a.sun_path, path, strlen(path));
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    send_req(s, buf, n) < 0 || reply(s, 'P', &v) < 0 || v <= 0) {
+	s = -1;
+	if (!names_scapy(argc, argv))
+		s = dial(getenv("PC_PYFORK_LIGHT"));
+	if (s < 0)
+		s = dial(path);
+	if (s < 0 || send_req(s, buf, n) < 0 || reply(s, 'P', &v) < 0 || v <= 0) {
 		/* Nothing ran: the plain interpreter does the same job. */
 		if (s >= 0)
 			close(s);
