@@ -24,12 +24,16 @@ cd /srv/pc || exit 1
 # here a python3 start costs a second and `import scapy.all` ten or more).
 # It imports while the package installs; a test that comes earlier gets a
 # plain python3.
-export PC_PYFORK=/run/pc-pyfork.sock
+# A second one without scapy serves the scripts that do not name it: a
+# smaller process forks and exits faster.
+export PC_PYFORK=/run/pc-pyfork.sock PC_PYFORK_LIGHT=/run/pc-pyfork-light.sock
 /usr/bin/python3 tests/nfq/pyfork.py "$PC_PYFORK" 3600 </dev/null >/tmp/pyfork.log 2>&1 &
+/usr/bin/python3 tests/nfq/pyfork.py --no-scapy "$PC_PYFORK_LIGHT" 3600 </dev/null >/tmp/pyfork-light.log 2>&1 &
 filter=$(cat vm-tests 2>/dev/null)
 # VM_JOBS and VM_TEST_TIMEOUT (a bound per test) from the host.
 VM_JOBS=$(sed -n 's/^VM_JOBS=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
 VM_TEST_TIMEOUT=$(sed -n 's/^VM_TEST_TIMEOUT=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
+VM_PROFILE=$(sed -n 's/^VM_PROFILE=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
 export VM_TEST_TIMEOUT="${VM_TEST_TIMEOUT:-240}"
 
 t=$(now)
@@ -61,14 +65,32 @@ pick() {
 		printf '%s\n' "$t"
 	done
 }
+# How busy the guest's CPUs were over the tests: idle time means more
+# lanes would help, none means the emulated CPUs are the bound.
+cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; }
+c0=$(cpu)
+# VM_PROFILE=1: which programs took it (process accounting).
+[ "${VM_PROFILE:-}" = 1 ] && /usr/bin/python3 tests/vm/acct.py on /tmp/pc-acct
 t=$(now)
 pick tests/vm/t_vm_deb.sh | xargs -r sh tests/vm/run1.sh "$RES"
 {
 	pick tests/vm/t_vm_*.sh | grep -v '/t_vm_deb\.sh$' | tr '\n' ' ' | sed 's/ $//'
 	echo
-	pick tests/t_nfq_*.sh
+	# The longest first (as measured here), so that no lane is left with
+	# a long test at the end while the other has finished; then the rest.
+	slow="reload_storm exthdr direction drop retransmit reload setup parity_kernel invalid"
+	first=""
+	for n in $slow; do
+		first="$first tests/t_nfq_$n.sh"
+	done
+	# shellcheck disable=SC2086
+	pick $first
+	# shellcheck disable=SC2086
+	pick tests/t_nfq_*.sh | grep -vxF "$(printf '%s\n' $first)"
 } | sed '/^$/d' | xargs -r -L 1 -P "${VM_JOBS:-1}" sh tests/vm/run1.sh "$RES"
-say "tests: $(secs "$t" "$(now)") s (${VM_JOBS:-1} at a time)"
+busy=$(printf '%s %s\n' "$c0" "$(cpu)" | awk '{ b = $3 - $1; i = $4 - $2; if (b + i > 0) printf "%d", 100 * b / (b + i); else print "?" }')
+[ "${VM_PROFILE:-}" = 1 ] && /usr/bin/python3 tests/vm/acct.py off /tmp/pc-acct
+say "tests: $(secs "$t" "$(now)") s (${VM_JOBS:-1} at a time, CPUs ${busy}% busy)"
 for r in "$RES"/*; do
 	[ -e "$r" ] || continue
 	case $(cat "$r") in

@@ -9,8 +9,9 @@
 #   nsx CMD...               run in the client namespace
 #   client tcp|udp PORT      prints ok|refused|timeout... (pc.py)
 #   expect_client WANT tcp|udp PORT
-#   rogue_start PORT         rogue.service: a TCP listener on PORT run as the
-#                            user pcrogue; its pid in $ROGUE_PID
+#   rogue_start PORT         rogue.service (transient, systemd-run): a TCP
+#                            listener on PORT run as the user pcrogue; its
+#                            pid in $ROGUE_PID
 #   svc_start / svc_pid      the portclass-nfq unit
 #   jlog [REGEX...]          the unit's journal since vm_init, lines matching
 #                            every REGEX
@@ -74,11 +75,7 @@ wait_jlog() {
 
 vm_cleanup() {
 	systemctl stop "$SVC" rogue.service 2>/dev/null
-	# (a daemon-reload takes seconds here: only when there is one to undo)
-	if [ -e /run/systemd/system/rogue.service ]; then
-		rm -f /run/systemd/system/rogue.service
-		systemctl daemon-reload 2>/dev/null
-	fi
+	systemctl reset-failed rogue.service 2>/dev/null
 	nft delete table inet portclass 2>/dev/null
 	/usr/share/portclass/iptables-teardown.sh >/dev/null 2>&1
 	for p in $EXTRA_PIDS; do
@@ -147,23 +144,23 @@ rogue_start() {
 	id pcrogue >/dev/null 2>&1 ||
 		useradd --system --no-create-home --shell /usr/sbin/nologin pcrogue ||
 		fail "useradd pcrogue"
-	mkdir -p /run/systemd/system
-	cat >/run/systemd/system/rogue.service <<EOF
-[Unit]
-Description=a listener nobody expects on a dynamic port
-
-[Service]
-User=pcrogue
-RuntimeDirectory=rogue
-ExecStart=/usr/bin/python3 $PCPY tcp-server 0.0.0.0 $1 /run/rogue/pid 600
-EOF
-	systemctl daemon-reload
-	systemctl start rogue.service || fail "rogue.service does not start"
-	i=0
-	while [ ! -s /run/rogue/pid ] && [ $i -lt 100 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
+	# A transient unit (systemd-run): a unit of its own, with its own
+	# cgroup, and no daemon-reload (seconds under an emulated CPU) to make
+	# it or to undo it.
+	systemd-run --quiet --unit=rogue.service \
+		--description="a listener nobody expects on a dynamic port" \
+		--property=User=pcrogue --property=RuntimeDirectory=rogue \
+		/usr/bin/python3 "$PCPY" tcp-server 0.0.0.0 "$1" /run/rogue/pid 600 ||
+		fail "rogue.service does not start"
+	if [ -x /srv/pc/build/tools/waitfor ]; then
+		/srv/pc/build/tools/waitfor -s /run/rogue/pid 20
+	else
+		i=0
+		while [ ! -s /run/rogue/pid ] && [ $i -lt 100 ]; do
+			sleep 0.2
+			i=$((i + 1))
+		done
+	fi
 	[ -s /run/rogue/pid ] || fail "rogue.service does not listen"
 	ROGUE_PID=$(cat /run/rogue/pid)
 	[ "$ROGUE_PID" = "$(systemctl show -P MainPID rogue.service)" ] ||

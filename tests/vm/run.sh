@@ -32,6 +32,9 @@
 #        VM_TEST_TIMEOUT (240 s per guest test), VM_TESTS (a regex: only
 #        the tests whose file name matches run in the guest; default all),
 #        VM_ACCEL (tcg or kvm: no probe), VM_KVM_PROBE (20 s),
+#        VM_PROFILE=1 (the guest prints the CPU time its tests' programs
+#        took, by program, from process accounting),
+#        VM_APPEND (more of the guest kernel's command line),
 #        VM_KEEP=1 (keep the work directory)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -171,7 +174,8 @@ for f in "$BUILD"/portclass "$BUILD"/portclass-replay "$BUILD"/portclass-nfq; do
 done
 [ -d "$BUILD/tools" ] && cp -a "$BUILD/tools" "$P/build/"
 printf '%s\n' "$VM_TESTS" >"$P/vm-tests"
-printf 'VM_JOBS=%s\nVM_TEST_TIMEOUT=%s\n' "$VM_JOBS" "$VM_TEST_TIMEOUT" >"$P/vm-env"
+printf 'VM_JOBS=%s\nVM_TEST_TIMEOUT=%s\nVM_PROFILE=%s\n' "$VM_JOBS" "$VM_TEST_TIMEOUT" \
+	"${VM_PROFILE:-}" >"$P/vm-env"
 truncate -s 256M "$W/payload.img"
 mkfs.ext4 -q -L pc-payload -d "$P" "$W/payload.img" || die "mkfs.ext4 -d payload"
 echo "check-vm: payload image: $(secs "$t" "$(now)") s"
@@ -201,7 +205,7 @@ qemu_start() {
 		-m "$VM_MEM" -smp "$VM_SMP" -display none -monitor none -no-reboot \
 		-serial "file:$W/serial.log" -nic none \
 		-kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 systemd.show_status=0 loglevel=3 panic=-1" \
+		-append "root=/dev/vda rw console=ttyS0 systemd.show_status=0 loglevel=3 panic=-1 ${VM_APPEND:-}" \
 		-drive "file=$IMG,format=raw,if=virtio,snapshot=on" \
 		-drive "file=$W/payload.img,format=raw,if=virtio,readonly=on" \
 		>"$W/qemu.log" 2>&1 &
