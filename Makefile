@@ -241,7 +241,7 @@ check-vm:
 	$(MAKE) -s SANITIZE= BUILDDIR= all tools || exit 1; \
 	mkdir -p $(DEB_B); t0=$$(date +%s); \
 	sh tests/vm/run.sh --prepare >$(DEB_B)/prepare.log 2>&1 & prep=$$!; \
-	$(MAKE) -s deb >$(DEB_B)/deb.log 2>&1 || { tail -n 30 $(DEB_B)/deb.log; wait $$prep; exit 1; }; \
+	nice -n 10 $(MAKE) -s deb >$(DEB_B)/deb.log 2>&1 || { tail -n 30 $(DEB_B)/deb.log; wait $$prep; exit 1; }; \
 	echo "check-vm: make deb: $$(($$(date +%s) - t0)) s (the image is made or found beside it)"; \
 	wait $$prep; prc=$$?; cat $(DEB_B)/prepare.log; [ $$prc -eq 0 ] || exit 1; \
 	sh tests/vm/run.sh $(DEB_B)/portclass_$(VERSION)_$$(dpkg --print-architecture).deb build; \

@@ -76,8 +76,14 @@ nfq_cleanup() {
 # without its new mount namespace and sysfs for each command (nothing
 # here reads /sys): nsenter, which execs CMD itself.  That costs a second
 # per command on an emulated CPU (make check-vm), nsenter almost nothing.
+# The warm interpreter's client enters the namespace itself
+# ($PC_PYFORK_NETNS): no nsenter before it.
 nsrun() {
-	if [ -n "$NSENTER" ]; then
+	if [ -n "$PYFORK_NS" ] && [ "$2" = "$PY" ]; then
+		_ns=$1
+		shift
+		PC_PYFORK_NETNS="/run/netns/$_ns" "$@"
+	elif [ -n "$NSENTER" ]; then
 		_ns=$1
 		shift
 		nsenter --net="/run/netns/$_ns" -- "$@"
@@ -87,6 +93,7 @@ nsrun() {
 }
 NSENTER=""
 command -v nsenter >/dev/null 2>&1 && NSENTER=nsenter
+PYFORK_NS=""
 WAITFOR=""
 [ -x "$BUILD/tools/waitfor" ] && WAITFOR=$(cd "$BUILD/tools" && pwd)/waitfor
 
@@ -105,8 +112,12 @@ nfq_init() {
 	[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 	# Where a warm interpreter serves (tests/nfq/pyfork.py, started by make
 	# check-vm's guest, where a python3 start costs seconds), its client.
-	if [ -n "${PC_PYFORK:-}" ] && [ -S "$PC_PYFORK" ] && [ -x "$BUILD/tools/pyfork" ]; then
+	# (The one without scapy may be up before the other: the client sends
+	# each script to one that serves it, else runs python3.)
+	if [ -n "${PC_PYFORK:-}" ] && [ -x "$BUILD/tools/pyfork" ] &&
+		{ [ -S "$PC_PYFORK" ] || [ -S "${PC_PYFORK_LIGHT:-/nonexistent}" ]; }; then
 		PY=$(cd "$BUILD/tools" && pwd)/pyfork
+		PYFORK_NS=1
 	fi
 	TMP=$(mktemp -d /tmp/pc-nfq.XXXXXX)
 	chmod 755 "$TMP"
@@ -160,6 +171,12 @@ nfq_peer() {
 }
 
 need_scapy() {
+	# The warm interpreter that has scapy imported may still be importing
+	# it (make check-vm starts it with the guest's tests): waiting for it
+	# costs less than a python3 that imports scapy itself.
+	if [ -n "${PC_PYFORK:-}" ] && [ ! -S "$PC_PYFORK" ] && [ -n "$WAITFOR" ]; then
+		"$WAITFOR" -e "$PC_PYFORK" 90
+	fi
 	$PY -c 'import scapy.all' 2>/dev/null || skip "python3-scapy not installed"
 }
 
@@ -239,7 +256,10 @@ nfq_stop() {
 # emulated machine: make check-vm) would see them vanish.
 server() {
 	rm -f "$TMP/$4.pid"
-	if [ -n "$NSENTER" ]; then
+	if [ -n "$PYFORK_NS" ]; then
+		PC_PYFORK_NETNS="/run/netns/$NS" $PY "$PCPY" "$1-server" "$2" "$3" \
+			"$TMP/$4.pid" "${5:-300}" &
+	elif [ -n "$NSENTER" ]; then
 		nsenter --net="/run/netns/$NS" -- $PY "$PCPY" "$1-server" "$2" "$3" \
 			"$TMP/$4.pid" "${5:-300}" &
 	else
@@ -254,7 +274,10 @@ server() {
 # (TIMEOUT is the client's own; the bound around it only catches a hung
 # client, with room for an emulated CPU under load to start one)
 client() {
-	if [ -n "$NSENTER" ]; then
+	if [ -n "$PYFORK_NS" ]; then
+		PC_PYFORK_NETNS="/run/netns/$NS" timeout $(($4 + 20)) $PY "$PCPY" "$1-client" \
+			"$2" "$3" "$4" ${5:-} || echo "killed"
+	elif [ -n "$NSENTER" ]; then
 		timeout $(($4 + 20)) nsenter --net="/run/netns/$NS" -- $PY "$PCPY" "$1-client" \
 			"$2" "$3" "$4" ${5:-} || echo "killed"
 	else

@@ -28,6 +28,12 @@
  * scapy only through another module still runs there, only slower.  When
  * that server does not answer, $PC_PYFORK serves.
  *
+ * $PC_PYFORK_NETNS (a network namespace's file, /run/netns/NAME) makes it
+ * enter that namespace first, as `nsenter --net=FILE` would before it, so
+ * that the script and the plain python3 both run there: one program start
+ * fewer per script.  Failing to enter it is an error (exit 125), never a
+ * run in the wrong namespace.
+ *
  * Without $PC_PYFORK (the server's socket), with anything else as first
  * argument, or when the server does not answer, it execs
  * $PC_PYFORK_PYTHON (default /usr/bin/python3) with the same arguments:
@@ -41,6 +47,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sched.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -214,7 +221,19 @@ int main(int argc, char **argv)
 	size_t n;
 	long v;
 	int s, st;
+	const char *ns = getenv("PC_PYFORK_NETNS");
 
+	if (ns && *ns) {
+		int fd = open(ns, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+			fprintf(stderr, "pyfork: cannot enter %s: %s\n", ns,
+				strerror(errno));
+			return 125;
+		}
+		close(fd);
+	}
+	unsetenv("PC_PYFORK_NETNS");
 	if (!path || !*path || argc < 2)
 		exec_python(argc, argv);
 	if (argv[1][0] == '-' && strcmp(argv[1], "-") && strcmp(argv[1], "-c"))

@@ -22,10 +22,9 @@ chmod -R a+rX /srv/pc
 cd /srv/pc || exit 1
 # One warm python3 serves every script the tests start (tests/nfq/pyfork.py:
 # here a python3 start costs a second and `import scapy.all` ten or more).
-# It imports while the package installs; a test that comes earlier gets a
-# plain python3.
 # A second one without scapy serves the scripts that do not name it: a
-# smaller process forks and exits faster.
+# smaller process forks and exits faster, and it is up within seconds,
+# while the other still imports (the tests that need scapy wait for it).
 export PC_PYFORK=/run/pc-pyfork.sock PC_PYFORK_LIGHT=/run/pc-pyfork-light.sock
 /usr/bin/python3 tests/nfq/pyfork.py "$PC_PYFORK" 3600 </dev/null >/tmp/pyfork.log 2>&1 &
 /usr/bin/python3 tests/nfq/pyfork.py --no-scapy "$PC_PYFORK_LIGHT" 3600 </dev/null >/tmp/pyfork-light.log 2>&1 &
@@ -36,23 +35,13 @@ VM_TEST_TIMEOUT=$(sed -n 's/^VM_TEST_TIMEOUT=\([0-9]*\)$/\1/p' vm-env 2>/dev/nul
 VM_PROFILE=$(sed -n 's/^VM_PROFILE=\([0-9]*\)$/\1/p' vm-env 2>/dev/null)
 export VM_TEST_TIMEOUT="${VM_TEST_TIMEOUT:-240}"
 
-t=$(now)
-deb=$(ls /srv/pc/portclass_*.deb)
-if DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	-o Dpkg::Options::=--force-confold "$deb" >/tmp/apt.log 2>&1; then
-	say "PASS apt install $deb ($(secs "$t" "$(now)") s)"
-	pass=$((pass + 1))
-else
-	say "FAIL apt install $deb"
-	tail -n 20 /tmp/apt.log | sed 's/^/pcvm:   /'
-	fail=$((fail + 1))
-fi
-
-# t_vm_deb first, alone: it checks the package as apt left it, nothing
-# running.  The other t_vm_* tests share the guest's root namespace and the
-# one service: one at a time, in order, as one lane.  The t_nfq_* tests
-# each make their own network namespaces (queues, rules and servers are
-# per namespace): the lanes take them in turn, VM_JOBS lanes in all.
+# The package lane: `apt install` of the run's .deb (tests/vm/install.sh),
+# t_vm_deb (the package as apt left it, nothing running), then the other
+# t_vm_* tests, which share the guest's root namespace and the one service:
+# one after the other, in order.  The t_nfq_* tests each make their own
+# network namespaces (queues, rules and servers are per namespace) and use
+# the programs of build/, not the package: from the start, the lanes take
+# them in turn, VM_JOBS lanes in all.
 RES=/tmp/pc-vm-results
 rm -rf "$RES"
 mkdir -p "$RES"
@@ -71,14 +60,23 @@ cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; }
 c0=$(cpu)
 # VM_PROFILE=1: which programs took it (process accounting).
 [ "${VM_PROFILE:-}" = 1 ] && /usr/bin/python3 tests/vm/acct.py on /tmp/pc-acct
+# The scripts wait for a warm interpreter: the one without scapy is up
+# within seconds (need_scapy waits for the other).
+i=0
+while [ ! -S "$PC_PYFORK_LIGHT" ] && [ $i -lt 100 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
 t=$(now)
-pick tests/vm/t_vm_deb.sh | xargs -r sh tests/vm/run1.sh "$RES"
 {
-	pick tests/vm/t_vm_*.sh | grep -v '/t_vm_deb\.sh$' | tr '\n' ' ' | sed 's/ $//'
-	echo
+	vm=$(pick tests/vm/t_vm_deb.sh; pick tests/vm/t_vm_*.sh | grep -v '/t_vm_deb\.sh$')
+	# shellcheck disable=SC2086
+	[ -z "$vm" ] || echo tests/vm/install.sh $vm
 	# The longest first (as measured here), so that no lane is left with
 	# a long test at the end while the other has finished; then the rest.
-	slow="reload_storm exthdr direction drop retransmit reload setup parity_kernel invalid"
+	# Those that need scapy come after the first few, by when the warm
+	# interpreter has it imported.
+	slow="reload_storm drop retransmit reload setup exthdr direction parity_kernel invalid"
 	first=""
 	for n in $slow; do
 		first="$first tests/t_nfq_$n.sh"
@@ -89,7 +87,10 @@ pick tests/vm/t_vm_deb.sh | xargs -r sh tests/vm/run1.sh "$RES"
 	pick tests/t_nfq_*.sh | grep -vxF "$(printf '%s\n' $first)"
 } | sed '/^$/d' | xargs -r -L 1 -P "${VM_JOBS:-1}" sh tests/vm/run1.sh "$RES"
 busy=$(printf '%s %s\n' "$c0" "$(cpu)" | awk '{ b = $3 - $1; i = $4 - $2; if (b + i > 0) printf "%d", 100 * b / (b + i); else print "?" }')
-[ "${VM_PROFILE:-}" = 1 ] && /usr/bin/python3 tests/vm/acct.py off /tmp/pc-acct
+if [ "${VM_PROFILE:-}" = 1 ]; then
+	/usr/bin/python3 tests/vm/acct.py off /tmp/pc-acct
+	say "profile: $(grep -E '^(pgmajfault|pswpin) ' /proc/vmstat | tr '\n' ' ')$(grep -E '^(MemTotal|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
+fi
 say "tests: $(secs "$t" "$(now)") s (${VM_JOBS:-1} at a time, CPUs ${busy}% busy)"
 for r in "$RES"/*; do
 	[ -e "$r" ] || continue
