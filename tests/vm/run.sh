@@ -12,11 +12,11 @@
 #      KVM where /dev/kvm proves usable (a first console line within
 #      VM_KVM_PROBE seconds, else the guest is killed), on TCG otherwise.
 #      A oneshot unit in the image mounts the second disk and runs its
-#      tests/vm/guest.sh, which installs the package with `apt install
-#      ./portclass_*.deb` and runs tests/vm/t_vm_*.sh and every
-#      tests/t_nfq_*.sh, VM_JOBS at a time (the t_vm_* tests one after the
-#      other), with one warm python3 serving their scripts
-#      (tests/nfq/pyfork.py).  lintian checks the package meanwhile.
+#      tests/vm/guest.sh: VM_JOBS lanes, one of which installs the package
+#      with `apt install ./portclass_*.deb` and runs tests/vm/t_vm_*.sh in
+#      order, while the others run every tests/t_nfq_*.sh, with two warm
+#      python3 serving their scripts (tests/nfq/pyfork.py).  lintian checks
+#      the package meanwhile.
 #      Results come back over the serial console; the guest powers off.
 #      A guest that makes no progress (no first line within
 #      VM_BOOT_TIMEOUT, then none within a test's bound and a minute) is
