@@ -74,7 +74,7 @@ T0=$(now)
 SUITE=bookworm
 PKGS="linux-image-amd64 systemd systemd-sysv dbus iptables nftables iproute2 \
 kmod procps python3 python3-scapy netcat-openbsd tcpdump \
-libpcap0.8 libnetfilter-queue1 libmnl0 libseccomp2"
+libpcap0.8 libnetfilter-queue1 libmnl0 libseccomp2 strace"
 BOOT_UNIT='[Unit]
 Description=portclass VM test run
 After=multi-user.target
