@@ -41,13 +41,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sched.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -62,11 +62,7 @@ c0=$(cpu)
 [ "${VM_PROFILE:-}" = 1 ] && /usr/bin/python3 tests/vm/acct.py on /tmp/pc-acct
 # The scripts wait for a warm interpreter: the one without scapy is up
 # within seconds (need_scapy waits for the other).
-i=0
-while [ ! -S "$PC_PYFORK_LIGHT" ] && [ $i -lt 100 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+build/tools/waitfor -e "$PC_PYFORK_LIGHT" 20
 t=$(now)
 {
 	vm=$(pick tests/vm/t_vm_deb.sh; pick tests/vm/t_vm_*.sh | grep -v '/t_vm_deb\.sh$')

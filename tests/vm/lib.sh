@@ -152,16 +152,8 @@ rogue_start() {
 		--property=User=pcrogue --property=RuntimeDirectory=rogue \
 		/usr/bin/python3 "$PCPY" tcp-server 0.0.0.0 "$1" /run/rogue/pid 600 ||
 		fail "rogue.service does not start"
-	if [ -x /srv/pc/build/tools/waitfor ]; then
-		/srv/pc/build/tools/waitfor -s /run/rogue/pid 20
-	else
-		i=0
-		while [ ! -s /run/rogue/pid ] && [ $i -lt 100 ]; do
-			sleep 0.2
-			i=$((i + 1))
-		done
-	fi
-	[ -s /run/rogue/pid ] || fail "rogue.service does not listen"
+	/srv/pc/build/tools/waitfor -s /run/rogue/pid 20 ||
+		fail "rogue.service does not listen"
 	ROGUE_PID=$(cat /run/rogue/pid)
 	[ "$ROGUE_PID" = "$(systemctl show -P MainPID rogue.service)" ] ||
 		fail "rogue pid $ROGUE_PID is not the unit's main pid"
